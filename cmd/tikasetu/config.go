@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// config is the gateway's configuration, read from the environment and
+// overridden by flags of the same meaning.
+type config struct {
+	Addr        string
+	RedisURL    string
+	AdminToken  string
+	Secret      string
+	PublicURL   string
+	SMSSender   string
+	SMSHTTPURL  string
+	SMSHTTPKey  string
+	TwilioSID   string
+	TwilioToken string
+	TwilioFrom  string
+	TwilioMSID  string
+	LogFormat   string
+	MaxPeople   int
+	USSDLimit   int
+	USSDUCS2    int
+}
+
+// envOr returns the environment variable or a default.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// bindConfig declares the flags of cfg on fs, defaulting to the environment.
+func bindConfig(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.Addr, "addr", envOr("TIKASETU_ADDR", ":8080"), "listen address (TIKASETU_ADDR)")
+	fs.StringVar(&c.RedisURL, "redis-url", envOr("REDIS_URL", ""), "Redis URL; empty runs the embedded store (REDIS_URL)")
+	fs.StringVar(&c.AdminToken, "admin-token", envOr("TIKASETU_ADMIN_TOKEN", ""), "bearer token for /admin/v1; empty turns admin routes off (TIKASETU_ADMIN_TOKEN)")
+	fs.StringVar(&c.Secret, "secret", envOr("TIKASETU_SECRET", ""), "key material for OTP hashing and ID protection, at least 32 characters (TIKASETU_SECRET)")
+	fs.StringVar(&c.PublicURL, "public-url", envOr("TIKASETU_PUBLIC_URL", ""), "external base URL that Twilio signs (TIKASETU_PUBLIC_URL)")
+	fs.StringVar(&c.SMSSender, "sms-sender", envOr("TIKASETU_SMS_SENDER", ""), "outbound SMS: outbox | http | twilio (TIKASETU_SMS_SENDER)")
+	fs.StringVar(&c.SMSHTTPURL, "sms-http-url", envOr("TIKASETU_SMS_HTTP_URL", ""), "URL of the http SMS sender (TIKASETU_SMS_HTTP_URL)")
+	fs.StringVar(&c.SMSHTTPKey, "sms-http-secret", envOr("TIKASETU_SMS_HTTP_SECRET", ""), "HMAC secret of the http SMS sender (TIKASETU_SMS_HTTP_SECRET)")
+	fs.StringVar(&c.TwilioSID, "twilio-account-sid", envOr("TWILIO_ACCOUNT_SID", ""), "Twilio account SID (TWILIO_ACCOUNT_SID)")
+	fs.StringVar(&c.TwilioToken, "twilio-auth-token", envOr("TWILIO_AUTH_TOKEN", ""), "Twilio auth token (TWILIO_AUTH_TOKEN)")
+	fs.StringVar(&c.TwilioFrom, "twilio-from", envOr("TWILIO_FROM", ""), "Twilio sender number (TWILIO_FROM)")
+	fs.StringVar(&c.TwilioMSID, "twilio-messaging-service-sid", envOr("TWILIO_MESSAGING_SERVICE_SID", ""), "Twilio Messaging Service SID, instead of -twilio-from (TWILIO_MESSAGING_SERVICE_SID)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("TIKASETU_LOG_FORMAT", ""), "text | json; default json with REDIS_URL, text without (TIKASETU_LOG_FORMAT)")
+	fs.IntVar(&c.MaxPeople, "max-people", envInt("TIKASETU_MAX_PEOPLE", 4), "people per mobile number (TIKASETU_MAX_PEOPLE)")
+	fs.IntVar(&c.USSDLimit, "ussd-screen", envInt("TIKASETU_USSD_SCREEN", 182), "USSD screen size in GSM-7 characters (TIKASETU_USSD_SCREEN)")
+	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")
+}
+
+// errConfig marks a configuration error: exit status 2.
+var errConfig = errors.New("configuration")
+
+// check refuses a configuration that would be unsafe or cannot work.
+func (c *config) check() error {
+	production := c.RedisURL != ""
+	if production && len(c.Secret) < 32 {
+		return fmt.Errorf("%w: TIKASETU_SECRET (at least 32 characters) is required with REDIS_URL: it keys OTP hashes and ID-number protection", errConfig)
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		return fmt.Errorf("%w: TIKASETU_SECRET must be at least 32 characters", errConfig)
+	}
+	switch c.SMSSender {
+	case "":
+		if production {
+			return fmt.Errorf("%w: TIKASETU_SMS_SENDER (http or twilio) is required with REDIS_URL, or codes would never leave this process", errConfig)
+		}
+		c.SMSSender = "outbox"
+	case "outbox":
+	case "http":
+		if c.SMSHTTPURL == "" || c.SMSHTTPKey == "" {
+			return fmt.Errorf("%w: the http SMS sender needs TIKASETU_SMS_HTTP_URL and TIKASETU_SMS_HTTP_SECRET", errConfig)
+		}
+	case "twilio":
+		if c.TwilioSID == "" || c.TwilioToken == "" || (c.TwilioFrom == "" && c.TwilioMSID == "") {
+			return fmt.Errorf("%w: the twilio SMS sender needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID", errConfig)
+		}
+	default:
+		return fmt.Errorf("%w: TIKASETU_SMS_SENDER must be outbox, http or twilio, not %q", errConfig, c.SMSSender)
+	}
+	if c.MaxPeople < 1 {
+		return fmt.Errorf("%w: TIKASETU_MAX_PEOPLE must be at least 1", errConfig)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/outbox"
+	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/store/cowin"
+	"github.com/tikasetu/tikasetu/store/redistest"
+)
+
+// testClock is a settable clock shared by the store, the engine and the outbox.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// mayDay is the tests' "now": before every date in the shared Co-WIN files.
+var mayDay = time.Date(2021, 5, 1, 10, 0, 0, 0, time.FixedZone("IST", 5*3600+1800))
+
+// sharedFile returns the path of a file in ../shared/data/cowin, skipping
+// the test when the folder is absent (failing under CI).
+func sharedFile(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "data", "cowin", name)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("shared Co-WIN data missing under CI: %v", err)
+		}
+		t.Skipf("shared Co-WIN data not here (%v); skipping", err)
+	}
+	return p
+}
+
+// testGateway is the whole gateway on a real redis-server, with a fixed
+// clock and the outbox as SMS sender.
+type testGateway struct {
+	t       testing.TB
+	g       *gateway
+	h       http.Handler
+	clock   *testClock
+	store   *store.Store
+	outbox  *outbox.Outbox
+	centres []dialog.Centre
+}
+
+// newTestGateway loads the named shared Co-WIN files, lets seats adjust
+// capacities (the 2021 files show most sessions full), and starts a gateway.
+func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session), files ...string) *testGateway {
+	t.Helper()
+	clock := &testClock{t: mayDay}
+	var centres []dialog.Centre
+	for _, f := range files {
+		cs, err := cowin.ParseFile(sharedFile(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		centres = append(centres, cs...)
+	}
+	for i := range centres {
+		for j := range centres[i].Sessions {
+			if seats != nil {
+				seats(&centres[i], &centres[i].Sessions[j])
+			}
+		}
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{URL: redistest.Start(t), Secret: []byte("test secret test secret test secret"), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.ImportCentres(ctx, centres); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := config{MaxPeople: 4, USSDLimit: 182, USSDUCS2: 80, AdminToken: "admin-token"}
+	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: clock,
+		outbox: outbox.New(outbox.Options{Logger: log, Now: clock.Now})}
+	if err := g.start(g.outbox); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.engine.Drain)
+	return &testGateway{t: t, g: g, h: g.router(), clock: clock, store: st, outbox: g.outbox, centres: centres}
+}
+
+// everySeat gives every session the same capacity per dose.
+func everySeat(n int) func(*dialog.Centre, *dialog.Session) {
+	return func(_ *dialog.Centre, s *dialog.Session) { s.Capacity = [2]int{n, n} }
+}
+
+// caller is a phone dialling the USSD route.
+type caller struct {
+	tg      *testGateway
+	msisdn  string
+	session string
+	inputs  []string
+	n       int
+	last    string // last screen
+	lastReq string // last request text, for duplicate deliveries
+	ended   bool
+}
+
+func (tg *testGateway) caller(msisdn string) *caller { return &caller{tg: tg, msisdn: msisdn} }
+
+// dial starts a new USSD session.
+func (c *caller) dial() string {
+	c.n++
+	c.session = "ATUid_" + strings.TrimPrefix(c.msisdn, "+") + "_" + string(rune('a'+c.n))
+	c.inputs = nil
+	return c.post("")
+}
+
+// send enters one input in the current session.
+func (c *caller) send(in string) string {
+	c.inputs = append(c.inputs, in)
+	return c.post(strings.Join(c.inputs, "*"))
+}
+
+// post makes one request as Africa's Talking would, and checks the contract:
+// 200, text/plain, CON or END, and a screen within its budget.
+func (c *caller) post(text string) string {
+	t := c.tg.t
+	t.Helper()
+	form := url.Values{"sessionId": {c.session}, "serviceCode": {"*123*45#"}, "phoneNumber": {c.msisdn},
+		"networkCode": {"40401"}, "text": {text}}
+	req := httptest.NewRequest(http.MethodPost, "/ussd/africastalking", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	c.tg.h.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
+		t.Fatalf("text %q: status %d, type %q, body %q", text, rec.Code, rec.Header().Get("Content-Type"), body)
+	}
+	switch {
+	case strings.HasPrefix(body, "CON "):
+		c.ended = false
+	case strings.HasPrefix(body, "END "):
+		c.ended = true
+	default:
+		t.Fatalf("text %q: not CON/END: %q", text, body)
+	}
+	screen := body[4:]
+	if limit := dialog.USSDBudget.For(screen); dialog.Units(screen) > limit {
+		t.Fatalf("text %q: screen of %d units over the %d limit:\n%s", text, dialog.Units(screen), limit, screen)
+	}
+	if strings.Contains(screen, "Service busy") {
+		t.Fatalf("text %q: busy screen", text)
+	}
+	c.last, c.lastReq = screen, text
+	return screen
+}
+
+var otpPattern = regexp.MustCompile(`\b(\d{6})\b`)
+
+// otp returns the latest code sent to number.
+func (tg *testGateway) otp(number string) string {
+	tg.t.Helper()
+	tg.g.engine.Drain()
+	msgs := tg.outbox.Messages(number)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := otpPattern.FindStringSubmatch(msgs[i].Text); m != nil && strings.Contains(msgs[i].Text, "code") {
+			return m[1]
+		}
+	}
+	tg.t.Fatalf("no OTP sent to %s", dialog.MaskMsisdn(number))
+	return ""
+}
+
+// sms returns the texts sent to number.
+func (tg *testGateway) sms(number string) []string {
+	tg.g.engine.Drain()
+	var out []string
+	for _, m := range tg.outbox.Messages(number) {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// aadhaar makes a valid Aadhaar number from an 11-digit stem.
+func aadhaar(stem string) string { return stem + string(dialog.VerhoeffDigit(stem)) }

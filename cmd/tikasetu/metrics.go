@@ -1,0 +1,71 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the gateway's Prometheus series. It implements dialog.Observer.
+type metrics struct {
+	reg      *prometheus.Registry
+	turns    *prometheus.CounterVec
+	outcomes *prometheus.CounterVec
+	failures *prometheus.CounterVec
+	requests *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		turns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tikasetu_turns_total", Help: "Turns answered, by provider and the screen shown.",
+		}, []string{"provider", "screen"}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tikasetu_outcomes_total", Help: "Outcomes of turns: registered, booked, cancelled, otp_sent, sms_failed, conflict.",
+		}, []string{"outcome"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tikasetu_turn_failures_total", Help: "Turns answered with the busy screen because of an error or the deadline, by provider.",
+		}, []string{"provider"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tikasetu_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+		}, []string{"route", "code"}),
+	}
+	m.reg.MustRegister(m.turns, m.outcomes, m.failures, m.requests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Screen implements dialog.Observer.
+func (m *metrics) Screen(provider, state string) { m.turns.WithLabelValues(provider, state).Inc() }
+
+// Count implements dialog.Observer.
+func (m *metrics) Count(outcome string) { m.outcomes.WithLabelValues(outcome).Inc() }
+
+// onTurn is the providers' hook: a turn that ended on the busy screen.
+func (m *metrics) onTurn(provider string, ok bool) {
+	if !ok {
+		m.failures.WithLabelValues(provider).Inc()
+	}
+}
+
+// middleware times every request by its route pattern.
+func (m *metrics) middleware(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/outbox"
+	"github.com/tikasetu/tikasetu/providers/smshttp"
+	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/store/cowin"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	bindConfig(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if err := cfg.check(); err != nil {
+		fmt.Fprintln(stderr, "tikasetu:", err)
+		return exitConfig
+	}
+	log := newLogger(cfg, stderr)
+	g, closeAll, err := newGateway(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "tikasetu:", err)
+		if errors.Is(err, errConfig) {
+			return exitConfig
+		}
+		return exitFail
+	}
+	defer closeAll()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "tikasetu: listen:", err)
+		return exitFail
+	}
+	srv := &http.Server{
+		Handler:           g.router(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       90 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	g.banner(stdout, ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		log.Error("server stopped", "err", err)
+		return exitFail
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	g.engine.Drain()
+	return exitOK
+}
+
+// newLogger logs JSON in production, text on a developer's terminal.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	format := cfg.LogFormat
+	if format == "" {
+		format = "text"
+		if cfg.RedisURL != "" {
+			format = "json"
+		}
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// newGateway opens the store, picks the SMS sender and builds the engine.
+func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, func(), error) {
+	secret := []byte(cfg.Secret)
+	if len(secret) == 0 { // embedded mode: nothing outlives the process, nor need the key
+		secret = make([]byte, 32)
+		rand.Read(secret)
+	}
+	scfg := store.Config{URL: cfg.RedisURL, Secret: secret, MaxBeneficiaries: cfg.MaxPeople}
+	var (
+		st      *store.Store
+		closeSt func()
+		err     error
+	)
+	if cfg.RedisURL == "" {
+		st, closeSt, err = store.OpenEmbedded(ctx, scfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("embedded store: %w", err)
+		}
+		if _, err := st.ImportCentres(ctx, cowin.Demo(time.Now())); err != nil {
+			closeSt()
+			return nil, nil, fmt.Errorf("demo calendar: %w", err)
+		}
+		log.Warn("embedded store with the demo calendar: nothing is kept after exit; set REDIS_URL for production")
+	} else {
+		st, err = store.Open(ctx, scfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: %w", err)
+		}
+		closeSt = func() { st.Close() }
+	}
+	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: dialog.SystemClock}
+	var sender dialog.Sender
+	switch cfg.SMSSender {
+	case "outbox":
+		g.outbox = outbox.New(outbox.Options{Logger: log})
+		sender = g.outbox
+	case "http":
+		if sender, err = smshttp.New(cfg.SMSHTTPURL, []byte(cfg.SMSHTTPKey), smshttp.WithLogger(log)); err != nil {
+			closeSt()
+			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
+	default:
+		closeSt()
+		return nil, nil, fmt.Errorf("%w: SMS sender %q is not available in this build", errConfig, cfg.SMSSender)
+	}
+	if err := g.start(sender); err != nil {
+		closeSt()
+		return nil, nil, err
+	}
+	return g, func() { g.engine.Drain(); closeSt() }, nil
+}
+
+// start builds the conversation engine on the gateway's store.
+func (g *gateway) start(sender dialog.Sender) error {
+	var err error
+	g.engine, err = dialog.NewEngine(dialog.Config{
+		Conversations: g.store, OTPs: g.store, Registry: g.store, Sealer: g.store, Sender: sender,
+		Clock: g.clock, Observer: g.metrics, Logger: g.log, MaxBeneficiaries: g.cfg.MaxPeople,
+	})
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
+}
+
+// banner tells whoever started the gateway how to reach it.
+func (g *gateway) banner(w io.Writer, addr string) {
+	url := "http://" + addr
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		url = "http://localhost" + addr[strings.LastIndex(addr, ":"):]
+	}
+	fmt.Fprintf(w, "TikaSetu gateway listening on %s\n", url)
+	if g.cfg.RedisURL != "" {
+		return
+	}
+	pins := map[string]bool{}
+	for _, c := range cowin.Demo(time.Now()) {
+		pins[c.Pincode] = true
+	}
+	list := make([]string, 0, len(pins))
+	for p := range pins {
+		list = append(list, p)
+	}
+	sort.Strings(list)
+	fmt.Fprintf(w, `Embedded store and demo calendar: nothing is kept after exit.
+Demo PIN codes: %s. OTP and slip SMS go to the outbox: %s/dev/outbox/<number>
+Try it from another terminal:
+  go run ./cmd/tikasetu sim --url %s --msisdn 9876543210
+`, strings.Join(list, ", "), url, url)
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/africastalking"
+	"github.com/tikasetu/tikasetu/providers/outbox"
+	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/store/cowin"
+)
+
+// gateway is everything the HTTP routes need, wired once at start.
+type gateway struct {
+	cfg     config
+	store   *store.Store
+	engine  *dialog.Engine
+	metrics *metrics
+	outbox  *outbox.Outbox // nil unless SMS go to the in-process outbox
+	log     *slog.Logger
+	clock   dialog.Clock
+}
+
+// maxCalendarBytes bounds an uploaded calendar (the largest real district
+// response is well under 1 MiB).
+const maxCalendarBytes = 32 << 20
+
+// router builds the HTTP routes of DESIGN §3.
+func (g *gateway) router() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), g.metrics.middleware)
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	r.GET("/readyz", g.ready)
+	r.GET("/metrics", gin.WrapH(g.metrics.handler()))
+
+	africastalking.Register(r, g.engine, africastalking.Options{
+		ScreenLimit: g.cfg.USSDLimit, UCS2Limit: g.cfg.USSDUCS2,
+		Logger: g.log, OnTurn: g.metrics.onTurn,
+	})
+	if g.outbox != nil {
+		g.outbox.Register(r)
+	}
+	if g.cfg.AdminToken != "" {
+		admin := r.Group("/admin/v1", g.adminAuth)
+		admin.GET("/stats", g.stats)
+		admin.POST("/calendar", g.importCalendar)
+	}
+	return r
+}
+
+func (g *gateway) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
+	defer cancel()
+	if err := g.store.Ping(ctx); err != nil {
+		c.String(http.StatusServiceUnavailable, "store not answering\n")
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
+}
+
+// adminAuth requires "Authorization: Bearer <TIKASETU_ADMIN_TOKEN>".
+func (g *gateway) adminAuth(c *gin.Context) {
+	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(g.cfg.AdminToken)) != 1 {
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "bearer token required"})
+		return
+	}
+	c.Next()
+}
+
+func (g *gateway) stats(c *gin.Context) {
+	s, err := g.store.Stats(c.Request.Context())
+	if err != nil {
+		g.log.Error("stats", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "store not answering"})
+		return
+	}
+	c.JSON(http.StatusOK, s)
+}
+
+// importCalendar takes a Co-WIN calendar response, as `tikasetu import`
+// does; ?shift_dates=1 moves the earliest date to tomorrow.
+func (g *gateway) importCalendar(c *gin.Context) {
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxCalendarBytes)
+	centres, err := cowin.Parse(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.JSON(http.StatusRequestEntityTooLarge, gin.H{"error": "calendar larger than 32 MiB"})
+			return
+		}
+		c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+		return
+	}
+	if v := c.Query("shift_dates"); v == "1" || v == "true" {
+		cowin.ShiftDates(centres, tomorrow(g.clock.Now()))
+	}
+	res, err := g.store.ImportCentres(c.Request.Context(), centres)
+	if err != nil {
+		g.log.Error("calendar import", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "store not answering"})
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// tomorrow is the next calendar day in India.
+func tomorrow(now time.Time) time.Time {
+	ist := time.FixedZone("IST", 5*3600+1800)
+	y, m, d := now.In(ist).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, ist)
+}

@@ -1,0 +1,549 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// step is one input of a scripted caller and what the reply must show.
+// Special inputs: "{dial}" starts a new USSD session (after a 31 s pause,
+// past the OTP resend cool-down), "{otp}" enters the latest code sent to
+// the caller, "{again}" delivers the last request a second time, and
+// "{choose:TEXT}" picks the option whose line contains TEXT, paging with
+// 98 until it shows.
+type step struct {
+	in     string
+	want   []string
+	not    []string
+	end    bool
+	before func(t *testing.T, tg *testGateway, c *caller)
+	after  func(t *testing.T, tg *testGateway, c *caller)
+}
+
+func (s step) run(t *testing.T, tg *testGateway, c *caller) {
+	t.Helper()
+	if s.before != nil {
+		s.before(t, tg, c)
+	}
+	var got string
+	switch {
+	case s.in == "{dial}":
+		tg.clock.Advance(31 * time.Second)
+		got = c.dial()
+	case s.in == "{otp}":
+		got = c.send(tg.otp(c.msisdn))
+	case s.in == "{again}":
+		prev := c.last
+		got = c.post(c.lastReq)
+		if got != prev {
+			t.Fatalf("redelivery got a different reply:\n%s\n--- first was ---\n%s", got, prev)
+		}
+	case strings.HasPrefix(s.in, "{choose:"):
+		got = c.choose(strings.TrimSuffix(strings.TrimPrefix(s.in, "{choose:"), "}"))
+	default:
+		got = c.send(s.in)
+	}
+	for _, w := range s.want {
+		if !strings.Contains(got, w) {
+			t.Fatalf("after %q the screen lacks %q:\n%s", s.in, w, got)
+		}
+	}
+	for _, w := range s.not {
+		if strings.Contains(got, w) {
+			t.Fatalf("after %q the screen shows %q:\n%s", s.in, w, got)
+		}
+	}
+	if c.ended != s.end {
+		t.Fatalf("after %q: ended=%v, want %v:\n%s", s.in, c.ended, s.end, got)
+	}
+	if s.after != nil {
+		s.after(t, tg, c)
+	}
+}
+
+var optionLine = regexp.MustCompile(`^(\d+) (.*)$`)
+
+// choose picks the option whose line contains text, paging until it shows.
+func (c *caller) choose(text string) string {
+	t := c.tg.t
+	t.Helper()
+	for range 20 {
+		for _, line := range strings.Split(c.last, "\n") {
+			if m := optionLine.FindStringSubmatch(line); m != nil && strings.Contains(m[2], text) {
+				return c.send(m[1])
+			}
+		}
+		if !strings.Contains(c.last, "98 More") {
+			break
+		}
+		c.send("98")
+	}
+	t.Fatalf("no option with %q on any page; last screen:\n%s", text, c.last)
+	return ""
+}
+
+// login is a new caller's way to Home; relogin a returning caller's.
+func login() []step {
+	return []step{
+		{in: "{dial}", want: []string{"1 English", "2 हिन्दी", "3 বাংলা"}},
+		{in: "1", want: []string{"1 Register with +91XXXXXX", "2 Use another number"}},
+		{in: "1", want: []string{"6-digit code", "0 Send a new code"}},
+		{in: "{otp}", want: []string{"0/4 people registered", "1 Add person", "2 Book", "3 My appointments", "4 Cancel", "0 Exit"}},
+	}
+}
+
+func relogin(registered int) []step {
+	return []step{
+		{in: "{dial}", want: []string{"1 Register with"}, not: []string{"English"}},
+		{in: "1", want: []string{"6-digit code"}},
+		{in: "{otp}", want: []string{strconv.Itoa(registered) + "/4 people registered"}},
+	}
+}
+
+// addPerson registers one person from Home; idType is the option number.
+func addPerson(idType, id, name, year, gender string, count int) []step {
+	return []step{
+		{in: "1", want: []string{"1 Aadhaar", "2 PAN card", "3 Driving licence", "4 Voter ID", "5 Passport", "0 Back"}},
+		{in: idType, want: []string{"number"}},
+		{in: id, want: []string{"Name as on the ID"}},
+		{in: name, want: []string{"Year of birth"}},
+		{in: year, want: []string{"1 Male", "2 Female", "3 Other"}},
+		{in: gender, want: []string{"Register this person?", name, "1 Confirm", "2 Start again"}},
+		{in: "1", want: []string{"Registered " + name, strconv.Itoa(count) + "/4 people registered"}},
+	}
+}
+
+func script(parts ...[]step) []step {
+	var out []step
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// seatsOf reads the live free dose-1 seats of a session.
+func seatsOf(t *testing.T, tg *testGateway, sessionID string) int {
+	t.Helper()
+	s, err := tg.store.Seats(context.Background(), []string{sessionID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s[0].Free[0]
+}
+
+func account(t *testing.T, tg *testGateway, msisdn string) dialog.Account {
+	t.Helper()
+	n, _ := dialog.NormaliseMsisdn(msisdn)
+	a, err := tg.store.Account(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestUSSDJourneys(t *testing.T) {
+	ramAadhaar := aadhaar("23412341234")
+	type scenario struct {
+		name   string
+		files  []string
+		seats  func(*dialog.Centre, *dialog.Session)
+		msisdn string
+		steps  []step
+		check  func(t *testing.T, tg *testGateway, c *caller)
+	}
+	scenarios := []scenario{
+		{
+			name: "register two people (Aadhaar, PAN) and book both at a Free centre", files: []string{"12-delhi-110085.json"},
+			seats: everySeat(10), msisdn: "+919800000001",
+			steps: script(login(),
+				addPerson("1", ramAadhaar, "Ram Kumar", "1960", "1", 1),
+				addPerson("2", "abcpe1234f", "Sita Devi", "1965", "2", 2),
+				[]step{
+					{in: "2", want: []string{"Book for:", "1 Ram Kumar", "2 Sita Devi", "3 All", "0 Back"}},
+					{in: "3", want: []string{"PIN code"}},
+					{in: "110085", want: []string{"Centres at 110085:", "Free", "98 More", "0 Back"}},
+					{in: "{choose:Free}", want: []string{"Choose a date:", "COVISHIELD 45+"}},
+					{in: "1", want: []string{"time:", "1 09:00AM-11:00AM"}},
+					{in: "2", want: []string{"Book this appointment?", "Ram Kumar, Sita Devi", "Free", "11:00AM-01:00PM", "1 Confirm", "2 Back"}},
+					{in: "1", want: []string{"Booked!", "Ram: ID ", "Sita: ID ", "code "}, end: true},
+				}),
+			check: func(t *testing.T, tg *testGateway, c *caller) {
+				a := account(t, tg, c.msisdn)
+				if len(a.Beneficiaries) != 2 || len(a.Appointments) != 2 {
+					t.Fatalf("account has %d people, %d appointments; want 2, 2", len(a.Beneficiaries), len(a.Appointments))
+				}
+				if a.Appointments[0].SessionID != a.Appointments[1].SessionID {
+					t.Errorf("booked in one go but in two sessions")
+				}
+				if got := seatsOf(t, tg, a.Appointments[0].SessionID); got != 8 {
+					t.Errorf("free seats after booking two of 10 = %d", got)
+				}
+				slips := 0
+				for _, m := range tg.sms(c.msisdn) {
+					if strings.Contains(m, "slip") {
+						slips++
+						for _, ap := range a.Appointments {
+							if strings.Contains(m, ap.ID) && !strings.Contains(m, ap.Code) {
+								t.Errorf("slip for %s lacks its security code: %s", ap.ID, m)
+							}
+						}
+						if !strings.Contains(m, "photo ID") {
+							t.Errorf("slip does not ask for the photo ID: %s", m)
+						}
+					}
+				}
+				if slips != 2 {
+					t.Errorf("%d slips sent, want 2", slips)
+				}
+			},
+		},
+		{
+			name: "book at a Paid centre shows the fee", files: []string{"03-uttar-pradesh-201301.json"},
+			seats: everySeat(5), msisdn: "9800000002",
+			steps: script(login(),
+				addPerson("4", "ABC1234567", "Anil Sharma", "1990", "1", 1),
+				[]step{
+					{in: "2", want: []string{"1 Anil Sharma", "0 Back"}, not: []string{"All"}},
+					{in: "1", want: []string{"PIN code"}},
+					{in: "201301", want: []string{"Centres at 201301:"}},
+					{in: "{choose:Paid Rs}", want: []string{"Choose a date:", "18+"}},
+					{in: "1", want: []string{"time:"}},
+					{in: "1", want: []string{"Book this appointment?", "Paid Rs"}},
+					{in: "1", want: []string{"Booked!", "Anil: ID"}, end: true},
+				}),
+			check: func(t *testing.T, tg *testGateway, c *caller) {
+				a := account(t, tg, c.msisdn)
+				if len(a.Appointments) != 1 {
+					t.Fatalf("%d appointments, want 1", len(a.Appointments))
+				}
+				for _, ce := range tg.centres {
+					if ce.ID == a.Appointments[0].CentreID && ce.FeeType != dialog.Paid {
+						t.Errorf("booked centre %s is %s", ce.Name, ce.FeeType)
+					}
+				}
+			},
+		},
+		{
+			name: "three wrong codes void the OTP; a new code after the cool-down works", files: []string{"10-maharashtra-400001.json"},
+			msisdn: "09800000003",
+			steps: []step{
+				{in: "{dial}"}, {in: "1"}, {in: "1", want: []string{"6-digit code"}},
+				{in: "000000", want: []string{"Wrong code. 2 tries left.", "0 Send a new code"}},
+				{in: "12345", want: []string{"Enter the 6 digits"}},
+				{in: "000000", want: []string{"Wrong code. 1 tries left."}},
+				{in: "000000", want: []string{"Too many wrong codes", "1 Register with"}},
+				{in: "1", want: []string{"Code already sent"}, before: func(t *testing.T, tg *testGateway, c *caller) {}},
+				{in: "{otp}", want: []string{"Too many wrong codes", "1 Register with"}, not: []string{"people registered"}},
+				{in: "1", want: []string{"6-digit code"}, not: []string{"already sent"},
+					before: func(t *testing.T, tg *testGateway, c *caller) { tg.clock.Advance(31 * time.Second) }},
+				{in: "{otp}", want: []string{"0/4 people registered"}},
+			},
+		},
+		{
+			name: "an Aadhaar with a bad check digit is refused and re-asked; entries kept", files: []string{"10-maharashtra-400001.json"},
+			msisdn: "9800000004",
+			steps: script(login(), []step{
+				{in: "1"},
+				{in: "1", want: []string{"Aadhaar number", "12 digits"}},
+				{in: ramAadhaar[:11] + string('0'+(ramAadhaar[11]-'0'+1)%10), want: []string{"not a valid Aadhaar number", "Enter Aadhaar number"}},
+				{in: "123412341234", want: []string{"not a valid Aadhaar"}},
+				{in: "२३४१ २३४१ २३४" + string(rune('०'+rune(ramAadhaar[11]-'0'))), want: []string{"Name as on the ID"}},
+				{in: "R", want: []string{"2 to 60 letters", "Name as on the ID"}},
+				{in: "राम कुमार", want: []string{"Year of birth"}},
+				{in: "2010", want: []string{"Enter a year from 1901 to 2003"}},
+				{in: "0", want: []string{"Name as on the ID"}},
+				{in: "राम कुमार", want: []string{"Year of birth"}},
+				{in: "1970", want: []string{"Gender"}},
+				// A Devanagari name makes the screen UCS-2 (80 units): the
+				// summary pages rather than losing a line.
+				{in: "1", want: []string{"Register this person?", "राम कुमार, 1970", "98 More"}},
+				{in: "98", want: []string{"XXXX XXXX " + ramAadhaar[8:], "1 Confirm", "2 Start again"}},
+				{in: "1", want: []string{"Registered राम कुमार", "1/4"}},
+			}),
+		},
+		{
+			name: "a person too young for every session at the PIN is told so", files: []string{"01-west-bengal-743337.json"},
+			seats: everySeat(10), msisdn: "9800000005",
+			steps: script(login(),
+				addPerson("5", "J8369854", "Mita Das", "1995", "2", 1),
+				[]step{
+					{in: "2"}, {in: "1", want: []string{"PIN code"}},
+					{in: "743337", want: []string{"No free seats for them at PIN 743337", "PIN code"}},
+					{in: "999999", want: []string{"No centres at PIN 999999"}},
+					{in: "12345", want: []string{"Enter a 6-digit PIN code"}},
+					{in: "0", want: []string{"Book for:"}},
+				}),
+		},
+		{
+			name: "a session that fills while the caller chooses sends them back to the dates", files: []string{"01-west-bengal-743337.json"},
+			seats: everySeat(1), msisdn: "9800000006",
+			steps: script(login(),
+				addPerson("1", ramAadhaar, "Ram Kumar", "1960", "1", 1),
+				[]step{
+					{in: "2"}, {in: "1"}, {in: "743337"},
+					{in: "1", want: []string{"Choose a date:", "1 ", "2 "}},
+					{in: "1"}, {in: "1", want: []string{"Book this appointment?"}},
+					{in: "1", want: []string{"just filled up", "Choose a date:"}, not: []string{"Booked"},
+						before: func(t *testing.T, tg *testGateway, c *caller) { takeLastSeat(t, tg, c) }},
+					{in: "1"}, {in: "1"},
+					{in: "1", want: []string{"Booked!"}, end: true},
+				}),
+			check: func(t *testing.T, tg *testGateway, c *caller) {
+				if a := account(t, tg, c.msisdn); len(a.Appointments) != 1 {
+					t.Fatalf("%d appointments, want 1", len(a.Appointments))
+				}
+			},
+		},
+		{
+			name: "98 More and 0 Back through a long centre list", files: []string{"12-delhi-110085.json"},
+			seats: everySeat(3), msisdn: "9800000007",
+			steps: script(login(),
+				addPerson("1", ramAadhaar, "Ram Kumar", "1960", "1", 1),
+				[]step{
+					{in: "2"}, {in: "1"},
+					{in: "110085", want: []string{"\n1 ", "98 More", "0 Back"}, not: []string{"\n15 "},
+						after: walkPages},
+					{in: "110085", want: []string{"Centres at 110085:", "\n1 "}},
+					{in: "15", want: []string{"Choose a date:"}},
+					{in: "0", want: []string{"Centres at 110085:"}},
+				}),
+			check: func(t *testing.T, tg *testGateway, c *caller) {
+				// Every one of the 15 centres shows on some page, none cut.
+				c.send("0")
+				c.send("110085")
+				seen := map[string]bool{}
+				for range 20 {
+					for _, line := range strings.Split(c.last, "\n") {
+						if m := optionLine.FindStringSubmatch(line); m != nil && m[1] != "98" && m[1] != "0" {
+							seen[m[1]] = true
+							if strings.Contains(m[2], "...") {
+								t.Errorf("option cut: %q", line)
+							}
+						}
+					}
+					if !strings.Contains(c.last, "98 More") {
+						break
+					}
+					c.send("98")
+				}
+				if len(seen) != 15 {
+					t.Fatalf("saw %d options across the pages, want 15: %v", len(seen), seen)
+				}
+			},
+		},
+		{
+			name: "a dropped session resumes where it left off, or starts again", files: []string{"10-maharashtra-400001.json"},
+			msisdn: "9800000008",
+			steps: script(login(), []step{
+				{in: "1"}, {in: "2", want: []string{"PAN card number"}},
+				{in: "{dial}", want: []string{"Welcome back", "1 Continue where you left off", "2 Start again"}},
+				{in: "1", want: []string{"PAN card number"}},
+				{in: "ABCPE1234F", want: []string{"Name as on the ID"}},
+				{in: "{dial}", want: []string{"1 Continue"}},
+				{in: "2", want: []string{"1 Register with"}},
+			}),
+		},
+		{
+			name: "the same request delivered twice gets the same reply and advances nothing", files: []string{"10-maharashtra-400001.json"},
+			msisdn: "9800000009",
+			steps: script(login(), []step{
+				{in: "{again}", want: []string{"0/4 people registered"}},
+				{in: "1", want: []string{"Photo ID"}},
+				{in: "{again}", want: []string{"Photo ID"}},
+				{in: "1", want: []string{"Aadhaar number"}},
+				{in: "{again}"},
+			}),
+			check: func(t *testing.T, tg *testGateway, c *caller) {
+				codes := 0
+				for _, m := range tg.sms(c.msisdn) {
+					if strings.Contains(m, "code:") {
+						codes++
+					}
+				}
+				if codes != 1 {
+					t.Errorf("%d OTPs sent, want 1", codes)
+				}
+			},
+		},
+		{
+			name: "reschedule frees the old seat; cancel frees the new one", files: []string{"01-west-bengal-743337.json"},
+			seats: everySeat(4), msisdn: "9800000010",
+			steps: script(login(),
+				addPerson("1", ramAadhaar, "Ram Kumar", "1960", "1", 1),
+				[]step{
+					{in: "2"}, {in: "1"}, {in: "743337"}, {in: "1"}, {in: "1"}, {in: "1"},
+					{in: "1", want: []string{"Booked!"}, end: true},
+				},
+				relogin(1),
+				[]step{
+					{in: "3", want: []string{"Appointments:", "Ram: ", "ID "}},
+					{in: "5", want: []string{"Press 0 to go back"}},
+					{in: "0", want: []string{"1/4"}},
+					{in: "2", want: []string{"1 Ram Kumar ("}},
+					{in: "1"}, {in: "743337"}, {in: "1"},
+					{in: "2", want: []string{"time:"}},
+					{in: "1", want: []string{"Replaces Ram's"}},
+					{in: "1", want: []string{"Booked!"}, end: true},
+				},
+				relogin(1),
+				[]step{
+					{in: "4", want: []string{"Cancel the appointment of:", "1 Ram Kumar"}},
+					{in: "1", want: []string{"Cancel this appointment?", "1 Yes", "2 No"}},
+					{in: "1", want: []string{"Appointment cancelled", "1/4"}},
+					{in: "4", want: []string{"No appointments to cancel"}},
+				}),
+			check: func(t *testing.T, tg *testGateway, c *caller) {
+				if a := account(t, tg, c.msisdn); len(a.Appointments) != 0 {
+					t.Fatalf("%d appointments after cancel", len(a.Appointments))
+				}
+				for _, ce := range tg.centres {
+					for _, s := range ce.Sessions {
+						if got := seatsOf(t, tg, s.ID); got != 4 {
+							t.Errorf("session %s has %d free seats after reschedule and cancel, want 4", s.ID, got)
+						}
+					}
+				}
+			},
+		},
+		{
+			name: "a 5th person is refused; a registered ID number is refused", files: []string{"10-maharashtra-400001.json"},
+			msisdn: "9800000011",
+			steps: script(login(),
+				addPerson("1", ramAadhaar, "Ram Kumar", "1960", "1", 1),
+				[]step{
+					{in: "1"}, {in: "1"}, {in: ramAadhaar}, {in: "Ram Again"}, {in: "1961"}, {in: "1"},
+					{in: "1", want: []string{"already registered", "Aadhaar number"}},
+					{in: aadhaar("34512345123"), want: []string{"Register this person?", "Ram Again"}},
+					{in: "1", want: []string{"2/4"}},
+				},
+				addPerson("2", "ABCPE1234F", "Sita Devi", "1965", "2", 3),
+				addPerson("3", "WB0220110012345", "Gita Roy", "1970", "2", 4),
+				[]step{
+					{in: "1", want: []string{"4 people already registered", "4/4"}},
+				}),
+		},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			tg := newTestGateway(t, sc.seats, sc.files...)
+			c := tg.caller(sc.msisdn)
+			for i, s := range sc.steps {
+				t.Logf("step %d: %q", i, s.in)
+				s.run(t, tg, c)
+			}
+			if sc.check != nil {
+				sc.check(t, tg, c)
+			}
+		})
+	}
+}
+
+// walkPages pages forward through a list to its last page, then back with
+// 0 to the first, and once more 0 to the screen before the list.
+func walkPages(t *testing.T, tg *testGateway, c *caller) {
+	first := c.last
+	pages := []string{first}
+	for strings.Contains(c.last, "98 More") {
+		if len(pages) > 20 {
+			t.Fatal("more than 20 pages")
+		}
+		pages = append(pages, c.send("98"))
+	}
+	if len(pages) < 2 {
+		t.Fatalf("a 15-centre list fit one page:\n%s", first)
+	}
+	if again := c.send("98"); again != first {
+		t.Errorf("98 on the last page did not wrap to the first:\n%s", again)
+	}
+	for range len(pages) - 1 { // forward to the last page again
+		c.send("98")
+	}
+	for i := len(pages) - 1; i > 0; i-- {
+		if got := c.send("0"); got != pages[i-1] {
+			t.Fatalf("0 on page %d did not show page %d:\n%s", i+1, i, got)
+		}
+	}
+	if got := c.send("0"); !strings.Contains(got, "PIN code") {
+		t.Fatalf("0 on the first page did not go back to the PIN screen:\n%s", got)
+	}
+}
+
+// takeLastSeat books the caller's chosen session full through another account.
+func takeLastSeat(t *testing.T, tg *testGateway, c *caller) {
+	t.Helper()
+	ctx := context.Background()
+	other := "+919811111111"
+	b, err := tg.store.AddBeneficiary(ctx, other, dialog.NewBeneficiary{Name: "Other Person", BirthYear: 1950,
+		Gender: dialog.Female, IDType: dialog.IDPassport, IDNumber: "K1234567"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The confirmation screen names the date; find the session by the
+	// caller's stored choice instead of parsing it.
+	n, _ := dialog.NormaliseMsisdn(c.msisdn)
+	ld, err := tg.store.Load(ctx, n, "")
+	if err != nil || ld.Conversation == nil {
+		t.Fatalf("no conversation: %v", err)
+	}
+	sid := ld.Conversation.Booking.SessionID
+	if _, err := tg.store.Book(ctx, dialog.BookRequest{Msisdn: other, Beneficiary: b.Ref, SessionID: sid,
+		Slot: "10:00AM-12:00PM", Dose: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := seatsOf(t, tg, sid); got != 0 {
+		t.Fatalf("session still has %d seats", got)
+	}
+}
+
+func TestAdminRoutes(t *testing.T) {
+	tg := newTestGateway(t, everySeat(7), "01-west-bengal-743337.json")
+	get := func(path, token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		tg.h.ServeHTTP(rec, req)
+		return rec
+	}
+	tests := []struct {
+		name, token string
+		code        int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"wrong token", "nope", http.StatusUnauthorized},
+		{"right token", "admin-token", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := get("/admin/v1/stats", tt.token)
+			if rec.Code != tt.code {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.code, rec.Body)
+			}
+			if tt.code != http.StatusOK {
+				return
+			}
+			var s dialog.Stats
+			if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Centres != 3 || s.Sessions != 5 || s.SeatsFree != 5*2*7 {
+				t.Fatalf("stats = %+v, want 3 centres, 5 sessions, 70 seats", s)
+			}
+		})
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if rec := get(path, ""); rec.Code != http.StatusOK {
+			t.Errorf("%s: %d", path, rec.Code)
+		}
+	}
+}

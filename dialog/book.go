@@ -1,0 +1,540 @@
+package dialog
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// bookDose is the dose this journey books: registration day is about first doses.
+const bookDose = 1
+
+// whoList is the people on the account, with "All" offered after them when
+// more than one can book.
+func whoScreen(tr *turn) (Menu, error) {
+	a, err := tr.loadAccount()
+	if err != nil {
+		return Menu{}, err
+	}
+	labels := make([]string, 0, len(a.Beneficiaries)+1)
+	for _, b := range a.Beneficiaries {
+		l := b.Name
+		if ap, ok := a.AppointmentFor(b.Ref, bookDose); ok {
+			l += " (" + tr.date(ap) + ")"
+		}
+		labels = append(labels, l)
+	}
+	if len(a.Beneficiaries) > 1 {
+		labels = append(labels, tr.text("who.all"))
+	}
+	return Menu{Head: []string{tr.text("who.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
+}
+
+func whoInput(tr *turn) (string, error) {
+	a, err := tr.loadAccount()
+	if err != nil {
+		return "", err
+	}
+	n := len(a.Beneficiaries)
+	if n > 1 {
+		n++
+	}
+	i, ok := pick(tr.input, n)
+	if !ok {
+		tr.notice("hint.choose", "max", strconv.Itoa(n))
+		return "", nil
+	}
+	tr.c.Booking = Booking{}
+	if i == len(a.Beneficiaries) {
+		for _, b := range a.Beneficiaries {
+			tr.c.Booking.Who = append(tr.c.Booking.Who, b.Ref)
+		}
+	} else {
+		tr.c.Booking.Who = []string{a.Beneficiaries[i].Ref}
+	}
+	return evWho, nil
+}
+
+// who returns the beneficiaries being booked.
+func (tr *turn) who() ([]Beneficiary, error) {
+	a, err := tr.loadAccount()
+	if err != nil {
+		return nil, err
+	}
+	var out []Beneficiary
+	for _, ref := range tr.c.Booking.Who {
+		for _, b := range a.Beneficiaries {
+			if b.Ref == ref {
+				out = append(out, b)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dialog: booking for %s: %w", MaskMsisdn(tr.c.Account), ErrNotFound)
+	}
+	return out, nil
+}
+
+func pinScreen(tr *turn) (Menu, error) {
+	return Menu{Head: []string{tr.text("pin.title")}, Tail: []string{tr.back()}}, nil
+}
+
+func pinInput(tr *turn) (string, error) {
+	if len(tr.input) != 6 || !allDigits(tr.input) || tr.input[0] == '0' {
+		tr.notice("hint.pin")
+		return "", nil
+	}
+	centres, err := tr.centresAt(tr.input)
+	if err != nil {
+		return "", err
+	}
+	tr.c.Booking.Pin = tr.input
+	offer, err := tr.bookableCentres(centres)
+	if err != nil {
+		return "", err
+	}
+	if len(offer) == 0 {
+		if len(centres) == 0 {
+			tr.notice("pin.none", "pin", tr.input)
+		} else {
+			tr.notice("pin.full", "pin", tr.input)
+		}
+		return "", nil
+	}
+	tr.c.Booking.Centres = offer
+	return evPin, nil
+}
+
+// bookable returns, per centre, the upcoming sessions where everyone being
+// booked is of age and there are enough free seats.
+func (tr *turn) bookable(centres []Centre) ([][]Session, error) {
+	who, err := tr.who()
+	if err != nil {
+		return nil, err
+	}
+	tomorrow := tr.today().AddDate(0, 0, 1)
+	var ids []string
+	for _, c := range centres {
+		for _, s := range c.Sessions {
+			if !s.Date.Before(tomorrow) {
+				ids = append(ids, s.ID)
+			}
+		}
+	}
+	free := map[string]int{}
+	if len(ids) > 0 {
+		seats, err := tr.e.cfg.Registry.Seats(tr.ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("dialog: seats: %w", err)
+		}
+		for i, id := range ids {
+			free[id] = seats[i].Free[bookDose-1]
+		}
+	}
+	out := make([][]Session, len(centres))
+	for i, c := range centres {
+		for _, s := range c.Sessions {
+			if s.Date.Before(tomorrow) || free[s.ID] < len(who) {
+				continue
+			}
+			fits := true
+			for _, b := range who {
+				fits = fits && s.AgeFits(s.Date.Year()-b.BirthYear)
+			}
+			if fits {
+				out[i] = append(out[i], s)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (tr *turn) bookableCentres(centres []Centre) ([]string, error) {
+	sessions, err := tr.bookable(centres)
+	if err != nil {
+		return nil, err
+	}
+	var offer []string
+	for i, c := range centres {
+		if len(sessions[i]) > 0 {
+			offer = append(offer, strconv.FormatInt(c.ID, 10))
+		}
+	}
+	return offer, nil
+}
+
+func (tr *turn) feeLabel(c Centre, vaccine string) string {
+	if c.FeeType != Paid {
+		return tr.text("fee.free")
+	}
+	if r, ok := c.Fee(vaccine); ok && r > 0 {
+		return tr.text("fee.paid", "rupees", strconv.Itoa(r))
+	}
+	return tr.text("fee.paid_unknown")
+}
+
+func centreScreen(tr *turn) (Menu, error) {
+	labels := make([]string, 0, len(tr.c.Booking.Centres))
+	for _, id := range tr.c.Booking.Centres {
+		cid, _ := strconv.ParseInt(id, 10, 64)
+		c, err := tr.centre(cid)
+		if err != nil {
+			return Menu{}, err
+		}
+		labels = append(labels, c.Name+" "+tr.feeLabel(c, ""))
+	}
+	return Menu{Head: []string{tr.text("centre.title", "pin", tr.c.Booking.Pin)}, Items: options(labels...), Tail: []string{tr.back()}}, nil
+}
+
+func centreInput(tr *turn) (string, error) {
+	i, ok := pick(tr.input, len(tr.c.Booking.Centres))
+	if !ok {
+		tr.notice("hint.choose", "max", strconv.Itoa(len(tr.c.Booking.Centres)))
+		return "", nil
+	}
+	cid, _ := strconv.ParseInt(tr.c.Booking.Centres[i], 10, 64)
+	tr.c.Booking.CentreID = cid
+	return tr.offerDates()
+}
+
+// offerDates fixes the list of sessions with room at the chosen centre and
+// moves to the date screen, or stays with a notice when none is left.
+func (tr *turn) offerDates() (string, error) {
+	offer, err := tr.datesWithRoom()
+	if err != nil || len(offer) == 0 {
+		tr.notice("centre.full")
+		return "", err
+	}
+	tr.c.Booking.Sessions = offer
+	return evCentre, nil
+}
+
+// datesWithRoom lists the sessions at the chosen centre that can take
+// everyone being booked.
+func (tr *turn) datesWithRoom() ([]string, error) {
+	c, err := tr.centre(tr.c.Booking.CentreID)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := tr.bookable([]Centre{c})
+	if err != nil {
+		return nil, err
+	}
+	offer := make([]string, len(sessions[0]))
+	for i, s := range sessions[0] {
+		offer[i] = s.ID
+	}
+	return offer, nil
+}
+
+// refill handles a session that filled while the caller was choosing: back
+// to the dates still open at that centre, else to the centres still open at
+// that PIN code, else home; never a dead end.
+func (tr *turn) refill() (string, error) {
+	tr.account = nil
+	offer, err := tr.datesWithRoom()
+	if err != nil {
+		return "", err
+	}
+	if len(offer) > 0 {
+		tr.notice("book.filled")
+		tr.c.Booking.Sessions = offer
+		return evFilled, nil
+	}
+	cs, err := tr.centresAt(tr.c.Booking.Pin)
+	if err != nil {
+		return "", err
+	}
+	if offer, err = tr.bookableCentres(cs); err != nil {
+		return "", err
+	}
+	if len(offer) > 0 {
+		tr.notice("centre.full")
+		tr.c.Booking.Centres = offer
+		return evCentreFilled, nil
+	}
+	tr.notice("pin.full", "pin", tr.c.Booking.Pin)
+	return evHome, nil
+}
+
+// session finds the chosen session of the chosen centre.
+func (tr *turn) session() (Centre, Session, error) {
+	c, err := tr.centre(tr.c.Booking.CentreID)
+	if err != nil {
+		return Centre{}, Session{}, err
+	}
+	for _, s := range c.Sessions {
+		if s.ID == tr.c.Booking.SessionID {
+			return c, s, nil
+		}
+	}
+	return Centre{}, Session{}, fmt.Errorf("dialog: session %s: %w", tr.c.Booking.SessionID, ErrNotFound)
+}
+
+func dateScreen(tr *turn) (Menu, error) {
+	c, err := tr.centre(tr.c.Booking.CentreID)
+	if err != nil {
+		return Menu{}, err
+	}
+	byID := map[string]Session{}
+	for _, s := range c.Sessions {
+		byID[s.ID] = s
+	}
+	labels := make([]string, 0, len(tr.c.Booking.Sessions))
+	for _, id := range tr.c.Booking.Sessions {
+		s := byID[id]
+		l := tr.day(s) + " " + s.Vaccine + " " + strconv.Itoa(s.MinAge) + "+"
+		labels = append(labels, strings.TrimSpace(l))
+	}
+	return Menu{Head: []string{Shorten(c.Name, 40), tr.text("date.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
+}
+
+func dateInput(tr *turn) (string, error) {
+	i, ok := pick(tr.input, len(tr.c.Booking.Sessions))
+	if !ok {
+		tr.notice("hint.choose", "max", strconv.Itoa(len(tr.c.Booking.Sessions)))
+		return "", nil
+	}
+	tr.c.Booking.SessionID = tr.c.Booking.Sessions[i]
+	return evDate, nil
+}
+
+func slotScreen(tr *turn) (Menu, error) {
+	_, s, err := tr.session()
+	if err != nil {
+		return Menu{}, err
+	}
+	return Menu{Head: []string{tr.day(s) + " " + tr.text("slot.title")}, Items: options(s.Slots...), Tail: []string{tr.back()}}, nil
+}
+
+func slotInput(tr *turn) (string, error) {
+	_, s, err := tr.session()
+	if err != nil {
+		return "", err
+	}
+	i, ok := pick(tr.input, len(s.Slots))
+	if !ok {
+		tr.notice("hint.choose", "max", strconv.Itoa(len(s.Slots)))
+		return "", nil
+	}
+	tr.c.Booking.Slot = s.Slots[i]
+	return evSlot, nil
+}
+
+func confirmBookScreen(tr *turn) (Menu, error) {
+	c, s, err := tr.session()
+	if err != nil {
+		return Menu{}, err
+	}
+	who, err := tr.who()
+	if err != nil {
+		return Menu{}, err
+	}
+	a, err := tr.loadAccount()
+	if err != nil {
+		return Menu{}, err
+	}
+	names := make([]string, len(who))
+	var replaces []string
+	for i, b := range who {
+		names[i] = b.Name
+		if ap, ok := a.AppointmentFor(b.Ref, bookDose); ok && ap.SessionID != s.ID || ok && ap.Slot != tr.c.Booking.Slot {
+			replaces = append(replaces, tr.text("book.replaces", "name", firstName(b.Name), "date", tr.date(ap)))
+		}
+	}
+	head := []string{tr.text("book.confirm"), strings.Join(names, ", "),
+		c.Name + " " + tr.feeLabel(c, s.Vaccine),
+		tr.day(s) + " " + tr.c.Booking.Slot + " " + s.Vaccine}
+	head = append(head, replaces...)
+	// The summary lines are items so that a long summary pages rather than
+	// being cut: nothing on a confirmation screen is shortened.
+	return Menu{Items: head, Tail: options(tr.text("book.yes"), tr.text("book.back"))}, nil
+}
+
+func confirmBookInput(tr *turn) (string, error) {
+	switch tr.input {
+	case "2":
+		return evBack, nil
+	case "1":
+	default:
+		tr.notice("hint.choose", "max", "2")
+		return "", nil
+	}
+	c, s, err := tr.session()
+	if err != nil {
+		return "", err
+	}
+	who, err := tr.who()
+	if err != nil {
+		return "", err
+	}
+	var booked []string
+	for _, b := range who {
+		ap, err := tr.e.cfg.Registry.Book(tr.ctx, BookRequest{
+			Msisdn: tr.c.Account, Beneficiary: b.Ref, SessionID: s.ID, Slot: tr.c.Booking.Slot, Dose: bookDose,
+		})
+		switch {
+		case errors.Is(err, ErrFullyBooked) || errors.Is(err, ErrAgeNotEligible):
+			if len(booked) == 0 {
+				return tr.refill()
+			}
+			booked = append(booked, tr.text("book.not", "name", firstName(b.Name)))
+			continue
+		case err != nil:
+			return "", fmt.Errorf("dialog: book for %s: %w", MaskMsisdn(tr.c.Account), err)
+		}
+		tr.e.cfg.Observer.Count("booked")
+		booked = append(booked, tr.text("book.line", "name", firstName(b.Name), "id", ap.ID, "code", ap.Code))
+		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: "slip-" + ap.ID + "-" + strconv.FormatInt(ap.Booked.UnixNano(), 36),
+			Text: tr.text("sms.slip", "name", b.Name, "id", ap.ID, "code", ap.Code, "centre", c.Name,
+				"date", tr.day(s), "slot", ap.Slot, "vaccine", s.Vaccine)})
+	}
+	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
+	tr.c.Booking = Booking{}
+	return evEnd, nil
+}
+
+// --- my appointments and cancel ------------------------------------------
+
+// apptLine describes an appointment in a list.
+func (tr *turn) apptLine(name string, ap Appointment) (string, error) {
+	c, err := tr.e.cfg.Registry.Centre(tr.ctx, ap.CentreID)
+	if err != nil {
+		return "", fmt.Errorf("dialog: centre %d: %w", ap.CentreID, err)
+	}
+	return tr.text("mine.line", "name", firstName(name), "date", tr.date(ap), "slot", ap.Slot,
+		"centre", c.Name, "id", ap.ID, "code", ap.Code), nil
+}
+
+func mineScreen(tr *turn) (Menu, error) {
+	a, err := tr.loadAccount()
+	if err != nil {
+		return Menu{}, err
+	}
+	var items []string
+	for _, b := range a.Beneficiaries {
+		ap, ok := a.AppointmentFor(b.Ref, bookDose)
+		if !ok {
+			items = append(items, tr.text("mine.nobook", "name", firstName(b.Name)))
+			continue
+		}
+		l, err := tr.apptLine(b.Name, ap)
+		if err != nil {
+			return Menu{}, err
+		}
+		items = append(items, l)
+	}
+	if len(items) == 0 {
+		items = []string{tr.text("home.nobody")}
+	}
+	return Menu{Head: []string{tr.text("mine.title")}, Items: items, Tail: []string{tr.back()}}, nil
+}
+
+func mineInput(tr *turn) (string, error) {
+	tr.notice("hint.back")
+	return "", nil
+}
+
+// booked lists the account's people who hold an appointment.
+func (tr *turn) bookedPeople() ([]Beneficiary, []Appointment, error) {
+	a, err := tr.loadAccount()
+	if err != nil {
+		return nil, nil, err
+	}
+	var bs []Beneficiary
+	var aps []Appointment
+	for _, b := range a.Beneficiaries {
+		if ap, ok := a.AppointmentFor(b.Ref, bookDose); ok {
+			bs, aps = append(bs, b), append(aps, ap)
+		}
+	}
+	return bs, aps, nil
+}
+
+func cancelWhoScreen(tr *turn) (Menu, error) {
+	bs, aps, err := tr.bookedPeople()
+	if err != nil {
+		return Menu{}, err
+	}
+	labels := make([]string, len(bs))
+	for i, b := range bs {
+		labels[i] = b.Name + " " + tr.date(aps[i])
+	}
+	return Menu{Head: []string{tr.text("cancel.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
+}
+
+func cancelWhoInput(tr *turn) (string, error) {
+	bs, _, err := tr.bookedPeople()
+	if err != nil {
+		return "", err
+	}
+	if len(bs) == 0 {
+		tr.notice("mine.none")
+		return evHome, nil
+	}
+	i, ok := pick(tr.input, len(bs))
+	if !ok {
+		tr.notice("hint.choose", "max", strconv.Itoa(len(bs)))
+		return "", nil
+	}
+	tr.c.Booking.Cancel = bs[i].Ref
+	return evCancelWho, nil
+}
+
+func cancelConfirmScreen(tr *turn) (Menu, error) {
+	bs, aps, err := tr.bookedPeople()
+	if err != nil {
+		return Menu{}, err
+	}
+	var items []string
+	for i, b := range bs {
+		if b.Ref == tr.c.Booking.Cancel {
+			l, err := tr.apptLine(b.Name, aps[i])
+			if err != nil {
+				return Menu{}, err
+			}
+			items = append(items, l)
+		}
+	}
+	return Menu{Head: []string{tr.text("cancel.confirm")}, Items: items, Tail: options(tr.text("cancel.yes"), tr.text("cancel.no"))}, nil
+}
+
+func cancelConfirmInput(tr *turn) (string, error) {
+	switch tr.input {
+	case "2":
+		tr.c.Booking = Booking{}
+		return evHome, nil
+	case "1":
+	default:
+		tr.notice("hint.choose", "max", "2")
+		return "", nil
+	}
+	ref := tr.c.Booking.Cancel
+	err := tr.e.cfg.Registry.Cancel(tr.ctx, tr.c.Account, ref, bookDose)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", fmt.Errorf("dialog: cancel for %s: %w", MaskMsisdn(tr.c.Account), err)
+	}
+	tr.account = nil
+	tr.c.Booking = Booking{}
+	if err == nil {
+		tr.e.cfg.Observer.Count("cancelled")
+		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: "cancel-" + ref + "-" + strconv.FormatInt(tr.now.UnixNano(), 36),
+			Text: tr.text("sms.cancelled")})
+	}
+	tr.notice("cancel.done")
+	return evHome, nil
+}
+
+// date formats an appointment's day as the caller's language writes it.
+func (tr *turn) date(ap Appointment) string { return tr.dayOf(ap.Date) }
+
+// day formats a session's day.
+func (tr *turn) day(s Session) string { return tr.dayOf(s.Date) }
+
+func (tr *turn) dayOf(t time.Time) string {
+	t = t.In(ist)
+	return tr.text("date.short", "weekday", tr.text("weekday."+strconv.Itoa(int(t.Weekday()))),
+		"day", strconv.Itoa(t.Day()), "month", tr.text("month."+strconv.Itoa(int(t.Month()))))
+}

@@ -1,0 +1,92 @@
+package dialog
+
+import "time"
+
+// Channel is the kind of bearer a turn arrives on.
+type Channel string
+
+// Channels.
+const (
+	USSD       Channel = "ussd"
+	SMSChannel Channel = "sms"
+)
+
+// Turn is one input from a caller, decoded by a provider.
+type Turn struct {
+	Channel  Channel
+	Provider string // provider name, for metrics and the reply cache
+	// Session is the aggregator's session id (USSD); for SMS, the provider
+	// may leave it empty.
+	Session string
+	// Delivery identifies this delivery (for example the aggregator session
+	// id with the full USSD text, or an SMS message id): a retry of the same
+	// delivery gets the cached reply and advances nothing. "" disables that.
+	Delivery string
+	// NewSession is true on the first request of a USSD session.
+	NewSession bool
+	Msisdn     string // caller's number in any accepted form; normalised by the engine
+	Input      string // the latest input only
+	// ScreenLimit overrides the channel's default screen size (characters
+	// for GSM-7 text); 0 keeps the default.
+	ScreenLimit int
+	// UCS2Limit overrides the limit for text that needs UCS-2; 0 keeps the default.
+	UCS2Limit int
+}
+
+// Reply is the screen to show and whether the conversation ends with it.
+type Reply struct {
+	Text string `json:"text"`
+	End  bool   `json:"end,omitempty"`
+}
+
+// Conversation is a caller's stored dialogue state: the FSM state and the
+// answers collected so far. It is the whole memory of the conversation:
+// nothing is kept in process between turns.
+type Conversation struct {
+	Msisdn  string  `json:"msisdn"` // caller, E.164: the key it is stored under
+	Version int64   `json:"-"`      // compare-and-set version, kept by the store
+	State   string  `json:"state"`
+	Lang    string  `json:"lang,omitempty"`
+	Channel Channel `json:"channel"`
+	// ProviderSession is the aggregator session the conversation last saw;
+	// a new one mid-journey offers to resume.
+	ProviderSession string `json:"psession,omitempty"`
+	// Resume is the state to continue in when the caller chooses to.
+	Resume string `json:"resume,omitempty"`
+
+	Account string `json:"account,omitempty"` // verified number (E.164), "" until OTP passes
+	Target  string `json:"target,omitempty"`  // number being verified
+
+	Draft   Draft   `json:"draft,omitempty"`
+	Booking Booking `json:"booking,omitempty"`
+	Page    int     `json:"page,omitempty"`   // current page of a paged list
+	Notice  string  `json:"notice,omitempty"` // hint or result shown above the next screen
+	// Farewell holds last words too long for one screen, paged before the end.
+	Farewell string `json:"farewell,omitempty"`
+
+	Updated time.Time `json:"updated"`
+}
+
+// Draft is a beneficiary being added.
+type Draft struct {
+	IDType    IDType `json:"id_type,omitempty"`
+	IDSealed  string `json:"id_sealed,omitempty"` // normalised number, sealed by a Sealer; never kept in clear
+	Name      string `json:"name,omitempty"`
+	BirthYear int    `json:"birth_year,omitempty"`
+	Gender    Gender `json:"gender,omitempty"`
+}
+
+// Booking is an appointment being chosen.
+type Booking struct {
+	Who       []string `json:"who,omitempty"` // beneficiary refs
+	Pin       string   `json:"pin,omitempty"`
+	CentreID  int64    `json:"centre,omitempty"`
+	SessionID string   `json:"session,omitempty"`
+	Slot      string   `json:"slot,omitempty"`
+	Cancel    string   `json:"cancel,omitempty"` // beneficiary whose appointment is being cancelled
+	// Centres and Sessions are the lists the centre and date screens
+	// number, fixed when first shown so that a choice means what the caller
+	// saw even if seats change meanwhile.
+	Centres  []string `json:"centres,omitempty"`
+	Sessions []string `json:"sessions,omitempty"`
+}

@@ -1,0 +1,170 @@
+package dialog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Observer is told what the conversation does, for metrics.
+type Observer interface {
+	// Screen counts a turn answered with a screen of the given state.
+	Screen(provider, state string)
+	// Count counts an outcome: "registered", "booked", "cancelled",
+	// "otp_sent", "sms_failed", "conflict".
+	Count(outcome string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Screen(string, string) {}
+func (nopObserver) Count(string)          {}
+
+// Config wires an Engine to its stores and settings.
+type Config struct {
+	Conversations Conversations
+	OTPs          OTPs
+	Registry      Registry
+	Sender        Sender
+	Sealer        Sealer
+	Clock         Clock    // default SystemClock
+	Observer      Observer // default: none
+	Logger        *slog.Logger
+
+	// MaxBeneficiaries per account (default 4).
+	MaxBeneficiaries int
+	// USSDIdle is how long a USSD conversation is kept after its last turn:
+	// the aggregator's session plus the time allowed for resuming (default
+	// 13 minutes: a 3-minute session and 10 to dial back).
+	USSDIdle time.Duration
+	// SMSIdle is how long an SMS conversation lives idle (default 30 minutes).
+	SMSIdle time.Duration
+	// SendTimeout bounds one outbound SMS, which runs after the reply (default 10 s).
+	SendTimeout time.Duration
+}
+
+// Engine runs conversations: it loads the caller's state, applies one input
+// through the state machine, saves the state with compare-and-set and sends
+// the SMS the turn produced. It keeps nothing in memory between turns.
+type Engine struct {
+	cfg   Config
+	cat   *Catalogue
+	sends sync.WaitGroup
+}
+
+// NewEngine checks cfg and loads the message catalogue.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.Conversations == nil || cfg.OTPs == nil || cfg.Registry == nil || cfg.Sender == nil || cfg.Sealer == nil {
+		return nil, errors.New("dialog: engine needs conversations, OTPs, registry, sender and sealer")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBeneficiaries <= 0 {
+		cfg.MaxBeneficiaries = 4
+	}
+	if cfg.USSDIdle <= 0 {
+		cfg.USSDIdle = 13 * time.Minute
+	}
+	if cfg.SMSIdle <= 0 {
+		cfg.SMSIdle = 30 * time.Minute
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 10 * time.Second
+	}
+	cat, err := LoadCatalogue()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, cat: cat}, nil
+}
+
+// Catalogue returns the engine's message catalogue.
+func (e *Engine) Catalogue() *Catalogue { return e.cat }
+
+// Drain waits until every SMS that finished turns queued has been handed to
+// the sender (for shutdown and tests).
+func (e *Engine) Drain() { e.sends.Wait() }
+
+// maxAttempts bounds retries of a turn that lost a compare-and-set race.
+const maxAttempts = 3
+
+// Handle runs one turn. A delivery seen before gets the reply it got then.
+func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
+	msisdn, err := NormaliseMsisdn(t.Msisdn)
+	if err != nil {
+		return Reply{}, fmt.Errorf("dialog: caller %s: %w", MaskMsisdn(t.Msisdn), err)
+	}
+	replyKey := ""
+	if t.Delivery != "" {
+		sum := sha256.Sum256([]byte(t.Provider + "\x00" + t.Delivery))
+		replyKey = hex.EncodeToString(sum[:12])
+	}
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		ld, err := e.cfg.Conversations.Load(ctx, msisdn, replyKey)
+		if err != nil {
+			return Reply{}, fmt.Errorf("dialog: load %s: %w", MaskMsisdn(msisdn), err)
+		}
+		if ld.Cached != nil {
+			return *ld.Cached, nil
+		}
+		tr := &turn{e: e, ctx: ctx, in: t, msisdn: msisdn, now: e.cfg.Clock.Now()}
+		reply, err := tr.run(ld)
+		if err != nil {
+			return Reply{}, err
+		}
+		ttl := e.cfg.USSDIdle
+		if t.Channel == SMSChannel {
+			ttl = e.cfg.SMSIdle
+		}
+		err = e.cfg.Conversations.Save(ctx, tr.c, ttl, replyKey, reply)
+		if errors.Is(err, ErrConflict) {
+			e.cfg.Observer.Count("conflict")
+			continue
+		}
+		if err != nil {
+			return Reply{}, fmt.Errorf("dialog: save %s: %w", MaskMsisdn(msisdn), err)
+		}
+		e.cfg.Observer.Screen(t.Provider, tr.shown)
+		for _, m := range tr.outbox {
+			e.send(m)
+		}
+		return reply, nil
+	}
+	return Reply{}, fmt.Errorf("dialog: %s: %w after %d attempts", MaskMsisdn(msisdn), ErrConflict, maxAttempts)
+}
+
+// send hands an SMS to the sender in the background, so that a slow SMS
+// gateway never holds a USSD reply past its deadline.
+func (e *Engine) send(m SMS) {
+	e.sends.Add(1)
+	go func() {
+		defer e.sends.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.SendTimeout)
+		defer cancel()
+		if err := e.cfg.Sender.Send(ctx, m); err != nil {
+			e.cfg.Observer.Count("sms_failed")
+			e.cfg.Logger.Warn("sms not sent", "to", MaskMsisdn(m.To), "ref", m.Ref, "err", err)
+		}
+	}()
+}
+
+// text is shorthand for a catalogue message in lang.
+func (e *Engine) text(lang, key string, args ...string) string {
+	return e.cat.Text(lang, key, args...)
+}
+
+// sanitizeKeyword upper-cases an SMS keyword candidate.
+func keyword(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }

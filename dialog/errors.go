@@ -1,0 +1,38 @@
+package dialog
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors the stores return, which the conversation turns into screens.
+var (
+	ErrConflict             = errors.New("conversation changed by another turn")
+	ErrNotFound             = errors.New("not found")
+	ErrTooManyBeneficiaries = errors.New("account has the maximum number of people")
+	ErrDuplicateID          = errors.New("ID number already registered")
+	ErrFullyBooked          = errors.New("session fully booked")
+	ErrAgeNotEligible       = errors.New("age does not fit the session")
+	ErrOTPExpired           = errors.New("no valid code: expired or never sent")
+	ErrOTPLocked            = errors.New("code voided after too many wrong tries")
+)
+
+// OTPWrongError is a wrong code with Left attempts remaining.
+type OTPWrongError struct{ Left int }
+
+func (e *OTPWrongError) Error() string { return fmt.Sprintf("wrong code, %d tries left", e.Left) }
+
+// OTPLimitError refuses a new code: RetryAfter says when one may be issued.
+// Hourly is true when the hourly cap (not the resend cool-down) refused it.
+type OTPLimitError struct {
+	RetryAfter time.Duration
+	Hourly     bool
+}
+
+func (e *OTPLimitError) Error() string {
+	if e.Hourly {
+		return fmt.Sprintf("hourly code limit reached, retry after %s", e.RetryAfter)
+	}
+	return fmt.Sprintf("resend cool-down, retry after %s", e.RetryAfter)
+}

@@ -1,0 +1,65 @@
+package dialog
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrBadMsisdn is returned for a number that is not an Indian mobile number.
+var ErrBadMsisdn = errors.New("not an Indian mobile number")
+
+// NormaliseMsisdn turns an Indian mobile number given as +91…, 91…, 0… or
+// bare 10 digits (spaces and hyphens allowed) into E.164 (+91XXXXXXXXXX).
+func NormaliseMsisdn(s string) (string, error) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-' || r == '(' || r == ')':
+		case r == '+' && b.Len() == 0:
+		default:
+			d, ok := digitValue(r)
+			if !ok {
+				return "", ErrBadMsisdn
+			}
+			b.WriteByte(byte('0' + d))
+		}
+	}
+	d := b.String()
+	switch {
+	case len(d) == 12 && strings.HasPrefix(d, "91"):
+		d = d[2:]
+	case len(d) == 11 && d[0] == '0':
+		d = d[1:]
+	}
+	if len(d) != 10 || d[0] < '6' {
+		return "", ErrBadMsisdn
+	}
+	return "+91" + d, nil
+}
+
+// MaskMsisdn shows only the last four digits of a number, for screens and logs:
+// "+91XXXXXX3210". Anything shorter than five characters is masked whole.
+func MaskMsisdn(s string) string {
+	if len(s) < 5 {
+		return strings.Repeat("X", len(s))
+	}
+	prefix := ""
+	rest := s
+	if strings.HasPrefix(s, "+91") {
+		prefix, rest = "+91", s[3:]
+	}
+	return prefix + strings.Repeat("X", len(rest)-4) + rest[len(rest)-4:]
+}
+
+// digitValue maps Latin, Devanagari and Bengali digits to their value.
+func digitValue(r rune) (int, bool) {
+	switch {
+	case r >= '0' && r <= '9':
+		return int(r - '0'), true
+	case r >= '०' && r <= '९': // U+0966..U+096F
+		return int(r - '०'), true
+	case r >= '০' && r <= '৯': // U+09E6..U+09EF
+		return int(r - '০'), true
+	}
+	return 0, false
+}

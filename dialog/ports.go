@@ -1,0 +1,103 @@
+package dialog
+
+import (
+	"context"
+	"time"
+)
+
+// Conversations keeps each caller's conversation, keyed by the caller's mobile
+// number (E.164), with a version for compare-and-set, plus the reply cache
+// that makes a repeated delivery idempotent and the caller's language, which
+// outlives any one conversation.
+type Conversations interface {
+	// Load returns the caller's stored conversation (zero Version when none),
+	// the remembered language ("" when none) and, when replyKey is not
+	// empty, a reply cached under it by an earlier Save.
+	Load(ctx context.Context, msisdn, replyKey string) (Loaded, error)
+	// Save writes c if the stored version still equals c.Version, bumping
+	// it, with ttl; it caches reply under replyKey in the same atomic step
+	// and remembers c.Lang. It returns ErrConflict when another turn wrote
+	// first. A c with State "" deletes the conversation instead.
+	Save(ctx context.Context, c *Conversation, ttl time.Duration, replyKey string, reply Reply) error
+}
+
+// Loaded is what Conversations.Load returns.
+type Loaded struct {
+	Conversation *Conversation // nil when there is none
+	Lang         string
+	Cached       *Reply // non-nil when replyKey had a cached reply
+}
+
+// OTPs issues and checks one-time passwords. Implementations keep only a
+// keyed hash of each code, compare in constant time and enforce validity,
+// attempt limits, resend cool-down and an hourly cap.
+type OTPs interface {
+	// Issue creates a fresh 6-digit code for msisdn and returns it so that it
+	// can be sent. It returns *OTPLimitError when the cool-down or hourly
+	// cap refuses a new code.
+	Issue(ctx context.Context, msisdn string) (code string, err error)
+	// Verify checks code. It returns nil on success (and consumes the code),
+	// *OTPWrongError with attempts left, ErrOTPExpired (none or timed out) or
+	// ErrOTPLocked (too many wrong tries).
+	Verify(ctx context.Context, msisdn, code string) error
+}
+
+// Registry holds centres, sessions, accounts, beneficiaries and bookings.
+type Registry interface {
+	// Account returns what is registered under msisdn (empty when nothing).
+	Account(ctx context.Context, msisdn string) (Account, error)
+	// AddBeneficiary registers a person. Errors: ErrTooManyBeneficiaries,
+	// ErrDuplicateID.
+	AddBeneficiary(ctx context.Context, msisdn string, b NewBeneficiary) (Beneficiary, error)
+	// CentresByPin returns the centres at a PIN code, in a stable order.
+	CentresByPin(ctx context.Context, pin string) ([]Centre, error)
+	// Centre returns one centre by id (ErrNotFound).
+	Centre(ctx context.Context, id int64) (Centre, error)
+	// Seats returns live seat counts for the given sessions, in order.
+	Seats(ctx context.Context, sessionIDs []string) ([]Seats, error)
+	// Book takes a seat. A beneficiary who already holds an appointment for
+	// that dose is rescheduled: the old seat is freed in the same step.
+	// Errors: ErrFullyBooked, ErrNotFound, ErrAgeNotEligible.
+	Book(ctx context.Context, r BookRequest) (Appointment, error)
+	// Cancel frees the beneficiary's appointment for a dose (ErrNotFound).
+	Cancel(ctx context.Context, msisdn, beneficiary string, dose int) error
+}
+
+// SMS is one outbound text message.
+type SMS struct {
+	To   string `json:"to"` // E.164
+	Text string `json:"text"`
+	Ref  string `json:"ref"` // unique id, for de-duplication at the receiver
+}
+
+// Sender delivers outbound SMS (OTP codes, appointment slips).
+type Sender interface {
+	Send(ctx context.Context, m SMS) error
+}
+
+// Clock tells the time; tests use a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
+
+// SystemClock is the wall clock.
+var SystemClock Clock = ClockFunc(time.Now)
+
+// Sealer encrypts sensitive values (an ID number being entered) that the
+// conversation must carry between turns, so they never rest in clear.
+type Sealer interface {
+	Seal(plain string) (string, error)
+	Open(sealed string) (string, error)
+}
+
+// Handler runs one turn of a caller's conversation. The engine implements it;
+// providers call it.
+type Handler interface {
+	Handle(ctx context.Context, t Turn) (Reply, error)
+}

@@ -1,0 +1,295 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+)
+
+// ist is India Standard Time, fixed so that no time-zone database is needed.
+var ist = time.FixedZone("IST", 5*3600+1800)
+
+// turn is one input being applied to one conversation.
+type turn struct {
+	e      *Engine
+	ctx    context.Context
+	in     Turn
+	msisdn string
+	now    time.Time
+	c      *Conversation
+
+	input  string // cleaned input
+	shown  string // state whose screen the reply shows
+	outbox []SMS  // SMS to send once the state is saved
+
+	account *Account // loaded at most once per turn
+	centres map[string][]Centre
+}
+
+func (tr *turn) text(key string, args ...string) string {
+	return tr.e.text(tr.c.Lang, key, args...)
+}
+
+// notice sets the one-line hint shown above the next screen.
+func (tr *turn) notice(key string, args ...string) {
+	tr.c.Notice = tr.text(key, args...)
+}
+
+// run applies the input to the loaded conversation and returns the reply.
+func (tr *turn) run(ld Loaded) (Reply, error) {
+	tr.input = CleanInput(tr.in.Input)
+	if ld.Conversation == nil {
+		tr.c = &Conversation{Msisdn: tr.msisdn, Lang: ld.Lang, Channel: tr.in.Channel, ProviderSession: tr.in.Session}
+		tr.c.State = tr.startState()
+		return tr.render()
+	}
+	tr.c = ld.Conversation
+	if tr.c.Lang == "" {
+		tr.c.Lang = ld.Lang
+	}
+	tr.c.Channel = tr.in.Channel
+	tr.c.Notice = ""
+	defer func() { tr.c.Updated = tr.now }()
+
+	if tr.in.Channel == SMSChannel {
+		if r, done, err := tr.keyword(); done {
+			return r, err
+		}
+	}
+	if tr.in.Channel == USSD && tr.in.NewSession && tr.in.Session != tr.c.ProviderSession {
+		tr.c.ProviderSession = tr.in.Session
+		if resumable[tr.c.State] {
+			tr.c.Resume, tr.c.State, tr.c.Page = tr.c.State, stResume, 0
+		} else {
+			tr.restart()
+		}
+		return tr.render()
+	}
+	if err := tr.step(); err != nil {
+		return Reply{}, err
+	}
+	return tr.render()
+}
+
+// startState is where a conversation without history begins.
+func (tr *turn) startState() string {
+	if tr.c.Lang == "" {
+		return stLang
+	}
+	return stNumber
+}
+
+// restart forgets the journey (not the language) and starts again.
+func (tr *turn) restart() {
+	*tr.c = Conversation{Msisdn: tr.c.Msisdn, Version: tr.c.Version, Lang: tr.c.Lang,
+		Channel: tr.c.Channel, ProviderSession: tr.c.ProviderSession, Notice: tr.c.Notice}
+	tr.c.State = tr.startState()
+}
+
+// keyword handles the SMS keywords of DESIGN §4. done is false when the
+// message is ordinary input.
+func (tr *turn) keyword() (Reply, bool, error) {
+	switch keyword(tr.input) {
+	case "STOP":
+		tr.c.State = "" // the store deletes the conversation
+		tr.shown = "stop"
+		return Reply{Text: tr.text("sms.stopped"), End: true}, true, nil
+	case "HELP":
+		tr.c.Notice = tr.text("sms.help")
+		r, err := tr.render()
+		return r, true, err
+	case "LANG":
+		tr.c.State, tr.c.Page = stLang, 0
+		r, err := tr.render()
+		return r, true, err
+	case "REG", "HI":
+		tr.restart()
+		r, err := tr.render()
+		return r, true, err
+	case "MORE":
+		tr.input = optMore
+	}
+	return Reply{}, false, nil
+}
+
+// Navigation options shared by every screen.
+const (
+	optMore = "98"
+	optBack = "0"
+)
+
+// step applies the input in the current state: paging and Back first, then
+// the state's own handler, whose event drives the state machine.
+func (tr *turn) step() error {
+	st, ok := states[tr.c.State]
+	if !ok { // a state from an older release, or damage: start again
+		tr.restart()
+		return nil
+	}
+	if tr.input == optMore {
+		menu, err := st.screen(tr)
+		if err != nil {
+			return err
+		}
+		if n := len(menu.Pages(tr.budget())); n > 1 {
+			tr.c.Page = (tr.c.Page + 1) % n
+			return nil
+		}
+	}
+	if tr.input == optBack && st.back != "" {
+		if tr.c.Page > 0 {
+			tr.c.Page--
+			return nil
+		}
+		return tr.fire(evBack)
+	}
+	ev, err := st.input(tr)
+	if err != nil {
+		return err
+	}
+	if ev == "" {
+		return nil
+	}
+	return tr.fire(ev)
+}
+
+// fire moves the conversation along one event of the shared table.
+func (tr *turn) fire(ev string) error {
+	if ev == evEnd {
+		tr.c.State = stEnd
+		return nil
+	}
+	m := fsm.NewFSM(tr.c.State, transitions, nil)
+	err := m.Event(tr.ctx, ev)
+	var same fsm.NoTransitionError
+	if err != nil && !errors.As(err, &same) {
+		return fmt.Errorf("dialog: event %q in state %q: %w", ev, tr.c.State, err)
+	}
+	if m.Current() != tr.c.State {
+		tr.c.Page = 0
+	}
+	tr.c.State = m.Current()
+	return nil
+}
+
+// budget is the screen size of the turn's channel.
+func (tr *turn) budget() Budget {
+	if tr.in.Channel == SMSChannel {
+		return SMSBudget
+	}
+	b := USSDBudget
+	if tr.in.ScreenLimit > 0 {
+		b.GSM = tr.in.ScreenLimit
+	}
+	if tr.in.UCS2Limit > 0 {
+		b.UCS2 = tr.in.UCS2Limit
+	}
+	return b
+}
+
+// render shows the current state's screen, the page the caller is on.
+func (tr *turn) render() (Reply, error) {
+	tr.shown = tr.c.State
+	if tr.c.State == stEnd {
+		// The last words end the session when they fit one screen; else
+		// they page, and the caller ends with 0.
+		if Units(tr.c.Notice) <= tr.budget().For(tr.c.Notice) {
+			tr.c.State = "" // a finished conversation is forgotten; the language stays
+			return Reply{Text: tr.c.Notice, End: true}, nil
+		}
+		tr.c.State, tr.c.Page = stDone, 0
+		tr.c.Farewell, tr.c.Notice = tr.c.Notice, ""
+	}
+	st := states[tr.c.State]
+	menu, err := st.screen(tr)
+	if err != nil {
+		return Reply{}, err
+	}
+	if tr.c.Notice != "" {
+		menu.Notice = strings.Split(tr.c.Notice, "\n")
+		tr.c.Notice = ""
+	}
+	if menu.More == "" {
+		menu.More = optMore + " " + tr.text("nav.more")
+	}
+	pages := menu.Pages(tr.budget())
+	if tr.c.Page >= len(pages) {
+		tr.c.Page = 0
+	}
+	return Reply{Text: pages[tr.c.Page]}, nil
+}
+
+// loadAccount returns the verified account, loading it once per turn.
+func (tr *turn) loadAccount() (Account, error) {
+	if tr.account == nil {
+		a, err := tr.e.cfg.Registry.Account(tr.ctx, tr.c.Account)
+		if err != nil {
+			return Account{}, fmt.Errorf("dialog: account %s: %w", MaskMsisdn(tr.c.Account), err)
+		}
+		tr.account = &a
+	}
+	return *tr.account, nil
+}
+
+// centresAt returns the centres at a PIN code, once per turn.
+func (tr *turn) centresAt(pin string) ([]Centre, error) {
+	if cs, ok := tr.centres[pin]; ok {
+		return cs, nil
+	}
+	cs, err := tr.e.cfg.Registry.CentresByPin(tr.ctx, pin)
+	if err != nil {
+		return nil, fmt.Errorf("dialog: centres at %s: %w", pin, err)
+	}
+	if tr.centres == nil {
+		tr.centres = map[string][]Centre{}
+	}
+	tr.centres[pin] = cs
+	return cs, nil
+}
+
+// centre finds a centre by id among those at the booking's PIN code.
+func (tr *turn) centre(id int64) (Centre, error) {
+	cs, err := tr.centresAt(tr.c.Booking.Pin)
+	if err != nil {
+		return Centre{}, err
+	}
+	for _, c := range cs {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	c, err := tr.e.cfg.Registry.Centre(tr.ctx, id)
+	if err != nil {
+		return Centre{}, fmt.Errorf("dialog: centre %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// options numbers labels from 1 as menu items.
+func options(labels ...string) []string {
+	items := make([]string, len(labels))
+	for i, l := range labels {
+		items[i] = strconv.Itoa(i+1) + " " + l
+	}
+	return items
+}
+
+// pick maps a menu choice to a 0-based index among n options.
+func pick(in string, n int) (int, bool) {
+	k, ok := choice(in)
+	if !ok || k < 1 || k > n {
+		return 0, false
+	}
+	return k - 1, true
+}
+
+// today is the caller's calendar day in India.
+func (tr *turn) today() time.Time {
+	y, m, d := tr.now.In(ist).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, ist)
+}

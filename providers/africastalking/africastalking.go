@@ -1,0 +1,244 @@
+// Package africastalking speaks the Africa's Talking USSD dialect: the
+// aggregator POSTs a form (sessionId, serviceCode, phoneNumber, networkCode,
+// text) to /ussd/africastalking for every step of a USSD session and expects a
+// text/plain body, "CON <screen>" to keep the session open or "END <screen>"
+// to close it.
+//
+// The handler decodes each request into a dialog.Turn, runs it through a
+// dialog.Handler under a deadline (USSD gateways drop answers slower than about
+// 2 s) and encodes the dialog.Reply. Malformed requests get a 400 and never
+// reach the conversation; a failure or a slow turn on our side gets a polite
+// "END Service busy…" screen with status 200, never a 5xx.
+package africastalking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// Name is the provider name carried in dialog.Turn.Provider and given to
+// Options.OnTurn.
+const Name = "africastalking"
+
+// Path is the route Register mounts (DESIGN §3).
+const Path = "/ussd/africastalking"
+
+// Defaults and limits.
+const (
+	DefaultDeadline = 1800 * time.Millisecond
+	MaxTextRunes    = 1000 // longest accepted "text" field, in characters
+	// MaxBodyBytes caps the request body. It leaves room for a text of
+	// MaxTextRunes characters in any script, percent-encoded (up to 9
+	// bytes each), plus the other fields.
+	MaxBodyBytes    = 16 << 10
+	MaxSessionBytes = 128 // longest accepted "sessionId"
+)
+
+// BusyText is the screen shown when the conversation fails or is too slow.
+const BusyText = "Service busy. Please try again in a few minutes."
+
+const contentType = "text/plain; charset=utf-8"
+
+// Options configures Register. The zero value is usable.
+type Options struct {
+	// ScreenLimit and UCS2Limit are copied into every Turn (0 keeps the
+	// channel's default screen size).
+	ScreenLimit int
+	UCS2Limit   int
+	// Deadline bounds each turn: the context given to the handler expires
+	// after it, and the response is sent by then even if the handler has not
+	// returned. 0 means DefaultDeadline.
+	Deadline time.Duration
+	// Logger receives failures and per-turn debug lines; nil means
+	// slog.Default(). Numbers are always masked; inputs are never logged.
+	Logger *slog.Logger
+	// OnTurn, when set, is called once per request that reached the handler:
+	// ok is false when the caller got the busy screen.
+	OnTurn func(provider string, ok bool)
+}
+
+// Register mounts POST /ussd/africastalking on r, answering with h.
+func Register(r gin.IRoutes, h dialog.Handler, opt Options) {
+	if h == nil {
+		panic("africastalking: nil dialog.Handler")
+	}
+	if opt.Deadline <= 0 {
+		opt.Deadline = DefaultDeadline
+	}
+	if opt.ScreenLimit < 0 {
+		opt.ScreenLimit = 0
+	}
+	if opt.UCS2Limit < 0 {
+		opt.UCS2Limit = 0
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &server{h: h, opt: opt}
+	r.POST(Path, s.serve)
+}
+
+type server struct {
+	h   dialog.Handler
+	opt Options
+}
+
+// request is the decoded form.
+type request struct {
+	session, service, phone, network, text string
+	msisdn                                 string // phone in E.164
+}
+
+func (s *server) serve(c *gin.Context) {
+	req, err := decode(c.Request)
+	if err != nil {
+		c.Data(http.StatusBadRequest, contentType, []byte(err.Error()+"\n"))
+		return
+	}
+	t := dialog.Turn{
+		Channel:     dialog.USSD,
+		Provider:    Name,
+		Session:     req.session,
+		Delivery:    req.session + "\x00" + req.text,
+		NewSession:  req.text == "",
+		Msisdn:      req.msisdn,
+		Input:       lastInput(req.text),
+		ScreenLimit: s.opt.ScreenLimit,
+		UCS2Limit:   s.opt.UCS2Limit,
+	}
+
+	start := time.Now()
+	reply, err := s.run(c.Request.Context(), t)
+	log := s.opt.Logger.With(
+		slog.String("provider", Name),
+		slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
+		slog.String("session", req.session),
+		slog.Duration("took", time.Since(start)),
+	)
+	if s.opt.OnTurn != nil {
+		s.opt.OnTurn(Name, err == nil)
+	}
+	if err != nil {
+		log.Error("ussd turn failed; answered busy", slog.String("err", err.Error()))
+		c.Data(http.StatusOK, contentType, []byte("END "+BusyText))
+		return
+	}
+	log.Debug("ussd turn", slog.Bool("end", reply.End))
+	c.Data(http.StatusOK, contentType, []byte(encode(reply)))
+}
+
+// errDeadline reports a handler that had not answered by the deadline.
+var errDeadline = errors.New("handler did not answer before the deadline")
+
+// run calls the handler under the deadline. The handler runs in its own
+// goroutine so that one ignoring its context still cannot hold the response
+// past the deadline; its late result is dropped (the engine's reply cache
+// serves it if the aggregator retries the same delivery).
+func (s *server) run(parent context.Context, t dialog.Turn) (dialog.Reply, error) {
+	// The deadline starts now whatever the client does: an aggregator that
+	// hung up still gets its turn processed consistently.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opt.Deadline)
+	defer cancel()
+
+	type result struct {
+		reply dialog.Reply
+		err   error
+	}
+	done := make(chan result, 1) // buffered: a late handler never blocks
+	go func() {
+		var res result
+		defer func() {
+			if p := recover(); p != nil {
+				res = result{err: fmt.Errorf("handler panicked: %v", p)}
+			}
+			done <- res
+		}()
+		res.reply, res.err = s.h.Handle(ctx, t)
+	}()
+
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return dialog.Reply{}, res.err
+		}
+		return res.reply, nil
+	case <-ctx.Done():
+		return dialog.Reply{}, errDeadline
+	}
+}
+
+// decode validates the request and extracts the form fields.
+func decode(r *http.Request) (request, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return request{}, errors.New("body must be application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return request{}, fmt.Errorf("body larger than %d bytes", MaxBodyBytes)
+		}
+		return request{}, errors.New("body is not a valid form")
+	}
+	f := r.PostForm
+	req := request{
+		session: f.Get("sessionId"),
+		service: f.Get("serviceCode"),
+		phone:   f.Get("phoneNumber"),
+		network: f.Get("networkCode"),
+		text:    f.Get("text"),
+	}
+	switch {
+	case req.session == "":
+		return request{}, errors.New("missing sessionId")
+	case len(req.session) > MaxSessionBytes || !printable(req.session):
+		return request{}, errors.New("bad sessionId")
+	case req.phone == "":
+		return request{}, errors.New("missing phoneNumber")
+	case !utf8.ValidString(req.text):
+		return request{}, errors.New("text is not valid UTF-8")
+	case utf8.RuneCountInString(req.text) > MaxTextRunes:
+		return request{}, fmt.Errorf("text longer than %d characters", MaxTextRunes)
+	}
+	req.msisdn, err = dialog.NormaliseMsisdn(req.phone)
+	if err != nil {
+		return request{}, errors.New("phoneNumber is not an Indian mobile number")
+	}
+	return req, nil
+}
+
+// lastInput returns the caller's newest input: the last "*"-separated
+// segment of the session text ("" on the first request).
+func lastInput(text string) string {
+	return text[strings.LastIndexByte(text, '*')+1:]
+}
+
+// printable reports whether s is free of control characters (the session id
+// goes into the delivery key, where NUL is the separator).
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
+// encode renders a reply in the dialect.
+func encode(r dialog.Reply) string {
+	if r.End {
+		return "END " + r.Text
+	}
+	return "CON " + r.Text
+}

@@ -1,0 +1,289 @@
+// Package smshttp is the "http" outbound SMS sender (DESIGN §3): it implements
+// dialog.Sender by POSTing each message as JSON
+//
+//	{"to":"+91XXXXXXXXXX","text":"…","ref":"<unique id>"}
+//
+// to a partner's SMS centre (TIKASETU_SMS_HTTP_URL), signed with
+//
+//	X-TikaSetu-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>
+//
+// keyed with TIKASETU_SMS_HTTP_SECRET. Each attempt has its own timeout;
+// 429, 5xx and network errors are retried a bounded number of times with
+// jittered exponential back-off (honouring Retry-After, capped), other
+// responses outside 2xx are final. Every attempt sends the same bytes and
+// ref, so the receiver can de-duplicate.
+//
+// Sign and Verify are exported for receivers: the load generator, a partner
+// stub, tests.
+package smshttp
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// SignatureHeader carries the body signature.
+const SignatureHeader = "X-TikaSetu-Signature"
+
+const sigPrefix = "sha256="
+
+// Defaults.
+const (
+	DefaultTimeout     = 2 * time.Second
+	DefaultAttempts    = 3
+	DefaultBackoff     = 250 * time.Millisecond // before the second attempt; doubles after
+	DefaultMaxBackoff  = 5 * time.Second        // cap on any wait, Retry-After included
+	maxResponseDrained = 4 << 10
+)
+
+// Sign returns the signature header value for body: "sha256=" followed by the
+// lower-case hex HMAC-SHA256 of body keyed with secret.
+func Sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return sigPrefix + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify reports whether header is a valid signature of body under secret,
+// comparing in constant time. An empty secret verifies nothing.
+func Verify(secret, body []byte, header string) bool {
+	if len(secret) == 0 || !strings.HasPrefix(header, sigPrefix) {
+		return false
+	}
+	got, err := hex.DecodeString(header[len(sigPrefix):])
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return hmac.Equal(got, m.Sum(nil))
+}
+
+// Payload is the JSON body the sender posts.
+type Payload struct {
+	To   string `json:"to"` // E.164
+	Text string `json:"text"`
+	Ref  string `json:"ref"`
+}
+
+// StatusError is an attempt answered with a status outside 2xx.
+type StatusError struct {
+	StatusCode int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("status %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Sender posts SMS to one URL. It is safe for concurrent use.
+type Sender struct {
+	url        string
+	secret     []byte
+	client     *http.Client
+	timeout    time.Duration
+	attempts   int
+	backoff    time.Duration
+	maxBackoff time.Duration
+	log        *slog.Logger
+}
+
+var _ dialog.Sender = (*Sender)(nil)
+
+// Option configures New.
+type Option func(*Sender)
+
+// WithClient sets the HTTP client (default: a client of its own on
+// http.DefaultTransport). Per-attempt timeouts are applied through the
+// request context, on top of any client timeout.
+func WithClient(c *http.Client) Option { return func(s *Sender) { s.client = c } }
+
+// WithTimeout bounds each attempt (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option { return func(s *Sender) { s.timeout = d } }
+
+// WithAttempts sets how many attempts a message gets in all (default
+// DefaultAttempts; 1 disables retries).
+func WithAttempts(n int) Option { return func(s *Sender) { s.attempts = n } }
+
+// WithBackoff sets the wait before the second attempt (doubling after, with
+// jitter) and the cap on any wait, Retry-After included.
+func WithBackoff(first, max time.Duration) Option {
+	return func(s *Sender) { s.backoff, s.maxBackoff = first, max }
+}
+
+// WithLogger sets the logger for retries (default slog.Default()). Numbers
+// are masked; texts are never logged.
+func WithLogger(l *slog.Logger) Option { return func(s *Sender) { s.log = l } }
+
+// New returns a sender posting to rawURL, an absolute http or https URL,
+// signing with secret, which must not be empty.
+func New(rawURL string, secret []byte, opts ...Option) (*Sender, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("smshttp: URL must be an absolute http(s) URL")
+	}
+	if len(secret) == 0 {
+		return nil, errors.New("smshttp: empty signing secret")
+	}
+	s := &Sender{
+		url:        rawURL,
+		secret:     bytes.Clone(secret),
+		client:     &http.Client{},
+		timeout:    DefaultTimeout,
+		attempts:   DefaultAttempts,
+		backoff:    DefaultBackoff,
+		maxBackoff: DefaultMaxBackoff,
+		log:        slog.Default(),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.client == nil {
+		s.client = &http.Client{}
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.attempts < 1 {
+		s.attempts = 1
+	}
+	if s.backoff < 0 {
+		s.backoff = 0
+	}
+	if s.maxBackoff < s.backoff {
+		s.maxBackoff = s.backoff
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s, nil
+}
+
+// Send posts m. The number is normalised to E.164; an empty Ref is replaced
+// by a random one, kept across retries. It returns nil once the receiver
+// answers 2xx, and otherwise the last attempt's error, wrapped (a
+// *StatusError for an HTTP status, the context's error when ctx ends).
+func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
+	to, err := dialog.NormaliseMsisdn(m.To)
+	if err != nil {
+		return fmt.Errorf("smshttp: recipient %s: %w", dialog.MaskMsisdn(m.To), err)
+	}
+	if m.Ref == "" {
+		m.Ref = rand.Text()
+	}
+	body, err := json.Marshal(Payload{To: to, Text: m.Text, Ref: m.Ref})
+	if err != nil {
+		return fmt.Errorf("smshttp: encode: %w", err)
+	}
+	sig := Sign(s.secret, body)
+	masked := dialog.MaskMsisdn(to)
+
+	for attempt := 1; ; attempt++ {
+		retry, wait, err := s.attempt(ctx, body, sig)
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("smshttp: send %s to %s, attempt %d/%d: %w", m.Ref, masked, attempt, s.attempts, err)
+		if !retry || attempt >= s.attempts {
+			return err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			if !errors.Is(err, cerr) {
+				err = fmt.Errorf("%w (stopped: %w)", err, cerr)
+			}
+			return err
+		}
+		d := s.delay(attempt, wait)
+		s.log.Warn("sms send failed; retrying",
+			slog.String("to", masked), slog.String("ref", m.Ref),
+			slog.Int("attempt", attempt), slog.Duration("wait", d),
+			slog.String("err", err.Error()))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// attempt makes one POST. It reports whether a failure may be retried and
+// any wait the receiver asked for with Retry-After.
+func (s *Sender) attempt(ctx context.Context, body []byte, sig string) (retry bool, wait time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return false, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, sig)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return true, 0, err // network error or attempt timeout
+	}
+	// Drain a little so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrained))
+	resp.Body.Close()
+
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		return false, 0, nil
+	case code == http.StatusTooManyRequests || code >= 500:
+		return true, retryAfter(resp.Header.Get("Retry-After"), time.Now()), &StatusError{code}
+	default:
+		return false, 0, &StatusError{code}
+	}
+}
+
+// delay is the wait after a failed attempt (1-based): the receiver's
+// Retry-After when it gave one, otherwise jittered exponential back-off;
+// either way at most maxBackoff.
+func (s *Sender) delay(attempt int, retryAfter time.Duration) time.Duration {
+	d := retryAfter
+	if d <= 0 {
+		d = s.backoff
+		for i := 1; i < attempt && d < s.maxBackoff; i++ {
+			d *= 2
+		}
+		if d > 0 {
+			d = d/2 + mrand.N(d/2+1) // equal jitter: spread retries of a burst
+		}
+	}
+	return min(d, s.maxBackoff)
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, 3600)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}

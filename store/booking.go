@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// apptRecord is an appointment as stored in ts:appt:{msisdn}: the
+// appointment plus the token of the seat hold it owns.
+type apptRecord struct {
+	dialog.Appointment
+	Hold string `json:"hold"`
+}
+
+// holder is one value of ts:hold:{sid}: apptID|msisdn|dose|token|heldMs.
+type holder struct {
+	apptID, msisdn string
+	dose           int
+	token          string
+	heldMs         int64
+}
+
+func parseHolder(v string) (holder, bool) {
+	f := strings.Split(v, "|")
+	if len(f) != 5 {
+		return holder{}, false
+	}
+	dose, err1 := strconv.Atoi(f[2])
+	ms, err2 := strconv.ParseInt(f[4], 10, 64)
+	if err1 != nil || err2 != nil {
+		return holder{}, false
+	}
+	return holder{apptID: f[0], msisdn: f[1], dose: dose, token: f[3], heldMs: ms}, true
+}
+
+// Book takes a seat for one beneficiary and dose, rescheduling an existing
+// appointment for that dose. It runs ordered steps, each one script on one
+// slot, so that a crash between any two leaves no seat sold twice:
+//
+//  1. Read (one round trip) the beneficiary, the existing appointment for the
+//     dose, and the session; check age (dialog.ErrAgeNotEligible), the slot
+//     and existence (dialog.ErrNotFound).
+//  2. On the session's slot: keep the seat this beneficiary already holds
+//     there (same appointment id, new hold token), or take a free one
+//     (dialog.ErrFullyBooked when none) and record the holder.
+//  3. On the account's slot: write the appointment, getting the previous one
+//     for that dose.
+//  4. If the previous appointment was in another session, release its hold
+//     there (only the hold that appointment made).
+//
+// A crash after 2 leaves a hold without an appointment: a retry of the same
+// booking finds and keeps it, and Repair frees it otherwise. A crash after 3
+// leaves the old session's hold: Repair frees it. Seats are never
+// over-counted, only briefly under-used.
+func (s *Store) Book(ctx context.Context, r dialog.BookRequest) (dialog.Appointment, error) {
+	if err := checkMsisdn(r.Msisdn); err != nil {
+		return dialog.Appointment{}, err
+	}
+	if r.Dose != 1 && r.Dose != 2 {
+		return dialog.Appointment{}, fmt.Errorf("store: book: dose %d: want 1 or 2", r.Dose)
+	}
+	if !tagSafe(r.Beneficiary) || strings.ContainsAny(r.Beneficiary, "|:") {
+		return dialog.Appointment{}, fmt.Errorf("store: book: beneficiary: %w", dialog.ErrNotFound)
+	}
+	if !tagSafe(r.SessionID) {
+		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
+	}
+	field := apptField(r.Beneficiary, r.Dose)
+
+	// Step 1.
+	p := s.rdb.Pipeline()
+	benCmd := p.HGet(ctx, benKey(r.Msisdn), r.Beneficiary)
+	prevCmd := p.HGet(ctx, apptKey(r.Msisdn), field)
+	sessCmd := p.HGet(ctx, seatsKey(r.SessionID), "s")
+	if err := execPipe(ctx, p); err != nil {
+		return dialog.Appointment{}, wrap("book: read", err)
+	}
+	if benCmd.Err() != nil {
+		return dialog.Appointment{}, fmt.Errorf("store: book: beneficiary: %w", dialog.ErrNotFound)
+	}
+	if sessCmd.Err() != nil {
+		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
+	}
+	var ben benRecord
+	if err := json.Unmarshal([]byte(benCmd.Val()), &ben); err != nil {
+		return dialog.Appointment{}, fmt.Errorf("store: book: beneficiary: %w", err)
+	}
+	var sess dialog.Session
+	if err := json.Unmarshal([]byte(sessCmd.Val()), &sess); err != nil {
+		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", err)
+	}
+	if !sess.AgeFits(sess.Date.Year() - ben.BirthYear) {
+		return dialog.Appointment{}, dialog.ErrAgeNotEligible
+	}
+	if len(sess.Slots) > 0 && !slices.Contains(sess.Slots, r.Slot) {
+		return dialog.Appointment{}, fmt.Errorf("store: book: slot %q: %w", r.Slot, dialog.ErrNotFound)
+	}
+	var existing *apptRecord
+	if prevCmd.Err() == nil {
+		existing = new(apptRecord)
+		if err := json.Unmarshal([]byte(prevCmd.Val()), existing); err != nil {
+			return dialog.Appointment{}, fmt.Errorf("store: book: appointment: %w", err)
+		}
+	}
+
+	// Step 2.
+	now := s.now()
+	token := newToken()
+	status, id, err := s.takeSeat(ctx, r.SessionID, field, r.Dose, newAppointmentID(), r.Msisdn, token, now.UnixMilli())
+	if err != nil {
+		return dialog.Appointment{}, err
+	}
+	switch status {
+	case -1:
+		return dialog.Appointment{}, dialog.ErrFullyBooked
+	case -2:
+		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
+	case -3:
+		return dialog.Appointment{}, fmt.Errorf("store: book: hold belongs to another account: %w", dialog.ErrNotFound)
+	}
+	rec := apptRecord{
+		Appointment: dialog.Appointment{
+			ID:          id,
+			Code:        randDigits(4, false),
+			Beneficiary: r.Beneficiary,
+			Msisdn:      r.Msisdn,
+			SessionID:   r.SessionID,
+			CentreID:    sess.CentreID,
+			Date:        sess.Date,
+			Slot:        r.Slot,
+			Dose:        r.Dose,
+			Booked:      now,
+		},
+		Hold: token,
+	}
+	if existing != nil && existing.SessionID == r.SessionID && existing.ID == id {
+		rec.Code = existing.Code // same seat, new slot: the slip stays valid
+	}
+
+	// Step 3.
+	js, err := json.Marshal(rec)
+	if err != nil {
+		return dialog.Appointment{}, fmt.Errorf("store: book: %w", err)
+	}
+	prevJS, err := scriptApptPut.Run(ctx, s.rdb, []string{apptKey(r.Msisdn)}, field, js).Text()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		// Unknown outcome: the hold stays; a retry keeps it, Repair frees it.
+		return dialog.Appointment{}, wrap("book: write appointment", err)
+	}
+
+	// Step 4. Errors past this point leave the booking made and at worst an
+	// old hold that Repair frees, so they are not reported to the caller.
+	if prevJS == "" {
+		_ = s.rdb.Incr(ctx, statAppointments).Err()
+		return rec.Appointment, nil
+	}
+	var prev apptRecord
+	if err := json.Unmarshal([]byte(prevJS), &prev); err == nil && prev.SessionID != r.SessionID {
+		_, _ = s.releaseSeat(ctx, prev.SessionID, field, prev.ID, prev.Hold)
+	}
+	return rec.Appointment, nil
+}
+
+// takeSeat runs booking step 2 (seat_take.lua). It returns the script's
+// status and the appointment id that owns the seat.
+func (s *Store) takeSeat(ctx context.Context, sid, field string, dose int, apptID, msisdn, token string, nowMs int64) (int64, string, error) {
+	res, err := scriptSeatTake.Run(ctx, s.rdb, []string{seatsKey(sid), holdKey(sid)},
+		field, dose, apptID, msisdn, token, nowMs).Slice()
+	if err != nil {
+		return 0, "", wrap("book: take seat", err)
+	}
+	if len(res) != 2 {
+		return 0, "", fmt.Errorf("store: book: take seat: unexpected reply %v", res)
+	}
+	status, _ := res[0].(int64)
+	id, _ := res[1].(string)
+	return status, id, nil
+}
+
+// releaseSeat frees the hold that appointment apptID (with hold token)
+// made in session sid, if it is still there.
+func (s *Store) releaseSeat(ctx context.Context, sid, field, apptID, token string) (bool, error) {
+	n, err := scriptSeatRelease.Run(ctx, s.rdb, []string{seatsKey(sid), holdKey(sid)},
+		field, "appt", apptID, token).Int64()
+	if err != nil {
+		return false, wrap("release seat", err)
+	}
+	return n == 1, nil
+}
+
+// Cancel removes the beneficiary's appointment for a dose (one script on the
+// account's slot) and then frees its seat (one on the session's slot).
+// dialog.ErrNotFound when there is none. A crash between the two leaves a
+// hold without an appointment, which Repair frees.
+func (s *Store) Cancel(ctx context.Context, msisdn, beneficiary string, dose int) error {
+	if err := checkMsisdn(msisdn); err != nil {
+		return err
+	}
+	field := apptField(beneficiary, dose)
+	js, err := scriptApptTake.Run(ctx, s.rdb, []string{apptKey(msisdn)}, field).Text()
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: cancel: appointment: %w", dialog.ErrNotFound)
+	}
+	if err != nil {
+		return wrap("cancel", err)
+	}
+	var a apptRecord
+	if err := json.Unmarshal([]byte(js), &a); err != nil {
+		return fmt.Errorf("store: cancel: %w", err)
+	}
+	// The appointment is gone: from here on, a failure only leaves a hold
+	// for Repair, so it is not the caller's error.
+	_, _ = s.releaseSeat(ctx, a.SessionID, field, a.ID, a.Hold)
+	_ = s.rdb.Decr(ctx, statAppointments).Err()
+	return nil
+}
+
+// repairBatch is how many sessions Repair examines per round trip.
+const repairBatch = 500
+
+// Repair frees seat holds that no appointment owns, and returns how many.
+//
+// It mends the crashes that the ordered steps of Book and Cancel can leave:
+// a process that died after taking a seat (Book step 2) but before writing
+// the appointment (step 3) and was never retried; one that died after moving
+// an appointment to another session (step 3) but before releasing the old
+// seat (step 4); and one that died after removing an appointment (Cancel)
+// but before releasing its seat. In each case a holder in ts:hold:{sid}
+// names an account whose ts:appt field for that beneficiary and dose is
+// missing or points to another session or appointment id.
+//
+// A hold younger than Config.RepairGrace is left alone, since a booking may
+// be between steps 2 and 3 right now; and the release is compare-and-delete
+// on the exact holder value read, so a concurrent retry that refreshed the
+// hold keeps it. Repair may run at any time, from any process, and is safe
+// to run concurrently with itself.
+func (s *Store) Repair(ctx context.Context) (int, error) {
+	cutoff := s.now().Add(-s.cfg.RepairGrace).UnixMilli()
+	fixed := 0
+	var cursor uint64
+	for {
+		sids, next, err := s.rdb.SScan(ctx, statSessions, cursor, "", repairBatch).Result()
+		if err != nil {
+			return fixed, wrap("repair: scan sessions", err)
+		}
+		n, err := s.repairSessions(ctx, sids, cutoff)
+		fixed += n
+		if err != nil {
+			return fixed, err
+		}
+		cursor = next
+		if cursor == 0 {
+			return fixed, nil
+		}
+	}
+}
+
+func (s *Store) repairSessions(ctx context.Context, sids []string, cutoffMs int64) (int, error) {
+	p := s.rdb.Pipeline()
+	holds := make([]*redis.MapStringStringCmd, len(sids))
+	for i, sid := range sids {
+		holds[i] = p.HGetAll(ctx, holdKey(sid))
+	}
+	if err := execPipe(ctx, p); err != nil {
+		return 0, wrap("repair: read holds", err)
+	}
+	type cand struct {
+		sid, field, value string
+		h                 holder
+		appt              *redis.StringCmd
+	}
+	var cands []*cand
+	p = s.rdb.Pipeline()
+	for i, sid := range sids {
+		for field, value := range holds[i].Val() {
+			h, ok := parseHolder(value)
+			if !ok || h.heldMs > cutoffMs {
+				continue
+			}
+			c := &cand{sid: sid, field: field, value: value, h: h}
+			c.appt = p.HGet(ctx, apptKey(h.msisdn), field)
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		return 0, nil
+	}
+	if err := execPipe(ctx, p); err != nil {
+		return 0, wrap("repair: read appointments", err)
+	}
+	var calls []scriptCall
+	for _, c := range cands {
+		if c.appt.Err() == nil {
+			var a apptRecord
+			if json.Unmarshal([]byte(c.appt.Val()), &a) == nil && a.SessionID == c.sid && a.ID == c.h.apptID {
+				continue // owned
+			}
+		}
+		calls = append(calls, scriptCall{scriptSeatRelease,
+			[]string{seatsKey(c.sid), holdKey(c.sid)}, []any{c.field, "exact", c.value}})
+	}
+	cmds, err := s.runScripts(ctx, calls)
+	fixed := 0
+	for _, c := range cmds {
+		if n, _ := c.Int64(); n == 1 {
+			fixed++
+		}
+	}
+	return fixed, wrap("repair: release", err)
+}

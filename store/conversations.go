@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+func (s *Store) replyKey(m, replyKey string) string {
+	return "ts:reply:{" + m + "}:" + s.replyField(replyKey)
+}
+
+// Load returns the caller's conversation, remembered language and, when
+// replyKey is not empty, the reply cached under it, in one round trip.
+func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loaded, error) {
+	var out dialog.Loaded
+	if err := checkMsisdn(msisdn); err != nil {
+		return out, err
+	}
+	p := s.rdb.Pipeline()
+	conv := p.HMGet(ctx, convKey(msisdn), "v", "j")
+	lang := p.Get(ctx, langKey(msisdn))
+	var rep *redis.StringCmd
+	if replyKey != "" {
+		rep = p.Get(ctx, s.replyKey(msisdn, replyKey))
+	}
+	if err := execPipe(ctx, p); err != nil {
+		return out, wrap("load conversation", err)
+	}
+	if vals := conv.Val(); len(vals) == 2 && vals[0] != nil && vals[1] != nil {
+		vs, _ := vals[0].(string)
+		js, _ := vals[1].(string)
+		v, err := strconv.ParseInt(vs, 10, 64)
+		if err != nil {
+			return out, fmt.Errorf("store: load conversation: bad version %q", vs)
+		}
+		c := new(dialog.Conversation)
+		if err := json.Unmarshal([]byte(js), c); err != nil {
+			return out, fmt.Errorf("store: load conversation: %w", err)
+		}
+		c.Version = v
+		if c.Msisdn == "" {
+			c.Msisdn = msisdn
+		}
+		out.Conversation = c
+	}
+	out.Lang = lang.Val()
+	if rep != nil && rep.Err() == nil {
+		r := new(dialog.Reply)
+		if err := json.Unmarshal([]byte(rep.Val()), r); err != nil {
+			return out, fmt.Errorf("store: load cached reply: %w", err)
+		}
+		out.Cached = r
+	}
+	return out, nil
+}
+
+// Save writes c if the stored version still equals c.Version (then sets
+// c.Version to the new version), with ttl (DefaultConversationTTL when ≤ 0);
+// in the same script it caches reply under replyKey (when not empty) and
+// remembers c.Lang (when not empty) without expiry. A c with State ""
+// deletes the conversation (c.Version becomes 0) but still caches the reply.
+// It returns dialog.ErrConflict when another turn saved first.
+func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Duration, replyKey string, reply dialog.Reply) error {
+	if c == nil {
+		return errors.New("store: save conversation: nil")
+	}
+	if err := checkMsisdn(c.Msisdn); err != nil {
+		return err
+	}
+	if ttl <= 0 {
+		ttl = DefaultConversationTTL
+	}
+	var js, rj []byte
+	var err error
+	if c.State != "" {
+		if js, err = json.Marshal(c); err != nil {
+			return fmt.Errorf("store: save conversation: %w", err)
+		}
+	}
+	rk := convKey(c.Msisdn) // placeholder on the same slot when no reply
+	if replyKey != "" {
+		rk = s.replyKey(c.Msisdn, replyKey)
+		if rj, err = json.Marshal(reply); err != nil {
+			return fmt.Errorf("store: save reply: %w", err)
+		}
+	}
+	nv, err := scriptConvSave.Run(ctx, s.rdb,
+		[]string{convKey(c.Msisdn), rk, langKey(c.Msisdn)},
+		c.Version, js, ttl.Milliseconds(), rj, c.Lang).Int64()
+	if err != nil {
+		return wrap("save conversation", err)
+	}
+	if nv < 0 {
+		return dialog.ErrConflict
+	}
+	c.Version = nv
+	return nil
+}

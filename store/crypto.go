@@ -1,0 +1,219 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// Key derivation labels: one key per purpose, each HMAC-SHA256(Secret, label).
+const (
+	labelSeal  = "tikasetu seal v1"
+	labelID    = "tikasetu id v1"
+	labelOTP   = "tikasetu otp v1"
+	labelReply = "tikasetu reply v1"
+)
+
+type derivedKeys struct {
+	id, otp, reply []byte
+}
+
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+func deriveKeys(secret []byte) derivedKeys {
+	return derivedKeys{
+		id:    derive(secret, labelID),
+		otp:   derive(secret, labelOTP),
+		reply: derive(secret, labelReply),
+	}
+}
+
+func hmacHex(key []byte, parts ...string) string {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(m.Sum(sum[:0]))
+}
+
+// IDHash is the keyed hash that makes an ID number unique across the system:
+// hex HMAC-SHA256 over idType+":"+number, with a key derived from the secret.
+func (s *Store) IDHash(t dialog.IDType, number string) string {
+	return hmacHex(s.keys.id, string(t), ":", number)
+}
+
+func (s *Store) otpHash(msisdn, code string) string {
+	return hmacHex(s.keys.otp, msisdn, code)
+}
+
+// replyField hashes a reply key: the engine may build it from the caller's
+// input, which can be an ID number or an OTP.
+func (s *Store) replyField(replyKey string) string {
+	return hmacHex(s.keys.reply, replyKey)[:32]
+}
+
+// ---- Sealer --------------------------------------------------------------
+
+// Sealer encrypts short values with AES-256-GCM under a key derived from the
+// secret (HMAC-SHA256(secret, "tikasetu seal v1")). Sealed text is
+// "v1." + base64url(nonce ‖ ciphertext ‖ tag). It implements dialog.Sealer.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+var _ dialog.Sealer = (*Sealer)(nil)
+
+const sealPrefix = "v1."
+
+// ErrUnseal is returned by Open for text that was not sealed with this key.
+var ErrUnseal = errors.New("store: cannot open sealed value")
+
+// NewSealer derives the sealing key from secret.
+func NewSealer(secret []byte) (*Sealer, error) {
+	if len(secret) == 0 {
+		return nil, errors.New("store: empty secret")
+	}
+	block, err := aes.NewCipher(derive(secret, labelSeal))
+	if err != nil {
+		return nil, fmt.Errorf("store: sealer: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("store: sealer: %w", err)
+	}
+	return &Sealer{aead: aead}, nil
+}
+
+// Seal encrypts plain with a random nonce.
+func (x *Sealer) Seal(plain string) (string, error) {
+	ns := x.aead.NonceSize()
+	buf := make([]byte, ns, ns+len(plain)+x.aead.Overhead())
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("store: seal: %w", err)
+	}
+	out := x.aead.Seal(buf, buf, []byte(plain), nil)
+	return sealPrefix + base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+// Open decrypts what Seal produced; it returns ErrUnseal when the text was
+// altered or sealed under another secret.
+func (x *Sealer) Open(sealed string) (string, error) {
+	rest, ok := strings.CutPrefix(sealed, sealPrefix)
+	if !ok {
+		return "", ErrUnseal
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(raw) < x.aead.NonceSize()+x.aead.Overhead() {
+		return "", ErrUnseal
+	}
+	ns := x.aead.NonceSize()
+	plain, err := x.aead.Open(nil, raw[:ns], raw[ns:], nil)
+	if err != nil {
+		return "", ErrUnseal
+	}
+	return string(plain), nil
+}
+
+// Seal implements dialog.Sealer with the store's sealing key.
+func (s *Store) Seal(plain string) (string, error) { return s.sealer.Seal(plain) }
+
+// Open implements dialog.Sealer (it opens a sealed value; it does not open
+// a store — see the package function Open).
+func (s *Store) Open(sealed string) (string, error) { return s.sealer.Open(sealed) }
+
+// ---- masking -------------------------------------------------------------
+
+// MaskID shows an ID number with all but its last 4 characters hidden:
+// Aadhaar as "XXXX XXXX 1234", other types as "XXXXXX234A". Spaces and
+// hyphens are dropped first. A number of 4 characters or fewer is hidden
+// entirely.
+func MaskID(t dialog.IDType, n string) string {
+	n = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, n)
+	r := []rune(n)
+	if len(r) <= 4 {
+		return strings.Repeat("X", len(r))
+	}
+	last := string(r[len(r)-4:])
+	if t == dialog.IDAadhaar && len(r) == 12 {
+		return "XXXX XXXX " + last
+	}
+	return strings.Repeat("X", len(r)-4) + last
+}
+
+// ---- random identifiers --------------------------------------------------
+
+// randBytes fills b from crypto/rand; crypto/rand.Read never fails on
+// supported platforms (it panics rather than return short), so no error.
+func randBytes(b []byte) {
+	_, _ = rand.Read(b)
+}
+
+// randDigits returns n decimal digits, each uniform (bytes ≥ 250 are
+// rejected so that b%10 has no bias). When nonZeroFirst, the first digit is
+// 1–9, uniform (bytes ≥ 252 rejected, b%9+1).
+func randDigits(n int, nonZeroFirst bool) string {
+	out := make([]byte, 0, n)
+	var buf [32]byte
+	for len(out) < n {
+		randBytes(buf[:])
+		for _, b := range buf {
+			if len(out) == n {
+				break
+			}
+			if nonZeroFirst && len(out) == 0 {
+				if b < 252 {
+					out = append(out, '1'+b%9)
+				}
+				continue
+			}
+			if b < 250 {
+				out = append(out, '0'+b%10)
+			}
+		}
+	}
+	return string(out)
+}
+
+// idAlphabet has 32 symbols (no 0/O, 1/I), so b&31 is uniform.
+const idAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// newAppointmentID returns 12 symbols of idAlphabet: 60 random bits.
+func newAppointmentID() string {
+	var b [12]byte
+	randBytes(b[:])
+	for i := range b {
+		b[i] = idAlphabet[b[i]&31]
+	}
+	return string(b[:])
+}
+
+// newBeneficiaryRef returns a 13-digit reference number (first digit 1–9),
+// like Co-WIN's beneficiary reference id. Uniqueness is enforced by a claim
+// on ts:ref:{ref}.
+func newBeneficiaryRef() string { return randDigits(13, true) }
+
+// newToken returns 16 hex characters identifying one seat hold.
+func newToken() string {
+	var b [8]byte
+	randBytes(b[:])
+	return hex.EncodeToString(b[:])
+}

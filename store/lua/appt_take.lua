@@ -1,0 +1,7 @@
+-- Cancel step 1: remove and return an appointment (nil when none).
+-- KEYS[1] ts:appt:{m}; ARGV[1] field <ref>:<dose>
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if prev then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return prev

@@ -1,0 +1,31 @@
+-- Issue an OTP for one caller (both keys on the caller's slot).
+-- KEYS[1] ts:otp:{m}     hash: h (HMAC hex), exp (ms), tries, last (ms), locked
+-- KEYS[2] ts:otplog:{m}  sorted set of issue times (ms) in the rolling window
+-- ARGV[1] now ms, ARGV[2] HMAC hex, ARGV[3] validity ms, ARGV[4] cool-down ms,
+-- ARGV[5] window ms, ARGV[6] cap, ARGV[7] unique member for the log
+-- Returns {1, 0, 0} when issued, or {0, retry-after ms, hourly 0|1}.
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+local wait, hourly = 0, 0
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+if last > 0 and now - last < tonumber(ARGV[4]) then
+  wait = last + tonumber(ARGV[4]) - now
+end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local w = tonumber(oldest[2]) + window - now
+  if w >= wait then
+    wait = w
+    hourly = 1
+  end
+end
+if wait > 0 then
+  return {0, wait, hourly}
+end
+redis.call('HSET', KEYS[1], 'h', ARGV[2], 'exp', now + tonumber(ARGV[3]), 'tries', 0, 'last', now)
+redis.call('HDEL', KEYS[1], 'locked')
+redis.call('PEXPIRE', KEYS[1], window)
+redis.call('ZADD', KEYS[2], now, ARGV[7])
+redis.call('PEXPIRE', KEYS[2], window)
+return {1, 0, 0}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// newOTP returns 6 uniform decimal digits from crypto/rand.
+func newOTP() string { return randDigits(6, false) }
+
+// Issue creates a fresh 6-digit code for msisdn, stores only its keyed hash
+// with an absolute expiry (from Config.Clock) and returns it for sending. A
+// new code replaces any earlier one and clears a lock. It returns
+// *dialog.OTPLimitError during the resend cool-down and when OTPHourlyCap
+// codes were issued in the rolling OTPWindow.
+func (s *Store) Issue(ctx context.Context, msisdn string) (string, error) {
+	if err := checkMsisdn(msisdn); err != nil {
+		return "", err
+	}
+	code := newOTP()
+	now := s.now().UnixMilli()
+	res, err := scriptOTPIssue.Run(ctx, s.rdb,
+		[]string{otpKey(msisdn), otpLogKey(msisdn)},
+		now, s.otpHash(msisdn, code),
+		s.cfg.OTPValidity.Milliseconds(), s.cfg.OTPCooldown.Milliseconds(),
+		s.cfg.OTPWindow.Milliseconds(), s.cfg.OTPHourlyCap,
+		strconv.FormatInt(now, 10)+":"+newToken()).Int64Slice()
+	if err != nil {
+		return "", wrap("issue otp", err)
+	}
+	if len(res) != 3 {
+		return "", fmt.Errorf("store: issue otp: unexpected reply %v", res)
+	}
+	if res[0] != 1 {
+		return "", &dialog.OTPLimitError{
+			RetryAfter: time.Duration(res[1]) * time.Millisecond,
+			Hourly:     res[2] == 1,
+		}
+	}
+	return code, nil
+}
+
+// Verify checks code for msisdn. It reads the stored hash once, compares in
+// constant time (hmac.Equal) and then records the outcome with a script that
+// acts only if the code read is still the current one, so concurrent tries
+// are each counted. Errors: *dialog.OTPWrongError, dialog.ErrOTPLocked,
+// dialog.ErrOTPExpired.
+func (s *Store) Verify(ctx context.Context, msisdn, code string) error {
+	if err := checkMsisdn(msisdn); err != nil {
+		return err
+	}
+	given := s.otpHash(msisdn, code)
+	// A code re-issued between the read and the script is read again; bounded
+	// because Issue has a cool-down.
+	for attempt := 0; attempt < 3; attempt++ {
+		vals, err := s.rdb.HMGet(ctx, otpKey(msisdn), "h", "exp", "locked").Result()
+		if err != nil {
+			return wrap("verify otp", err)
+		}
+		if vals[2] != nil {
+			return dialog.ErrOTPLocked
+		}
+		h, _ := vals[0].(string)
+		expS, _ := vals[1].(string)
+		exp, _ := strconv.ParseInt(expS, 10, 64)
+		if h == "" || s.now().UnixMilli() > exp {
+			return dialog.ErrOTPExpired
+		}
+		var r int64
+		if hmac.Equal([]byte(given), []byte(h)) {
+			r, err = scriptOTPConsume.Run(ctx, s.rdb, []string{otpKey(msisdn)}, h).Int64()
+			if err == nil && r == 1 {
+				return nil
+			}
+		} else {
+			r, err = scriptOTPWrong.Run(ctx, s.rdb, []string{otpKey(msisdn)}, h, s.cfg.OTPMaxTries).Int64()
+			if err == nil && r > 0 {
+				return &dialog.OTPWrongError{Left: int(r)}
+			}
+		}
+		switch {
+		case err != nil:
+			return wrap("verify otp", err)
+		case r == -1:
+			return dialog.ErrOTPLocked
+		}
+		// r == -2: the code changed under us; look again.
+	}
+	return errors.Join(dialog.ErrOTPExpired, errors.New("store: verify otp: code keeps changing"))
+}

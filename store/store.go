@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// Config configures a Store. Zero values take the documented defaults.
+type Config struct {
+	// URL is a go-redis URL: redis://[user:pass@]host:port[/db][?options].
+	// A Redis Cluster is given with further seed nodes as addr parameters
+	// (redis://h1:p1?addr=h2:p2&addr=h3:p3); Sentinel with master_name
+	// (redis://sentinel:26379?master_name=mymaster&addr=…).
+	URL string
+	// Secret is the key material for OTP hashing, ID-number hashing and
+	// sealing. Required by Open; use at least 32 random bytes.
+	Secret []byte
+	// MaxBeneficiaries per account (default 4).
+	MaxBeneficiaries int
+	// Clock for OTP validity, booking times and repair grace (default
+	// dialog.SystemClock).
+	Clock dialog.Clock
+
+	// OTPValidity is how long a code may be used (default 180 s).
+	OTPValidity time.Duration
+	// OTPMaxTries is the number of wrong entries that void a code (default 3).
+	OTPMaxTries int
+	// OTPCooldown is the minimum time between two codes (default 30 s).
+	OTPCooldown time.Duration
+	// OTPHourlyCap is the most codes per number in OTPWindow (default 5).
+	OTPHourlyCap int
+	// OTPWindow is the rolling window of the cap (default 1 h).
+	OTPWindow time.Duration
+
+	// RepairGrace is how old a seat hold must be before Repair may release
+	// it for want of an appointment, so that Repair never races a booking
+	// in flight (default 2 min).
+	RepairGrace time.Duration
+}
+
+// Defaults.
+const (
+	DefaultMaxBeneficiaries = 4
+	DefaultOTPValidity      = 180 * time.Second
+	DefaultOTPMaxTries      = 3
+	DefaultOTPCooldown      = 30 * time.Second
+	DefaultOTPHourlyCap     = 5
+	DefaultOTPWindow        = time.Hour
+	DefaultRepairGrace      = 2 * time.Minute
+	// DefaultConversationTTL applies when Save is given a ttl ≤ 0.
+	DefaultConversationTTL = 30 * time.Minute
+)
+
+func (c *Config) setDefaults() {
+	if c.MaxBeneficiaries <= 0 {
+		c.MaxBeneficiaries = DefaultMaxBeneficiaries
+	}
+	if c.Clock == nil {
+		c.Clock = dialog.SystemClock
+	}
+	if c.OTPValidity <= 0 {
+		c.OTPValidity = DefaultOTPValidity
+	}
+	if c.OTPMaxTries <= 0 {
+		c.OTPMaxTries = DefaultOTPMaxTries
+	}
+	if c.OTPCooldown <= 0 {
+		c.OTPCooldown = DefaultOTPCooldown
+	}
+	if c.OTPHourlyCap <= 0 {
+		c.OTPHourlyCap = DefaultOTPHourlyCap
+	}
+	if c.OTPWindow <= 0 {
+		c.OTPWindow = DefaultOTPWindow
+	}
+	if c.RepairGrace <= 0 {
+		c.RepairGrace = DefaultRepairGrace
+	}
+}
+
+// Store is the Redis implementation of the dialog ports. It is safe for
+// concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	cfg    Config
+	sealer *Sealer
+	keys   derivedKeys
+}
+
+// Compile-time checks that Store implements the ports.
+var (
+	_ dialog.Conversations = (*Store)(nil)
+	_ dialog.OTPs          = (*Store)(nil)
+	_ dialog.Registry      = (*Store)(nil)
+	_ dialog.Sealer        = (*Store)(nil)
+)
+
+// NewClient builds the go-redis client for a URL: a cluster client when the
+// URL lists further addr parameters, a Sentinel failover client when it names
+// master_name, a single-node client otherwise.
+func NewClient(rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse redis URL: %w", err)
+	}
+	q := u.Query()
+	switch {
+	case q.Has("master_name"):
+		o, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse sentinel URL: %w", err)
+		}
+		return redis.NewFailoverClient(o), nil
+	case q.Has("addr"):
+		o, err := redis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse cluster URL: %w", err)
+		}
+		o.Addrs = dedup(o.Addrs)
+		return redis.NewClusterClient(o), nil
+	default:
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse redis URL: %w", err)
+		}
+		return redis.NewClient(o), nil
+	}
+}
+
+func dedup(ss []string) []string {
+	out := ss[:0]
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Open connects to Redis at cfg.URL and checks that it answers.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("store: Config.Secret is empty")
+	}
+	if cfg.URL == "" {
+		return nil, errors.New("store: Config.URL is empty")
+	}
+	cfg.setDefaults()
+	rdb, err := NewClient(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newStore(rdb, cfg)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
+	sealer, err := NewSealer(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{rdb: rdb, cfg: cfg, sealer: sealer, keys: deriveKeys(cfg.Secret)}, nil
+}
+
+// OpenEmbedded starts an in-process miniredis and opens a Store on it, for
+// demos and tests: nothing is kept after the returned stop function (which
+// closes the store and the server) runs. cfg.URL is ignored. When cfg.Secret
+// is empty a random one is used.
+func OpenEmbedded(ctx context.Context, cfg Config) (*Store, func(), error) {
+	m, err := miniredis.Run()
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: start embedded redis: %w", err)
+	}
+	if len(cfg.Secret) == 0 {
+		cfg.Secret = make([]byte, 32)
+		if _, err := rand.Read(cfg.Secret); err != nil {
+			m.Close()
+			return nil, nil, fmt.Errorf("store: random secret: %w", err)
+		}
+	}
+	cfg.URL = "redis://" + m.Addr()
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return s, func() { _ = s.Close(); m.Close() }, nil
+}
+
+// Close closes the Redis client.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Ping reports whether Redis answers (readiness). For a cluster it pings
+// every master.
+func (s *Store) Ping(ctx context.Context) error {
+	var err error
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return c.Ping(ctx).Err()
+		})
+	} else {
+		err = s.rdb.Ping(ctx).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) now() time.Time { return s.cfg.Clock.Now() }
+
+// ---- keys ----------------------------------------------------------------
+
+// Every key has exactly one {hash tag}; the tag is the first {...} in the
+// key, so the part after it (a reply hash, nothing else) does not matter.
+
+func convKey(m string) string    { return "ts:conv:{" + m + "}" }
+func langKey(m string) string    { return "ts:lang:{" + m + "}" }
+func otpKey(m string) string     { return "ts:otp:{" + m + "}" }
+func otpLogKey(m string) string  { return "ts:otplog:{" + m + "}" }
+func benKey(m string) string     { return "ts:ben:{" + m + "}" }
+func apptKey(m string) string    { return "ts:appt:{" + m + "}" }
+func seatsKey(sid string) string { return "ts:seats:{" + sid + "}" }
+func holdKey(sid string) string  { return "ts:hold:{" + sid + "}" }
+func pinKey(pin string) string   { return "ts:pin:{" + pin + "}" }
+func idKey(hash string) string   { return "ts:id:{" + hash + "}" }
+func refKey(ref string) string   { return "ts:ref:{" + ref + "}" }
+func centreKey(id int64) string  { return fmt.Sprintf("ts:centre:{%d}", id) }
+func apptField(ref string, dose int) string {
+	return fmt.Sprintf("%s:%d", ref, dose)
+}
+
+const (
+	statCentres       = "ts:{stats}:centres"       // set of centre ids
+	statSessions      = "ts:{stats}:sessions"      // set of session ids
+	statBeneficiaries = "ts:{stats}:beneficiaries" // counter
+	statAppointments  = "ts:{stats}:appointments"  // counter
+)
+
+// tagSafe reports whether s can be a hash tag: non-empty, no braces, no
+// control characters, bounded length.
+func tagSafe(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '{' || c == '}' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func checkMsisdn(m string) error {
+	if !tagSafe(m) || !strings.HasPrefix(m, "+") {
+		return fmt.Errorf("store: invalid msisdn %q: want E.164", mask(m))
+	}
+	return nil
+}
+
+// mask hides all but the last 3 characters of a number for error messages
+// (logs must never hold a full mobile number).
+func mask(m string) string {
+	if len(m) <= 3 {
+		return strings.Repeat("*", len(m))
+	}
+	return strings.Repeat("*", len(m)-3) + m[len(m)-3:]
+}
+
+// ---- scripts -------------------------------------------------------------
+
+//go:embed lua/*.lua
+var luaFS embed.FS
+
+func mustScript(name string) *redis.Script {
+	src, err := luaFS.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic("store: missing embedded script " + name)
+	}
+	return redis.NewScript(string(src))
+}
+
+var (
+	scriptConvSave    = mustScript("conv_save")
+	scriptOTPIssue    = mustScript("otp_issue")
+	scriptOTPWrong    = mustScript("otp_wrong")
+	scriptOTPConsume  = mustScript("otp_consume")
+	scriptBenAdd      = mustScript("ben_add")
+	scriptDelIfEquals = mustScript("del_if_equals")
+	scriptSetIfEquals = mustScript("set_if_equals")
+	scriptSeatImport  = mustScript("seat_import")
+	scriptSeatTake    = mustScript("seat_take")
+	scriptSeatRelease = mustScript("seat_release")
+	scriptApptPut     = mustScript("appt_put")
+	scriptApptTake    = mustScript("appt_take")
+)
+
+// wrap adds context to a Redis error, leaving nil alone.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// execPipe runs a pipeline, treating redis.Nil (a missing key) as no error;
+// callers inspect each command.
+func execPipe(ctx context.Context, p redis.Pipeliner) error {
+	cmds, err := p.Exec(ctx)
+	if err == nil {
+		return nil
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
+			return e
+		}
+	}
+	if len(cmds) == 0 {
+		return err
+	}
+	return nil
+}
+
+// scriptCall is one script invocation for runScripts.
+type scriptCall struct {
+	script *redis.Script
+	keys   []string
+	args   []any
+}
+
+// runScripts runs scripts in one pipeline (a cluster client splits it by
+// slot) with EVALSHA, and re-sends with EVAL only those that the server did
+// not know (NOSCRIPT: they did not run). Script.Run cannot fall back inside a
+// pipeline, since the error arrives only at Exec. It returns the first error
+// other than redis.Nil; each command carries its own result.
+func (s *Store) runScripts(ctx context.Context, calls []scriptCall) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(calls))
+	if len(calls) == 0 {
+		return cmds, nil
+	}
+	p := s.rdb.Pipeline()
+	for i, c := range calls {
+		cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+	}
+	_, _ = p.Exec(ctx)
+	var retry []int
+	for i, c := range cmds {
+		if isNoScript(c.Err()) {
+			retry = append(retry, i)
+		}
+	}
+	if len(retry) > 0 {
+		p = s.rdb.Pipeline()
+		for _, i := range retry {
+			cmds[i] = calls[i].script.Eval(ctx, p, calls[i].keys, calls[i].args...)
+		}
+		_, _ = p.Exec(ctx)
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return cmds, err
+		}
+	}
+	return cmds, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT"))
+}
