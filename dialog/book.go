@@ -345,8 +345,11 @@ func confirmBookScreen(tr *turn) (Menu, error) {
 		}
 	}
 	head := []string{tr.text("book.confirm"), strings.Join(names, ", "),
-		c.Name + " " + tr.feeLabel(c, s.Vaccine),
-		tr.day(s) + " " + tr.c.Booking.Slot + " " + s.Vaccine}
+		c.Name + " " + tr.feeLabel(c, s.Vaccine)}
+	if c.Address != "" {
+		head = append(head, c.Address)
+	}
+	head = append(head, tr.day(s)+" "+tr.c.Booking.Slot+" "+s.Vaccine)
 	head = append(head, replaces...)
 	// The summary lines are items so that a long summary pages rather than
 	// being cut: nothing on a confirmation screen is shortened.
@@ -388,7 +391,7 @@ func confirmBookInput(tr *turn) (string, error) {
 		tr.e.cfg.Observer.Count("booked")
 		booked = append(booked, tr.text("book.line", "name", firstName(b.Name), "id", ap.ID, "code", ap.Code))
 		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: "slip-" + ap.ID + "-" + strconv.FormatInt(ap.Booked.UnixNano(), 36),
-			Text: tr.text("sms.slip", "name", b.Name, "id", ap.ID, "code", ap.Code, "centre", c.Name,
+			Text: tr.text("sms.slip", "name", b.Name, "id", ap.ID, "code", ap.Code, "centre", place(c),
 				"date", tr.day(s), "slot", ap.Slot, "vaccine", s.Vaccine)})
 	}
 	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
@@ -536,5 +539,29 @@ func (tr *turn) day(s Session) string { return tr.dayOf(s.Date) }
 func (tr *turn) dayOf(t time.Time) string {
 	t = t.In(ist)
 	return tr.text("date.short", "weekday", tr.text("weekday."+strconv.Itoa(int(t.Weekday()))),
-		"day", strconv.Itoa(t.Day()), "month", tr.text("month."+strconv.Itoa(int(t.Month()))))
+		"day", tr.numeral(t.Day()), "month", tr.text("month."+strconv.Itoa(int(t.Month()))))
+}
+
+// numeral writes n in the digits the caller's language prints dates with
+// (the catalogue's "digits" key: ten digits, zero first). Codes, ids and
+// option numbers stay in Latin digits: they are what the keypad shows.
+func (tr *turn) numeral(n int) string {
+	s := strconv.Itoa(n)
+	digits := []rune(tr.text("digits"))
+	if len(digits) != 10 || digits[0] == '0' {
+		return s
+	}
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		out = append(out, digits[r-'0'])
+	}
+	return string(out)
+}
+
+// place is a centre's name with its address, for the slip.
+func place(c Centre) string {
+	if c.Address == "" || strings.Contains(c.Name, c.Address) {
+		return c.Name
+	}
+	return c.Name + ", " + c.Address
 }

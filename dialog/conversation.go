@@ -31,6 +31,9 @@ type Turn struct {
 	ScreenLimit int
 	// UCS2Limit overrides the limit for text that needs UCS-2; 0 keeps the default.
 	UCS2Limit int
+	// GSM7Only marks a channel that cannot show UCS-2 text (Hindi, Bengali):
+	// its screens are shown in English whatever the caller's language.
+	GSM7Only bool
 }
 
 // Reply is the screen to show and whether the conversation ends with it.

@@ -56,6 +56,7 @@ type Engine struct {
 	cfg   Config
 	cat   *Catalogue
 	sends sync.WaitGroup
+	langs langMemo // callers' languages, for the busy screen only
 }
 
 // NewEngine checks cfg and loads the message catalogue.
@@ -138,6 +139,7 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 			return Reply{}, fmt.Errorf("dialog: save %s: %w", MaskMsisdn(msisdn), err)
 		}
 		e.cfg.Observer.Screen(t.Provider, tr.shown)
+		e.langs.set(msisdn, tr.c.Lang)
 		for _, m := range tr.outbox {
 			e.send(m)
 		}

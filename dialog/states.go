@@ -168,6 +168,9 @@ func resumeEvent(state string) string { return "continue_" + state }
 // --- language, resume, number, OTP ---------------------------------------
 
 func langScreen(tr *turn) (Menu, error) {
+	if tr.in.GSM7Only {
+		return Menu{Head: []string{tr.text("lang.title")}, Items: options("English", "Hindi", "Bangla")}, nil
+	}
 	return Menu{Head: []string{tr.text("lang.title")}, Items: options("English", "हिन्दी", "বাংলা")}, nil
 }
 

@@ -32,7 +32,15 @@ type turn struct {
 }
 
 func (tr *turn) text(key string, args ...string) string {
-	return tr.e.text(tr.c.Lang, key, args...)
+	return tr.e.text(tr.lang(), key, args...)
+}
+
+// lang is the language the screens are shown in.
+func (tr *turn) lang() string {
+	if tr.in.GSM7Only {
+		return "en"
+	}
+	return tr.c.Lang
 }
 
 // notice sets the one-line hint shown above the next screen.

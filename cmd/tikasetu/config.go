@@ -27,6 +27,7 @@ type config struct {
 	MaxPeople   int
 	USSDLimit   int
 	USSDUCS2    int
+	MaxInflight int
 }
 
 // envOr returns the environment variable or a default.
@@ -61,8 +62,14 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.LogFormat, "log-format", envOr("TIKASETU_LOG_FORMAT", ""), "text | json; default json with REDIS_URL, text without (TIKASETU_LOG_FORMAT)")
 	fs.IntVar(&c.MaxPeople, "max-people", envInt("TIKASETU_MAX_PEOPLE", 4), "people per mobile number (TIKASETU_MAX_PEOPLE)")
 	fs.IntVar(&c.USSDLimit, "ussd-screen", envInt("TIKASETU_USSD_SCREEN", 182), "USSD screen size in GSM-7 characters (TIKASETU_USSD_SCREEN)")
+	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight before callers get the busy screen; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
 	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")
 }
+
+// defaultMaxInflight bounds turns in flight. By Little's law it is the
+// gateway's capacity in turns per second times the latency one accepts:
+// docs/performance.md measures both on a 2-core machine.
+const defaultMaxInflight = 256
 
 // errConfig marks a configuration error: exit status 2.
 var errConfig = errors.New("configuration")
@@ -93,6 +100,9 @@ func (c *config) check() error {
 		}
 	default:
 		return fmt.Errorf("%w: TIKASETU_SMS_SENDER must be outbox, http or twilio, not %q", errConfig, c.SMSSender)
+	}
+	if c.MaxInflight < 0 {
+		return fmt.Errorf("%w: TIKASETU_MAX_INFLIGHT must be 0 (off) or more", errConfig)
 	}
 	if c.MaxPeople < 1 {
 		return fmt.Errorf("%w: TIKASETU_MAX_PEOPLE must be at least 1", errConfig)

@@ -27,6 +27,7 @@ type gateway struct {
 	outbox  *outbox.Outbox // nil unless SMS go to the in-process outbox
 	log     *slog.Logger
 	clock   dialog.Clock
+	gate    *admission // nil when admission control is off
 }
 
 // maxCalendarBytes bounds an uploaded calendar (the largest real district
@@ -42,7 +43,7 @@ func (g *gateway) router() *gin.Engine {
 	r.GET("/readyz", g.ready)
 	r.GET("/metrics", gin.WrapH(g.metrics.handler()))
 
-	africastalking.Register(r, g.engine, africastalking.Options{
+	africastalking.Register(r, g.handler(), africastalking.Options{
 		ScreenLimit: g.cfg.USSDLimit, UCS2Limit: g.cfg.USSDUCS2,
 		Logger: g.log, OnTurn: g.metrics.onTurn,
 	})
@@ -55,6 +56,17 @@ func (g *gateway) router() *gin.Engine {
 		admin.POST("/calendar", g.importCalendar)
 	}
 	return r
+}
+
+// handler is the engine behind admission control, built once.
+func (g *gateway) handler() dialog.Handler {
+	if g.gate == nil {
+		if g.cfg.MaxInflight <= 0 {
+			return g.engine
+		}
+		g.gate = newAdmission(g.engine, g.cfg.MaxInflight, g.engine.Busy, g.metrics.reg)
+	}
+	return g.gate
 }
 
 func (g *gateway) ready(c *gin.Context) {

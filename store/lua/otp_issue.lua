@@ -15,7 +15,7 @@ end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   local w = tonumber(oldest[2]) + window - now
-  if w >= wait then
+  if w > wait then
     wait = w
     hourly = 1
   end

@@ -1,0 +1,57 @@
+package dialog
+
+import "sync"
+
+// memoCap bounds the language memo; past it the memo starts afresh, which
+// only means a few busy screens in English.
+const memoCap = 1 << 20
+
+// langMemo remembers the language of callers this process has served. It
+// is a hint for the busy screen, which must be answered without touching
+// the store; the conversation's own state never lives here.
+type langMemo struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (l *langMemo) get(msisdn string) string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.m[msisdn]
+}
+
+func (l *langMemo) set(msisdn, lang string) {
+	if lang == "" {
+		return
+	}
+	l.mu.RLock()
+	same := l.m[msisdn] == lang
+	l.mu.RUnlock()
+	if same {
+		return
+	}
+	l.mu.Lock()
+	if l.m == nil || len(l.m) >= memoCap {
+		l.m = make(map[string]string)
+	}
+	l.m[msisdn] = lang
+	l.mu.Unlock()
+}
+
+// Busy is the polite screen for a caller turned away under load, in the
+// caller's language when this process has served them before (English
+// otherwise). It does no I/O, so it can be answered at once however loaded
+// the store is. It ends the session.
+func (e *Engine) Busy(msisdn string, ch Channel) Reply {
+	lang := "en"
+	if n, err := NormaliseMsisdn(msisdn); err == nil {
+		if l := e.langs.get(n); l != "" {
+			lang = l
+		}
+	}
+	key := "busy.ussd"
+	if ch == SMSChannel {
+		key = "busy.sms"
+	}
+	return Reply{Text: e.text(lang, key), End: true}
+}

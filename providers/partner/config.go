@@ -1,0 +1,269 @@
+package partner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// maxConfigBytes bounds the partners file.
+const maxConfigBytes = 1 << 20
+
+// ConfigError is a problem in the partners file. Line is 1-based, 0 when the
+// problem is not tied to a line.
+type ConfigError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// file is the partners file as written (docs/partners.md shows an example).
+// Numbers are decoded as float64 and checked here, so that 2.5 for a whole
+// number or "5" for a number is refused instead of rounded or converted.
+type file struct {
+	Partners []filePartner `yaml:"partners"`
+}
+
+type filePartner struct {
+	ID             string   `yaml:"id"`
+	Secret         string   `yaml:"secret"`
+	Unicode        *bool    `yaml:"unicode"`
+	USSDScreen     *float64 `yaml:"ussd_screen"`
+	USSDScreenUCS2 *float64 `yaml:"ussd_screen_ucs2"`
+	Rate           *float64 `yaml:"rate"`
+	Burst          *float64 `yaml:"burst"`
+	SMSURL         string   `yaml:"sms_url"`
+}
+
+// LoadConfig reads the partners file at path (the value of
+// TIKASETU_PARTNERS_FILE): YAML for .yaml or .yml, JSON for .json. Unknown
+// fields, duplicate keys or ids, missing required fields, short secrets and
+// numbers out of range are refused with a *ConfigError naming the file and
+// the line at fault. Default screen sizes are filled in.
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("partners file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("partners file: %w", err)
+	}
+	if len(data) > maxConfigBytes {
+		return Config{}, &ConfigError{File: path, Msg: fmt.Sprintf("larger than %d bytes", maxConfigBytes)}
+	}
+	return parseConfig(path, data)
+}
+
+// parseConfig is LoadConfig on bytes already read; name is used in errors
+// and chooses the format by its extension.
+func parseConfig(name string, data []byte) (Config, error) {
+	fail := func(line int, format string, args ...any) (Config, error) {
+		return Config{}, &ConfigError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml":
+	case ".json":
+		// The YAML parser reads JSON too, but also much that is not JSON:
+		// a .json file must be JSON.
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return fail(lineAt(data, se.Offset), "not valid JSON: %v", se)
+			}
+			return fail(0, "not valid JSON: %v", err)
+		}
+	default:
+		return fail(0, "unknown format: the name must end in .yaml, .yml or .json")
+	}
+
+	tree, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return Config{}, yamlError(name, err)
+	}
+	docs := 0
+	for _, d := range tree.Docs {
+		if d.Body != nil {
+			if docs++; docs > 1 {
+				return fail(line(d.Body), "more than one YAML document")
+			}
+		}
+	}
+	var raw file
+	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
+		return Config{}, yamlError(name, err)
+	}
+	if len(raw.Partners) == 0 {
+		return fail(0, `no partners: expected a list under "partners"`)
+	}
+
+	cfg := Config{Partners: make([]Partner, 0, len(raw.Partners))}
+	firstLine := map[string]int{} // id → line of its first definition
+	for i, fp := range raw.Partners {
+		p, fe := fp.partner(tree, i)
+		if fe == nil {
+			fe = p.check()
+		}
+		if fe != nil {
+			return fail(fieldLine(tree, i, fe.field), "partner %s: %s", label(fp.ID, i), fe.msg)
+		}
+		if first, dup := firstLine[p.ID]; dup {
+			return fail(fieldLine(tree, i, "id"), "partner %q: duplicate id (first defined at line %d)", p.ID, first)
+		}
+		firstLine[p.ID] = fieldLine(tree, i, "id")
+		cfg.Partners = append(cfg.Partners, p.withDefaults())
+	}
+	return cfg, nil
+}
+
+// partner converts entry i of the file, checking presence and the kind of
+// each value; the ranges are Partner.check's.
+func (fp filePartner) partner(tree *ast.File, i int) (Partner, *fieldError) {
+	p := Partner{ID: fp.ID, Secret: Secret(fp.Secret), SMSURL: fp.SMSURL}
+	if p.ID == "" {
+		return p, &fieldError{"id", "missing id"}
+	}
+	for _, k := range []struct {
+		field string
+		want  ast.NodeType
+	}{
+		{"unicode", ast.BoolType},
+		{"ussd_screen", ast.IntegerType},
+		{"ussd_screen_ucs2", ast.IntegerType},
+		{"rate", ast.FloatType},
+		{"burst", ast.IntegerType},
+	} {
+		if fe := checkKind(tree, i, k.field, k.want); fe != nil {
+			return p, fe
+		}
+	}
+	if fp.Unicode == nil {
+		return p, &fieldError{"", "missing unicode (true when the network shows Hindi and Bengali text, else false)"}
+	}
+	p.Unicode = *fp.Unicode
+	if fp.Rate == nil {
+		return p, &fieldError{"", "missing rate (requests per second)"}
+	}
+	p.Rate = *fp.Rate
+	if fp.Burst == nil {
+		return p, &fieldError{"", "missing burst"}
+	}
+	var ok bool
+	if p.Burst, ok = whole(*fp.Burst); !ok {
+		return p, &fieldError{"burst", "burst must be a whole number"}
+	}
+	if fp.USSDScreen != nil {
+		if p.USSDScreen, ok = whole(*fp.USSDScreen); !ok || p.USSDScreen == 0 {
+			return p, &fieldError{"ussd_screen", fmt.Sprintf("ussd_screen must be a whole number from %d to %d", MinUSSDScreen, DefaultUSSDScreen)}
+		}
+	}
+	if fp.USSDScreenUCS2 != nil {
+		if p.USSDScreenUCS2, ok = whole(*fp.USSDScreenUCS2); !ok || p.USSDScreenUCS2 == 0 {
+			return p, &fieldError{"ussd_screen_ucs2", fmt.Sprintf("ussd_screen_ucs2 must be a whole number from %d to %d", MinUSSDScreenUCS2, DefaultUSSDScreenUCS2)}
+		}
+	}
+	return p, nil
+}
+
+// checkKind refuses a value written as the wrong kind of scalar: the YAML
+// decoder would turn "5" into 5, or 2.5 into 2. A value reached through an
+// alias or merge key is not checked here (its range still is).
+func checkKind(tree *ast.File, i int, field string, want ast.NodeType) *fieldError {
+	n := node(tree, fmt.Sprintf("$.partners[%d].%s", i, field))
+	if n == nil {
+		return nil
+	}
+	got := n.Type()
+	switch {
+	case got == want, want == ast.FloatType && got == ast.IntegerType,
+		got == ast.NullType, got == ast.AliasType, got == ast.AnchorType, got == ast.TagType:
+		return nil
+	case want == ast.BoolType:
+		return &fieldError{field, field + " must be true or false"}
+	case want == ast.IntegerType:
+		return &fieldError{field, field + " must be a whole number"}
+	default:
+		return &fieldError{field, field + " must be a number"}
+	}
+}
+
+// whole converts a decoded number that must be a whole number.
+func whole(v float64) (int, bool) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v != math.Trunc(v) || math.Abs(v) > 1e9 {
+		return 0, false
+	}
+	return int(v), true
+}
+
+// fieldLine is the line of a partner's field, or of the partner's entry
+// when the field is absent (or field is ""), or 0.
+func fieldLine(tree *ast.File, i int, field string) int {
+	if field != "" {
+		if n := node(tree, fmt.Sprintf("$.partners[%d].%s", i, field)); n != nil {
+			return line(n)
+		}
+	}
+	if n := node(tree, fmt.Sprintf("$.partners[%d]", i)); n != nil {
+		return line(n)
+	}
+	return 0
+}
+
+// node finds the node at a YAML path, nil when there is none.
+func node(tree *ast.File, path string) ast.Node {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return nil
+	}
+	n, err := p.FilterFile(tree)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+func line(n ast.Node) int {
+	if n == nil || n.GetToken() == nil {
+		return 0
+	}
+	return n.GetToken().Position.Line
+}
+
+// yamlError turns a parser or decoder error into a *ConfigError with the
+// line its token points at.
+func yamlError(name string, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		ln := 0
+		if tk := ye.GetToken(); tk != nil {
+			ln = tk.Position.Line
+		}
+		return &ConfigError{File: name, Line: ln, Msg: ye.GetMessage()}
+	}
+	return &ConfigError{File: name, Msg: err.Error()}
+}
+
+// lineAt is the 1-based line of a byte offset.
+func lineAt(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}

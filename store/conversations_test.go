@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+func TestConversationRoundTrip(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		m := msisdn(1)
+		l, err := env.Load(ctx, m, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Conversation != nil || l.Lang != "" || l.Cached != nil {
+			t.Fatalf("empty load = %+v", l)
+		}
+		c := &dialog.Conversation{Msisdn: m, State: "number", Lang: "hi", Channel: dialog.USSD,
+			Booking: dialog.Booking{Who: []string{"1234567890123"}, Pin: "700001"},
+			Updated: time.Date(2021, 4, 28, 16, 0, 0, 0, ist)}
+		reply := dialog.Reply{Text: "1 Register\n2 Other number"}
+		if err := env.Save(ctx, c, 10*time.Minute, "k1", reply); err != nil {
+			t.Fatal(err)
+		}
+		if c.Version != 1 {
+			t.Errorf("version after first save = %d", c.Version)
+		}
+		l, err = env.Load(ctx, m, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Conversation == nil || l.Conversation.State != "number" || l.Conversation.Version != 1 ||
+			l.Conversation.Booking.Pin != "700001" || !l.Conversation.Updated.Equal(c.Updated) {
+			t.Errorf("loaded = %+v", l.Conversation)
+		}
+		if l.Lang != "hi" {
+			t.Errorf("lang = %q", l.Lang)
+		}
+		if l.Cached == nil || *l.Cached != reply {
+			t.Errorf("cached = %+v", l.Cached)
+		}
+		if l, _ := env.Load(ctx, m, "other"); l.Cached != nil {
+			t.Errorf("other reply key cached %+v", l.Cached)
+		}
+
+		// TTL is set on the conversation and the reply, not on the language.
+		ttl := env.rdb.PTTL(ctx, convKey(m)).Val()
+		if ttl <= 9*time.Minute || ttl > 10*time.Minute {
+			t.Errorf("conversation TTL = %v", ttl)
+		}
+		if ttl := env.rdb.PTTL(ctx, env.replyKey(m, "k1")).Val(); ttl <= 9*time.Minute {
+			t.Errorf("reply TTL = %v", ttl)
+		}
+		if ttl := env.rdb.PTTL(ctx, langKey(m)).Val(); ttl >= 0 {
+			t.Errorf("lang TTL = %v, want none", ttl)
+		}
+
+		// A stale version conflicts and changes nothing.
+		stale := *c
+		stale.Version = 0
+		stale.State = "stale"
+		if err := env.Save(ctx, &stale, time.Minute, "", dialog.Reply{}); !errors.Is(err, dialog.ErrConflict) {
+			t.Errorf("stale save: %v", err)
+		}
+
+		// Deleting (State "") keeps the language and still caches the reply.
+		c.State = ""
+		c.Lang = ""
+		if err := env.Save(ctx, c, time.Minute, "k2", dialog.Reply{Text: "Bye", End: true}); err != nil {
+			t.Fatal(err)
+		}
+		if c.Version != 0 {
+			t.Errorf("version after delete = %d", c.Version)
+		}
+		l, err = env.Load(ctx, m, "k2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Conversation != nil || l.Lang != "hi" || l.Cached == nil || !l.Cached.End {
+			t.Errorf("after delete = %+v", l)
+		}
+		// A new conversation starts from version 0 again.
+		n := &dialog.Conversation{Msisdn: m, State: "home"}
+		if err := env.Save(ctx, n, 0, "", dialog.Reply{}); err != nil || n.Version != 1 {
+			t.Errorf("new conversation: %v, version %d", err, n.Version)
+		}
+		if ttl := env.rdb.PTTL(ctx, convKey(m)).Val(); ttl <= DefaultConversationTTL-time.Minute {
+			t.Errorf("default TTL = %v", ttl)
+		}
+
+		// The reply key is hashed: what the caller typed is not in the key.
+		if env.rdb.Exists(ctx, "ts:reply:{"+m+"}:k1").Val() != 0 {
+			t.Error("reply key stored in clear")
+		}
+		if _, err := env.Load(ctx, "9800000001", ""); err == nil {
+			t.Error("non-E.164 msisdn accepted")
+		}
+	})
+}
+
+// TestConversationCAS: two turns save the same version at once; exactly one
+// gets ErrConflict, many times over.
+func TestConversationCAS(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		m := msisdn(2)
+		base := &dialog.Conversation{Msisdn: m, State: "lang"}
+		if err := env.Save(ctx, base, time.Minute, "", dialog.Reply{}); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 50 {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			convs := make([]*dialog.Conversation, 2)
+			for i := range 2 {
+				c := *base
+				c.State = []string{"a", "b"}[i]
+				convs[i] = &c
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = env.Save(ctx, convs[i], time.Minute, "", dialog.Reply{})
+				}()
+			}
+			wg.Wait()
+			conflicts := 0
+			winner := -1
+			for i, err := range errs {
+				switch {
+				case errors.Is(err, dialog.ErrConflict):
+					conflicts++
+				case err == nil:
+					winner = i
+				default:
+					t.Fatal(err)
+				}
+			}
+			if conflicts != 1 || winner < 0 {
+				t.Fatalf("round %d: errors %v", round, errs)
+			}
+			l, _ := env.Load(ctx, m, "")
+			if l.Conversation.State != convs[winner].State || l.Conversation.Version != base.Version+1 {
+				t.Fatalf("round %d: stored %+v, winner %+v", round, l.Conversation, convs[winner])
+			}
+			base = l.Conversation
+		}
+	})
+}
+
+func BenchmarkConversationSave(b *testing.B) {
+	env := benchEnv(b)
+	ctx := context.Background()
+	c := benchConversation()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := env.Save(ctx, c, 10*time.Minute, "at:ATUid_1:1*2", dialog.Reply{Text: "1 Add person\n2 Book"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkConversationLoad(b *testing.B) {
+	env := benchEnv(b)
+	ctx := context.Background()
+	c := benchConversation()
+	if err := env.Save(ctx, c, 10*time.Minute, "at:ATUid_1:1*2", dialog.Reply{Text: "1 Add person\n2 Book"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, err := env.Load(ctx, c.Msisdn, "at:ATUid_1:1*2")
+		if err != nil || l.Conversation == nil || l.Cached == nil {
+			b.Fatal(l, err)
+		}
+	}
+}
+
+func benchConversation() *dialog.Conversation {
+	return &dialog.Conversation{Msisdn: msisdn(1), State: "book.centre", Lang: "bn", Channel: dialog.USSD,
+		ProviderSession: "ATUid_1", Account: msisdn(1),
+		Booking: dialog.Booking{Who: []string{"1234567890123", "2345678901234"}, Pin: "700001"},
+		Updated: time.Date(2021, 4, 28, 16, 0, 0, 0, ist)}
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// wrongCode returns a 6-digit code different from code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+func TestOTP(t *testing.T) {
+	type step struct {
+		do      string        // issue, verify, wrong, advance
+		advance time.Duration // for advance
+		want    error         // nil, sentinel, or a typed error to compare
+	}
+	wrongLeft := func(n int) error { return &dialog.OTPWrongError{Left: n} }
+	limit := func(d time.Duration, hourly bool) error { return &dialog.OTPLimitError{RetryAfter: d, Hourly: hourly} }
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"right code consumes it", []step{
+			{do: "issue"}, {do: "verify"}, {do: "verify", want: dialog.ErrOTPExpired},
+		}},
+		{"none issued", []step{{do: "wrong", want: dialog.ErrOTPExpired}}},
+		{"wrong, wrong, right", []step{
+			{do: "issue"}, {do: "wrong", want: wrongLeft(2)}, {do: "wrong", want: wrongLeft(1)}, {do: "verify"},
+		}},
+		{"three wrong lock it", []step{
+			{do: "issue"}, {do: "wrong", want: wrongLeft(2)}, {do: "wrong", want: wrongLeft(1)},
+			{do: "wrong", want: dialog.ErrOTPLocked}, {do: "verify", want: dialog.ErrOTPLocked},
+			{do: "advance", advance: time.Hour}, {do: "verify", want: dialog.ErrOTPLocked},
+			{do: "issue"}, {do: "verify"},
+		}},
+		{"expires after 180 s", []step{
+			{do: "issue"}, {do: "advance", advance: 180 * time.Second}, {do: "wrong", want: wrongLeft(2)},
+			{do: "advance", advance: time.Millisecond}, {do: "verify", want: dialog.ErrOTPExpired},
+		}},
+		{"resend cool-down", []step{
+			{do: "issue"}, {do: "advance", advance: 10 * time.Second}, {do: "issue", want: limit(20*time.Second, false)},
+			{do: "advance", advance: 20 * time.Second}, {do: "issue"},
+			// The old code was replaced.
+			{do: "verify"},
+		}},
+		{"hourly cap, rolling", []step{
+			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
+			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
+			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
+			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
+			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
+			{do: "issue", want: limit(time.Hour-150*time.Second, true)},
+			{do: "advance", advance: time.Hour - 150*time.Second - time.Millisecond},
+			{do: "issue", want: limit(time.Millisecond, true)},
+			{do: "advance", advance: time.Millisecond},
+			{do: "issue"},
+			{do: "advance", advance: 30 * time.Second},
+			{do: "issue"}, // the second code of the hour has aged out too
+			{do: "advance", advance: 10 * time.Second},
+			// Cool-down and cap would both allow a code in 20 s: a tie
+			// reports the cool-down.
+			{do: "issue", want: limit(20*time.Second, false)},
+		}},
+	}
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				m := msisdn(100 + i)
+				var code string
+				for j, st := range tc.steps {
+					var err error
+					switch st.do {
+					case "issue":
+						var c string
+						c, err = env.Issue(ctx, m)
+						if err == nil {
+							if len(c) != 6 || strings.Trim(c, "0123456789") != "" {
+								t.Fatalf("code %q", c)
+							}
+							code = c
+						}
+					case "verify":
+						err = env.Verify(ctx, m, code)
+					case "wrong":
+						err = env.Verify(ctx, m, wrongCode(code))
+					case "advance":
+						env.clock.Advance(st.advance)
+						continue
+					}
+					if !sameErr(err, st.want) {
+						t.Fatalf("step %d (%s): err = %v, want %v", j, st.do, err, st.want)
+					}
+				}
+			})
+		}
+	})
+}
+
+// sameErr compares sentinels with errors.Is and typed OTP errors by value.
+func sameErr(got, want error) bool {
+	var gw, ww *dialog.OTPWrongError
+	var gl, wl *dialog.OTPLimitError
+	switch {
+	case errors.As(want, &ww):
+		return errors.As(got, &gw) && *gw == *ww
+	case errors.As(want, &wl):
+		return errors.As(got, &gl) && *gl == *wl
+	case want == nil:
+		return got == nil
+	}
+	return errors.Is(got, want)
+}
+
+// TestOTPConcurrentWrongTries: wrong tries at once are each counted.
+func TestOTPConcurrentWrongTries(t *testing.T) {
+	forBackends(t, []backend{realRedis, miniRedis}, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		for round := range 20 {
+			m := msisdn(round)
+			code, err := env.Issue(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 3)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = env.Verify(ctx, m, wrongCode(code))
+				}()
+			}
+			wg.Wait()
+			lefts := map[int]bool{}
+			locked := 0
+			for _, err := range errs {
+				var w *dialog.OTPWrongError
+				switch {
+				case errors.As(err, &w):
+					lefts[w.Left] = true
+				case errors.Is(err, dialog.ErrOTPLocked):
+					locked++
+				default:
+					t.Fatalf("unexpected %v", err)
+				}
+			}
+			// Three tries: the answers are 2 left, 1 left and locked, in
+			// some order — never the same count twice.
+			if locked != 1 || !lefts[1] || !lefts[2] {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if err := env.Verify(ctx, m, code); !errors.Is(err, dialog.ErrOTPLocked) {
+				t.Fatalf("after lock, right code: %v", err)
+			}
+		}
+	})
+}
+
+func TestOTPCodesUniform(t *testing.T) {
+	// 60,000 codes: each digit position's counts stay within a loose
+	// chi-square bound (9 degrees of freedom, p ≈ 1e-6 at 50).
+	var counts [6][10]int
+	const n = 60000
+	for range n {
+		c := newOTP()
+		for i := range 6 {
+			counts[i][c[i]-'0']++
+		}
+	}
+	for i := range counts {
+		chi := 0.0
+		for _, k := range counts[i] {
+			d := float64(k) - n/10
+			chi += d * d / (n / 10)
+		}
+		if chi > 50 {
+			t.Errorf("position %d: chi² = %.1f, counts %v", i, chi, counts[i])
+		}
+	}
+}
