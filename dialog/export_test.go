@@ -19,6 +19,6 @@ func (e *Engine) ScreenMenu(ctx context.Context, t Turn) (Menu, Budget, error) {
 	if !ok {
 		return Menu{}, tr.budget(), nil
 	}
-	m, err := st.screen(tr)
+	m, err := tr.menu(st)
 	return m, tr.budget(), err
 }

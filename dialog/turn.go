@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -61,7 +62,6 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 		tr.c.Lang = ld.Lang
 	}
 	tr.c.Channel = tr.in.Channel
-	tr.c.Notice = ""
 	defer func() { tr.c.Updated = tr.now }()
 
 	if tr.in.Channel == SMSChannel {
@@ -70,7 +70,7 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 		}
 	}
 	if tr.in.Channel == USSD && tr.in.NewSession && tr.in.Session != tr.c.ProviderSession {
-		tr.c.ProviderSession = tr.in.Session
+		tr.c.ProviderSession, tr.c.Notice = tr.in.Session, ""
 		if resumable[tr.c.State] {
 			tr.c.Resume, tr.c.State, tr.c.Page = tr.c.State, stResume, 0
 		} else {
@@ -95,7 +95,7 @@ func (tr *turn) startState() string {
 // restart forgets the journey (not the language) and starts again.
 func (tr *turn) restart() {
 	*tr.c = Conversation{Msisdn: tr.c.Msisdn, Version: tr.c.Version, Lang: tr.c.Lang,
-		Channel: tr.c.Channel, ProviderSession: tr.c.ProviderSession, Notice: tr.c.Notice}
+		Channel: tr.c.Channel, ProviderSession: tr.c.ProviderSession}
 	tr.c.State = tr.startState()
 }
 
@@ -132,7 +132,9 @@ const (
 )
 
 // step applies the input in the current state: paging and Back first, then
-// the state's own handler, whose event drives the state machine.
+// the state's own handler, whose event drives the state machine. Paging
+// keeps the notice of the screen (it is part of the pages); any other
+// input clears it.
 func (tr *turn) step() error {
 	st, ok := states[tr.c.State]
 	if !ok { // a state from an older release, or damage: start again
@@ -140,7 +142,7 @@ func (tr *turn) step() error {
 		return nil
 	}
 	if tr.input == optMore {
-		menu, err := st.screen(tr)
+		menu, err := tr.menu(st)
 		if err != nil {
 			return err
 		}
@@ -149,11 +151,12 @@ func (tr *turn) step() error {
 			return nil
 		}
 	}
+	if tr.input == optBack && tr.c.Page > 0 && st.back != "" {
+		tr.c.Page--
+		return nil
+	}
+	tr.c.Notice = ""
 	if tr.input == optBack && st.back != "" {
-		if tr.c.Page > 0 {
-			tr.c.Page--
-			return nil
-		}
 		return tr.fire(evBack)
 	}
 	ev, err := st.input(tr)
@@ -166,13 +169,21 @@ func (tr *turn) step() error {
 	return tr.fire(ev)
 }
 
+// machines holds state machines built from the shared table of events.
+// Building one costs a map of every transition, so turns borrow one and set
+// it to the conversation's state: the machine itself carries nothing from
+// one turn to the next.
+var machines = sync.Pool{New: func() any { return fsm.NewFSM(stLang, transitions, nil) }}
+
 // fire moves the conversation along one event of the shared table.
 func (tr *turn) fire(ev string) error {
 	if ev == evEnd {
 		tr.c.State = stEnd
 		return nil
 	}
-	m := fsm.NewFSM(tr.c.State, transitions, nil)
+	m := machines.Get().(*fsm.FSM)
+	defer machines.Put(m)
+	m.SetState(tr.c.State)
 	err := m.Event(tr.ctx, ev)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
@@ -213,23 +224,30 @@ func (tr *turn) render() (Reply, error) {
 		tr.c.State, tr.c.Page = stDone, 0
 		tr.c.Farewell, tr.c.Notice = tr.c.Notice, ""
 	}
-	st := states[tr.c.State]
-	menu, err := st.screen(tr)
+	menu, err := tr.menu(states[tr.c.State])
 	if err != nil {
 		return Reply{}, err
-	}
-	if tr.c.Notice != "" {
-		menu.Notice = strings.Split(tr.c.Notice, "\n")
-		tr.c.Notice = ""
-	}
-	if menu.More == "" {
-		menu.More = optMore + " " + tr.text("nav.more")
 	}
 	pages := menu.Pages(tr.budget())
 	if tr.c.Page >= len(pages) {
 		tr.c.Page = 0
 	}
 	return Reply{Text: pages[tr.c.Page]}, nil
+}
+
+// menu is the state's whole screen: the notice, then what the state shows.
+func (tr *turn) menu(st state) (Menu, error) {
+	m, err := st.screen(tr)
+	if err != nil {
+		return Menu{}, err
+	}
+	if tr.c.Notice != "" {
+		m.Notice = strings.Split(tr.c.Notice, "\n")
+	}
+	if m.More == "" {
+		m.More = optMore + " " + tr.text("nav.more")
+	}
+	return m, nil
 }
 
 // loadAccount returns the verified account, loading it once per turn.

@@ -146,8 +146,9 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 // start builds the conversation engine on the gateway's store.
 func (g *gateway) start(sender dialog.Sender) error {
 	var err error
+	g.calendar = store.NewCalendarCache(g.store, 0)
 	g.engine, err = dialog.NewEngine(dialog.Config{
-		Conversations: g.store, OTPs: g.store, Registry: g.store, Sealer: g.store, Sender: sender,
+		Conversations: g.store, OTPs: g.store, Registry: g.calendar, Sealer: g.store, Sender: sender,
 		Clock: g.clock, Observer: g.metrics, Logger: g.log, MaxBeneficiaries: g.cfg.MaxPeople,
 	})
 	if err != nil {

@@ -20,14 +20,15 @@ import (
 
 // gateway is everything the HTTP routes need, wired once at start.
 type gateway struct {
-	cfg     config
-	store   *store.Store
-	engine  *dialog.Engine
-	metrics *metrics
-	outbox  *outbox.Outbox // nil unless SMS go to the in-process outbox
-	log     *slog.Logger
-	clock   dialog.Clock
-	gate    *admission // nil when admission control is off
+	cfg      config
+	store    *store.Store
+	calendar *store.CalendarCache // the registry with centres cached in process
+	engine   *dialog.Engine
+	metrics  *metrics
+	outbox   *outbox.Outbox // nil unless SMS go to the in-process outbox
+	log      *slog.Logger
+	clock    dialog.Clock
+	gate     *admission // nil when admission control is off
 }
 
 // maxCalendarBytes bounds an uploaded calendar (the largest real district
@@ -116,7 +117,7 @@ func (g *gateway) importCalendar(c *gin.Context) {
 	if v := c.Query("shift_dates"); v == "1" || v == "true" {
 		cowin.ShiftDates(centres, tomorrow(g.clock.Now()))
 	}
-	res, err := g.store.ImportCentres(c.Request.Context(), centres)
+	res, err := g.calendar.ImportCentres(c.Request.Context(), centres)
 	if err != nil {
 		g.log.Error("calendar import", "err", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "store not answering"})

@@ -547,3 +547,43 @@ func TestAdminRoutes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUSSDJourney runs one citizen's whole journey through the real
+// router and engine on a real redis-server, without a network: language,
+// number, OTP, add one person, book. One op is one journey of 18 requests.
+func BenchmarkUSSDJourney(b *testing.B) {
+	tg := newTestGateway(b, everySeat(1_000_000), "12-delhi-110085.json")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		c := tg.caller("+9170" + strconv.Itoa(10_000_000+i))
+		c.dial()
+		c.send("1")
+		c.send("1")
+		c.send(tg.otp(c.msisdn))
+		c.send("1")
+		c.send("2")
+		c.send(panFor(i))
+		c.send("Ram Kumar")
+		c.send("1960")
+		c.send("1")
+		c.send("1")
+		c.send("2")
+		c.send("1")
+		c.send("110085")
+		c.send("1")
+		c.send("1")
+		c.send("1")
+		if got := c.send("1"); !strings.Contains(got, "Booked!") {
+			b.Fatalf("journey %d ended with:\n%s", i, got)
+		}
+	}
+}
+
+// panFor makes a distinct personal PAN number for journey i.
+func panFor(i int) string {
+	letters := func(n int) string {
+		return string([]byte{byte('A' + n/676%26), byte('A' + n/26%26), byte('A' + n%26)})
+	}
+	return letters(i) + "P" + string(rune('A'+i/17576%26)) + strconv.Itoa(1000+i%9000) + "Z"
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// DefaultCalendarTTL is how long CalendarCache keeps a PIN code's centres.
+const DefaultCalendarTTL = 5 * time.Second
+
+// CalendarCache is the registry with centres (the calendar's static part:
+// names, fees, session dates and slots) kept in process for a short life,
+// so that the booking screens of a surge do not decode the same JSON from
+// Redis on every turn. Seats, accounts and bookings are not cached: every
+// seat is taken by a script in Redis, so a stale list can at worst offer a
+// session that has just filled, which the booking then reports.
+//
+// Centres it returns are shared between turns and must not be modified.
+// A calendar import through this process drops the cache at once; other
+// gateway processes see it within the TTL.
+type CalendarCache struct {
+	*Store
+	ttl   time.Duration
+	now   func() time.Time
+	group singleflight.Group
+
+	mu   sync.RWMutex
+	pins map[string]pinEntry
+}
+
+type pinEntry struct {
+	centres []dialog.Centre
+	expires time.Time
+}
+
+// NewCalendarCache wraps s; ttl ≤ 0 means DefaultCalendarTTL.
+func NewCalendarCache(s *Store, ttl time.Duration) *CalendarCache {
+	if ttl <= 0 {
+		ttl = DefaultCalendarTTL
+	}
+	return &CalendarCache{Store: s, ttl: ttl, now: time.Now, pins: map[string]pinEntry{}}
+}
+
+// CentresByPin returns the centres at pin, from the cache while fresh. One
+// lookup at a time per PIN code goes to Redis however many turns ask.
+func (c *CalendarCache) CentresByPin(ctx context.Context, pin string) ([]dialog.Centre, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.pins[pin]
+	c.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.centres, nil
+	}
+	v, err, _ := c.group.Do(pin, func() (any, error) {
+		cs, err := c.Store.CentresByPin(ctx, pin)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.pins[pin] = pinEntry{centres: cs, expires: c.now().Add(c.ttl)}
+		c.mu.Unlock()
+		return cs, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]dialog.Centre), nil
+}
+
+// Centre returns a centre by id, from a cached PIN code list when it holds
+// it, else from Redis.
+func (c *CalendarCache) Centre(ctx context.Context, id int64) (dialog.Centre, error) {
+	now := c.now()
+	c.mu.RLock()
+	for _, e := range c.pins {
+		if !now.Before(e.expires) {
+			continue
+		}
+		for _, ce := range e.centres {
+			if ce.ID == id {
+				c.mu.RUnlock()
+				return ce, nil
+			}
+		}
+	}
+	c.mu.RUnlock()
+	v, err, _ := c.group.Do("centre:"+strconv.FormatInt(id, 10), func() (any, error) {
+		return c.Store.Centre(ctx, id)
+	})
+	if err != nil {
+		return dialog.Centre{}, err
+	}
+	return v.(dialog.Centre), nil
+}
+
+// ImportCentres imports through the store and drops the cache.
+func (c *CalendarCache) ImportCentres(ctx context.Context, centres []dialog.Centre) (ImportResult, error) {
+	res, err := c.Store.ImportCentres(ctx, centres)
+	c.mu.Lock()
+	c.pins = map[string]pinEntry{}
+	c.mu.Unlock()
+	return res, err
+}
