@@ -288,7 +288,7 @@ func dateScreen(tr *turn) (Menu, error) {
 		l := tr.day(s) + " " + s.Vaccine + " " + strconv.Itoa(s.MinAge) + "+"
 		labels = append(labels, strings.TrimSpace(l))
 	}
-	return Menu{Head: []string{Shorten(c.Name, 40), tr.text("date.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
+	return Menu{Head: []string{Shorten(c.Name, 28), tr.text("date.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
 }
 
 func dateInput(tr *turn) (string, error) {
@@ -351,9 +351,8 @@ func confirmBookScreen(tr *turn) (Menu, error) {
 	}
 	head = append(head, tr.day(s)+" "+tr.c.Booking.Slot+" "+s.Vaccine)
 	head = append(head, replaces...)
-	// The summary lines are items so that a long summary pages rather than
-	// being cut: nothing on a confirmation screen is shortened.
-	return Menu{Items: head, Tail: options(tr.text("book.yes"), tr.text("book.back"))}, nil
+	// The summary is body text: a long one wraps and pages, never cut.
+	return Menu{Head: head[:1], Body: head[1:], Tail: options(tr.text("book.yes"), tr.text("book.back"))}, nil
 }
 
 func confirmBookInput(tr *turn) (string, error) {
@@ -391,8 +390,7 @@ func confirmBookInput(tr *turn) (string, error) {
 		tr.e.cfg.Observer.Count("booked")
 		booked = append(booked, tr.text("book.line", "name", firstName(b.Name), "id", ap.ID, "code", ap.Code))
 		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: "slip-" + ap.ID + "-" + strconv.FormatInt(ap.Booked.UnixNano(), 36),
-			Text: tr.text("sms.slip", "name", b.Name, "id", ap.ID, "code", ap.Code, "centre", place(c),
-				"date", tr.day(s), "slot", ap.Slot, "vaccine", s.Vaccine)})
+			Text: tr.slip(b, ap, c, s)})
 	}
 	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
 	tr.c.Booking = Booking{}
@@ -432,7 +430,7 @@ func mineScreen(tr *turn) (Menu, error) {
 	if len(items) == 0 {
 		items = []string{tr.text("home.nobody")}
 	}
-	return Menu{Head: []string{tr.text("mine.title")}, Items: items, Tail: []string{tr.back()}}, nil
+	return Menu{Head: []string{tr.text("mine.title")}, Body: items, Tail: []string{tr.back()}}, nil
 }
 
 func mineInput(tr *turn) (string, error) {
@@ -501,7 +499,7 @@ func cancelConfirmScreen(tr *turn) (Menu, error) {
 			items = append(items, l)
 		}
 	}
-	return Menu{Head: []string{tr.text("cancel.confirm")}, Items: items, Tail: options(tr.text("cancel.yes"), tr.text("cancel.no"))}, nil
+	return Menu{Head: []string{tr.text("cancel.confirm")}, Body: items, Tail: options(tr.text("cancel.yes"), tr.text("cancel.no"))}, nil
 }
 
 func cancelConfirmInput(tr *turn) (string, error) {
@@ -558,10 +556,39 @@ func (tr *turn) numeral(n int) string {
 	return string(out)
 }
 
-// place is a centre's name with its address, for the slip.
-func place(c Centre) string {
-	if c.Address == "" || strings.Contains(c.Name, c.Address) {
-		return c.Name
+// slipSegments is the most SMS parts a slip may take.
+const slipSegments = 3
+
+// slip is the appointment slip SMS. It fits three segments: when the whole
+// text would not, the address gives way first, then the person's name; the
+// appointment id, security code, centre, date and slot always stay.
+func (tr *turn) slip(b Beneficiary, ap Appointment, c Centre, s Session) string {
+	name, addr := b.Name, c.Address
+	if strings.Contains(c.Name, addr) {
+		addr = ""
 	}
-	return c.Name + ", " + c.Address
+	build := func() string {
+		place := c.Name
+		if addr != "" {
+			place += ", " + addr
+		}
+		return tr.text("sms.slip", "name", name, "id", ap.ID, "code", ap.Code, "centre", place,
+			"date", tr.day(s), "slot", ap.Slot, "vaccine", s.Vaccine)
+	}
+	text := build()
+	for _, part := range []*string{&addr, &name} {
+		over := Units(text) - slipSegments*SMSMaxBudget.For(text)/3
+		if over <= 0 {
+			break
+		}
+		if room := Units(*part) - over; room >= 8 {
+			*part = Shorten(*part, room)
+		} else if part == &addr {
+			*part = ""
+		} else {
+			*part = Shorten(firstName(*part), 8)
+		}
+		text = build()
+	}
+	return text
 }

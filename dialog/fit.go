@@ -92,30 +92,45 @@ func (b Budget) For(s string) int {
 	return b.GSM
 }
 
-// Menu is a screen before it is fitted: a notice (a hint or result from the
-// last input), a head (the title), a list of items (one line each, usually
-// "n Label") that may be spread over pages, and a tail (lines such as
-// "0 Back") repeated on every page.
+// Menu is a screen before it is fitted: a notice (a hint or the result of
+// the last input), a head (the title), a body (text to read: a summary, a
+// list of appointments), items (options, "n Label") and a tail (lines such
+// as "0 Back") repeated on every page. Notice, body and a head that does
+// not repeat may be wrapped onto several lines but are never cut; an item
+// is kept whole unless it could not fit a page even alone.
 type Menu struct {
 	Notice []string
 	Head   []string
+	Body   []string
 	Items  []string
 	Tail   []string
 	More   string // the line offering the next page, e.g. "98 More"
 }
 
-// Pages fits m into pages within budget. Nothing is dropped: every notice
-// line and item appears on exactly one page, whole wherever it can fit
-// beside the tail; a line that could not fit even alone is shortened with an
+// Pages fits m into pages within budget. Nothing is dropped: every line
+// appears on the pages once. Text (notice, body, a head that does not
+// repeat) is never cut: a line too long for the room left on a page
+// continues on the next, and a notice that fits a fresh page whole starts
+// one rather than being split. Items stay whole wherever they fit beside
+// the tail; only one that cannot fit even alone is shortened with an
 // ellipsis. The head repeats on every page when that leaves room for the
 // longest item, and otherwise flows on the first page. The encoding of the
 // whole menu decides the limit, so that all pages use the same budget.
 func (m Menu) Pages(b Budget) []string {
-	all := strings.Join(m.Notice, "") + strings.Join(m.Head, "") + strings.Join(m.Items, "") +
-		strings.Join(m.Tail, "") + m.More
+	all := strings.Join(m.Notice, "") + strings.Join(m.Head, "") + strings.Join(m.Body, "") +
+		strings.Join(m.Items, "") + strings.Join(m.Tail, "") + m.More
 	limit := b.For(all)
 	units := func(lines []string) int { return Units(strings.Join(lines, "\n")) }
 
+	type piece struct {
+		text string
+		kind int
+	}
+	const (
+		headText = iota // a head line that flows: not content of its own
+		bodyText
+		item
+	)
 	head := m.Head
 	longest := ""
 	for _, it := range m.Items {
@@ -123,44 +138,99 @@ func (m Menu) Pages(b Budget) []string {
 			longest = it
 		}
 	}
-	var flow []string
-	if len(m.Items) > 0 && units(concat(head, []string{longest}, m.Tail, []string{m.More})) > limit {
-		flow, head = append(flow, head...), nil
+	var flow []piece
+	if len(m.Items) == 0 || units(concat(head, []string{longest}, m.Tail, []string{m.More})) > limit {
+		for _, h := range head {
+			flow = append(flow, piece{h, headText})
+		}
+		head = nil
 	}
-	flow = append(append(flow, m.Notice...), m.Items...)
-	if len(flow) == 0 {
-		return []string{strings.Join(fitLines(concat(head, m.Tail), limit), "\n")}
+	for _, l := range concat(m.Notice, m.Body) {
+		flow = append(flow, piece{l, bodyText})
+	}
+	for _, it := range m.Items {
+		flow = append(flow, piece{it, item})
 	}
 
 	var pages []string
-	for i := 0; i < len(flow); {
-		lines := append([]string{}, head...)
-		start := len(lines)
-		for i < len(flow) {
-			try := concat(lines, flow[i:i+1], m.Tail)
-			if i+1 < len(flow) {
-				try = append(try, m.More)
-			}
-			if units(try) > limit {
-				break
-			}
-			lines = append(lines, flow[i])
-			i++
+	lines := append([]string{}, head...)
+	content := 0 // lines on this page that are not head
+	size := func(extra []string, last bool) int {
+		l := concat(lines, extra, m.Tail)
+		if !last {
+			l = append(l, m.More)
 		}
-		if len(lines) == start { // one line alone does not fit: shorten it
-			rest := concat(lines, m.Tail)
-			if i+1 < len(flow) {
-				rest = append(rest, m.More)
-			}
-			lines = append(lines, Shorten(flow[i], limit-units(rest)-1))
-			i++
-		}
-		if i < len(flow) {
-			lines = append(lines, m.More)
-		}
-		pages = append(pages, strings.Join(append(lines, m.Tail...), "\n"))
+		return units(l)
 	}
+	flush := func() {
+		pages = append(pages, strings.Join(concat(lines, []string{m.More}, m.Tail), "\n"))
+		lines, content = append([]string{}, head...), 0
+	}
+	for i := 0; i < len(flow); i++ {
+		p := flow[i]
+		var rest []string
+		for _, q := range flow[i:] {
+			rest = append(rest, q.text)
+		}
+		if size(rest, true) <= limit { // the rest ends the screen here
+			lines = append(lines, rest...)
+			content += len(rest)
+			break
+		}
+		if size([]string{p.text}, false) <= limit {
+			lines = append(lines, p.text)
+			if p.kind != headText {
+				content++
+			}
+			continue
+		}
+		fresh := units(concat(head, []string{p.text}, m.Tail, []string{m.More})) <= limit
+		if (p.kind == item && len(lines) > len(head)) || (content > 0 && fresh) {
+			flush() // start it on a fresh page
+			i--
+			continue
+		}
+		room := limit - size(nil, false) - 1
+		if p.kind == item { // alone it does not fit: shorten it
+			lines = append(lines, Shorten(p.text, room))
+			content++
+			continue
+		}
+		first, remain := take(p.text, room)
+		if first != "" {
+			lines = append(lines, first)
+			if p.kind != headText {
+				content++
+			}
+		}
+		flow[i].text = remain
+		flush()
+		i--
+	}
+	pages = append(pages, strings.Join(concat(lines, m.Tail), "\n"))
 	return pages
+}
+
+// take splits off the longest start of s, at a space, that fits room
+// units; inside a word only when the first word alone is longer.
+func take(s string, room int) (first, rest string) {
+	if room <= 0 {
+		return "", s
+	}
+	words := strings.Fields(s)
+	n := 0
+	for n < len(words) && Units(strings.Join(words[:n+1], " ")) <= room {
+		n++
+	}
+	if n > 0 {
+		return strings.Join(words[:n], " "), strings.Join(words[n:], " ")
+	}
+	r := []rune(words[0])
+	k := len(r)
+	for k > 1 && Units(string(r[:k])) > room {
+		k--
+	}
+	return string(r[:k]), strings.TrimSpace(string(r[k:]) + " " + strings.Join(words[1:], " "))
 }
 
 // concat joins line lists into a new slice.

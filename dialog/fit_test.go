@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,5 +103,46 @@ func TestShorten(t *testing.T) {
 	got = Shorten("प्राथमिक स्वास्थ्य केंद्र", 10)
 	if Units(got) > 10 || !strings.HasSuffix(got, "…") {
 		t.Errorf("Shorten UCS-2 = %q (%d units)", got, Units(got))
+	}
+}
+
+func TestMenuPagesWrapTextNeverCut(t *testing.T) {
+	long := "Registered Venkatanarasimha Lakshmi Subrahmanya Sastry Bhattacharjee. Ref 3811162014051"
+	tests := []struct {
+		name   string
+		menu   Menu
+		budget Budget
+	}{
+		{"long notice above a menu", Menu{Notice: []string{long}, Head: []string{"Home"},
+			Items: options("Add person", "Book", "My appointments", "Cancel", "Language"), Tail: []string{"0 Exit"}}, Budget{GSM: 60, UCS2: 40}},
+		{"summary body in Hindi", Menu{Head: []string{"बुक करें?"}, Body: []string{"श्रीमती अन्नपूर्णा देवी रामकृष्ण चतुर्वेदी त्रिपाठी शर्मा, मोहम्मद अब्दुल क़ादिर",
+			"Smruti Mandir Opp. Mirani Nagar 1st And 2nd Floor Ganesh Gawade Road Mulund West"}, Tail: options("हाँ", "पीछे")}, USSDBudget},
+		{"a word longer than a line", Menu{Body: []string{strings.Repeat("x", 300)}, Tail: []string{"0 Back"}}, USSDBudget},
+	}
+	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.menu.More = "98 More"
+			pages := tt.menu.Pages(tt.budget)
+			var text strings.Builder
+			for i, p := range pages {
+				if lim := tt.budget.For(p); Units(p) > lim {
+					t.Errorf("page %d: %d units over %d:\n%s", i, Units(p), lim, p)
+				}
+				if strings.Contains(p, "...") || strings.Contains(p, "…") {
+					t.Errorf("page %d cut text:\n%s", i, p)
+				}
+				for _, l := range strings.Split(p, "\n") {
+					if l != tt.menu.More && !slices.Contains(tt.menu.Tail, l) && !(i > 0 && slices.Contains(tt.menu.Head, l)) {
+						text.WriteString(squash(l))
+					}
+				}
+			}
+			for _, l := range concat(tt.menu.Notice, tt.menu.Body, tt.menu.Items) {
+				if !strings.Contains(text.String(), squash(l)) {
+					t.Errorf("%q not whole on the pages:\n%s", l, strings.Join(pages, "\n---\n"))
+				}
+			}
+		})
 	}
 }

@@ -169,11 +169,10 @@ func confirmPersonScreen(tr *turn) (Menu, error) {
 		return Menu{}, fmt.Errorf("dialog: open ID number: %w", err)
 	}
 	return Menu{
-		Head: []string{tr.text("person.confirm"),
-			fmt.Sprintf("%s, %d, %s", d.Name, d.BirthYear, genderLabel(tr, d.Gender)),
+		Head: []string{tr.text("person.confirm")},
+		Body: []string{fmt.Sprintf("%s, %d, %s", d.Name, d.BirthYear, genderLabel(tr, d.Gender)),
 			idTypeLabel(tr, d.IDType) + " " + MaskID(d.IDType, n)},
-		Items: options(tr.text("person.yes"), tr.text("person.redo")),
-		Tail:  []string{tr.back()},
+		Tail: append(options(tr.text("person.yes"), tr.text("person.redo")), tr.back()),
 	}, nil
 }
 

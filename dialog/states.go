@@ -307,7 +307,7 @@ func (tr *turn) back() string { return optBack + " " + tr.text("nav.back") }
 // --- last words ------------------------------------------------------------
 
 func doneScreen(tr *turn) (Menu, error) {
-	return Menu{Items: strings.Split(tr.c.Farewell, "\n"), Tail: []string{"0 " + tr.text("home.exit")}}, nil
+	return Menu{Body: strings.Split(tr.c.Farewell, "\n"), Tail: []string{"0 " + tr.text("home.exit")}}, nil
 }
 
 func doneInput(tr *turn) (string, error) {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -42,25 +44,32 @@ func parseHolder(v string) (holder, bool) {
 	return holder{apptID: f[0], msisdn: f[1], dose: dose, token: f[3], heldMs: ms}, true
 }
 
+// maxBookAttempts bounds Book's retries when another booking or cancel for
+// the same beneficiary and dose changes the account between its steps.
+const maxBookAttempts = 4
+
 // Book takes a seat for one beneficiary and dose, rescheduling an existing
 // appointment for that dose. It runs ordered steps, each one script on one
 // slot, so that a crash between any two leaves no seat sold twice:
 //
 //  1. Read (one round trip) the beneficiary, the existing appointment for the
-//     dose, and the session; check age (dialog.ErrAgeNotEligible), the slot
-//     and existence (dialog.ErrNotFound).
+//     dose with its generation, and the session; check age
+//     (dialog.ErrAgeNotEligible), the slot and existence (dialog.ErrNotFound).
 //  2. On the session's slot: keep the seat this beneficiary already holds
 //     there (same appointment id, new hold token), or take a free one
 //     (dialog.ErrFullyBooked when none) and record the holder.
-//  3. On the account's slot: write the appointment, getting the previous one
-//     for that dose.
+//  3. On the account's slot: write the appointment if the generation read in
+//     step 1 is unchanged, getting the previous appointment for that dose.
+//     Otherwise another booking or cancel for this person ran in between
+//     (and may have released the hold step 2 kept): start again at step 1.
 //  4. If the previous appointment was in another session, release its hold
 //     there (only the hold that appointment made).
 //
 // A crash after 2 leaves a hold without an appointment: a retry of the same
 // booking finds and keeps it, and Repair frees it otherwise. A crash after 3
 // leaves the old session's hold: Repair frees it. Seats are never
-// over-counted, only briefly under-used.
+// over-counted, only briefly under-used. After maxBookAttempts conflicts it
+// returns an error wrapping dialog.ErrConflict.
 func (s *Store) Book(ctx context.Context, r dialog.BookRequest) (dialog.Appointment, error) {
 	if err := checkMsisdn(r.Msisdn); err != nil {
 		return dialog.Appointment{}, err
@@ -74,59 +83,95 @@ func (s *Store) Book(ctx context.Context, r dialog.BookRequest) (dialog.Appointm
 	if !tagSafe(r.SessionID) {
 		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
 	}
+	for attempt := 1; ; attempt++ {
+		a, hold, err := s.bookOnce(ctx, r)
+		if !errors.Is(err, errBookConflict) {
+			return a, err
+		}
+		if attempt == maxBookAttempts {
+			if hold.fresh {
+				// Nobody else knows this hold unless they took it over
+				// (then its token differs and this is a no-op).
+				_, _ = s.releaseSeat(ctx, r.SessionID, hold.field, hold.id, hold.token)
+			}
+			return dialog.Appointment{}, fmt.Errorf("store: book: %d attempts: %w", attempt, dialog.ErrConflict)
+		}
+		// Two turns for one person are racing: let one of them through.
+		select {
+		case <-ctx.Done():
+			return dialog.Appointment{}, wrap("book", ctx.Err())
+		case <-time.After(time.Duration(mrand.IntN(attempt*1000)) * time.Microsecond):
+		}
+	}
+}
+
+// errBookConflict is bookOnce's signal to start again.
+var errBookConflict = errors.New("store: book: account changed between steps")
+
+// heldSeat is what booking step 2 produced.
+type heldSeat struct {
+	field, id, token string
+	fresh            bool // a new seat, not one already held
+}
+
+func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appointment, heldSeat, error) {
 	field := apptField(r.Beneficiary, r.Dose)
+	hold := heldSeat{field: field}
 
 	// Step 1.
 	p := s.rdb.Pipeline()
 	benCmd := p.HGet(ctx, benKey(r.Msisdn), r.Beneficiary)
 	prevCmd := p.HGet(ctx, apptKey(r.Msisdn), field)
+	genCmd := p.HGet(ctx, apptGenKey(r.Msisdn), field)
 	sessCmd := p.HGet(ctx, seatsKey(r.SessionID), "s")
 	if err := execPipe(ctx, p); err != nil {
-		return dialog.Appointment{}, wrap("book: read", err)
+		return dialog.Appointment{}, hold, wrap("book: read", err)
 	}
 	if benCmd.Err() != nil {
-		return dialog.Appointment{}, fmt.Errorf("store: book: beneficiary: %w", dialog.ErrNotFound)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: beneficiary: %w", dialog.ErrNotFound)
 	}
 	if sessCmd.Err() != nil {
-		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
 	}
 	var ben benRecord
 	if err := json.Unmarshal([]byte(benCmd.Val()), &ben); err != nil {
-		return dialog.Appointment{}, fmt.Errorf("store: book: beneficiary: %w", err)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: beneficiary: %w", err)
 	}
 	var sess dialog.Session
 	if err := json.Unmarshal([]byte(sessCmd.Val()), &sess); err != nil {
-		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", err)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: session: %w", err)
 	}
 	if !sess.AgeFits(sess.Date.Year() - ben.BirthYear) {
-		return dialog.Appointment{}, dialog.ErrAgeNotEligible
+		return dialog.Appointment{}, hold, dialog.ErrAgeNotEligible
 	}
 	if len(sess.Slots) > 0 && !slices.Contains(sess.Slots, r.Slot) {
-		return dialog.Appointment{}, fmt.Errorf("store: book: slot %q: %w", r.Slot, dialog.ErrNotFound)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: slot %q: %w", r.Slot, dialog.ErrNotFound)
 	}
 	var existing *apptRecord
 	if prevCmd.Err() == nil {
 		existing = new(apptRecord)
 		if err := json.Unmarshal([]byte(prevCmd.Val()), existing); err != nil {
-			return dialog.Appointment{}, fmt.Errorf("store: book: appointment: %w", err)
+			return dialog.Appointment{}, hold, fmt.Errorf("store: book: appointment: %w", err)
 		}
 	}
+	gen, _ := strconv.ParseInt(genCmd.Val(), 10, 64)
 
 	// Step 2.
 	now := s.now()
-	token := newToken()
-	status, id, err := s.takeSeat(ctx, r.SessionID, field, r.Dose, newAppointmentID(), r.Msisdn, token, now.UnixMilli())
+	hold.token = newToken()
+	status, id, err := s.takeSeat(ctx, r.SessionID, field, r.Dose, newAppointmentID(), r.Msisdn, hold.token, now.UnixMilli())
 	if err != nil {
-		return dialog.Appointment{}, err
+		return dialog.Appointment{}, hold, err
 	}
 	switch status {
 	case -1:
-		return dialog.Appointment{}, dialog.ErrFullyBooked
+		return dialog.Appointment{}, hold, dialog.ErrFullyBooked
 	case -2:
-		return dialog.Appointment{}, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: session: %w", dialog.ErrNotFound)
 	case -3:
-		return dialog.Appointment{}, fmt.Errorf("store: book: hold belongs to another account: %w", dialog.ErrNotFound)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: hold belongs to another account: %w", dialog.ErrNotFound)
 	}
+	hold.id, hold.fresh = id, status == 0
 	rec := apptRecord{
 		Appointment: dialog.Appointment{
 			ID:          id,
@@ -140,7 +185,7 @@ func (s *Store) Book(ctx context.Context, r dialog.BookRequest) (dialog.Appointm
 			Dose:        r.Dose,
 			Booked:      now,
 		},
-		Hold: token,
+		Hold: hold.token,
 	}
 	if existing != nil && existing.SessionID == r.SessionID && existing.ID == id {
 		rec.Code = existing.Code // same seat, new slot: the slip stays valid
@@ -149,25 +194,32 @@ func (s *Store) Book(ctx context.Context, r dialog.BookRequest) (dialog.Appointm
 	// Step 3.
 	js, err := json.Marshal(rec)
 	if err != nil {
-		return dialog.Appointment{}, fmt.Errorf("store: book: %w", err)
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: %w", err)
 	}
-	prevJS, err := scriptApptPut.Run(ctx, s.rdb, []string{apptKey(r.Msisdn)}, field, js).Text()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	res, err := scriptApptPut.Run(ctx, s.rdb, []string{apptKey(r.Msisdn), apptGenKey(r.Msisdn)}, field, js, gen).Slice()
+	if err != nil {
 		// Unknown outcome: the hold stays; a retry keeps it, Repair frees it.
-		return dialog.Appointment{}, wrap("book: write appointment", err)
+		return dialog.Appointment{}, hold, wrap("book: write appointment", err)
 	}
+	if len(res) != 2 {
+		return dialog.Appointment{}, hold, fmt.Errorf("store: book: write appointment: unexpected reply %v", res)
+	}
+	if ok, _ := res[0].(int64); ok != 1 {
+		return dialog.Appointment{}, hold, errBookConflict
+	}
+	prevJS, _ := res[1].(string)
 
 	// Step 4. Errors past this point leave the booking made and at worst an
 	// old hold that Repair frees, so they are not reported to the caller.
 	if prevJS == "" {
 		_ = s.rdb.Incr(ctx, statAppointments).Err()
-		return rec.Appointment, nil
+		return rec.Appointment, hold, nil
 	}
 	var prev apptRecord
 	if err := json.Unmarshal([]byte(prevJS), &prev); err == nil && prev.SessionID != r.SessionID {
 		_, _ = s.releaseSeat(ctx, prev.SessionID, field, prev.ID, prev.Hold)
 	}
-	return rec.Appointment, nil
+	return rec.Appointment, hold, nil
 }
 
 // takeSeat runs booking step 2 (seat_take.lua). It returns the script's
@@ -206,7 +258,7 @@ func (s *Store) Cancel(ctx context.Context, msisdn, beneficiary string, dose int
 		return err
 	}
 	field := apptField(beneficiary, dose)
-	js, err := scriptApptTake.Run(ctx, s.rdb, []string{apptKey(msisdn)}, field).Text()
+	js, err := scriptApptTake.Run(ctx, s.rdb, []string{apptKey(msisdn), apptGenKey(msisdn)}, field).Text()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: cancel: appointment: %w", dialog.ErrNotFound)
 	}
@@ -238,11 +290,13 @@ const repairBatch = 500
 // names an account whose ts:appt field for that beneficiary and dose is
 // missing or points to another session or appointment id.
 //
-// A hold younger than Config.RepairGrace is left alone, since a booking may
-// be between steps 2 and 3 right now; and the release is compare-and-delete
-// on the exact holder value read, so a concurrent retry that refreshed the
-// hold keeps it. Repair may run at any time, from any process, and is safe
-// to run concurrently with itself.
+// For each such hold older than Config.RepairGrace (younger ones may belong
+// to a booking in progress) it first fences the account's field — bumps its
+// generation if the field is still what Repair read, so that a booking that
+// stalled between its steps 1 and 3 fails and starts again — and then frees
+// the seat only if the holder is still exactly the value read (a booking
+// retried meanwhile refreshes it, and keeps it). Repair may run at any time,
+// from any process, concurrently with bookings and with itself.
 func (s *Store) Repair(ctx context.Context) (int, error) {
 	cutoff := s.now().Add(-s.cfg.RepairGrace).UnixMilli()
 	fixed := 0
@@ -297,7 +351,9 @@ func (s *Store) repairSessions(ctx context.Context, sids []string, cutoffMs int6
 	if err := execPipe(ctx, p); err != nil {
 		return 0, wrap("repair: read appointments", err)
 	}
-	var calls []scriptCall
+	// Orphans: no appointment, or one for another session or seat.
+	var orphans []*cand
+	var fences []scriptCall
 	for _, c := range cands {
 		if c.appt.Err() == nil {
 			var a apptRecord
@@ -305,10 +361,22 @@ func (s *Store) repairSessions(ctx context.Context, sids []string, cutoffMs int6
 				continue // owned
 			}
 		}
-		calls = append(calls, scriptCall{scriptSeatRelease,
-			[]string{seatsKey(c.sid), holdKey(c.sid)}, []any{c.field, "exact", c.value}})
+		orphans = append(orphans, c)
+		fences = append(fences, scriptCall{scriptApptFence,
+			[]string{apptKey(c.h.msisdn), apptGenKey(c.h.msisdn)}, []any{c.field, c.appt.Val()}})
 	}
-	cmds, err := s.runScripts(ctx, calls)
+	cmds, err := s.runScripts(ctx, fences)
+	if err != nil {
+		return 0, wrap("repair: fence", err)
+	}
+	var releases []scriptCall
+	for i, c := range orphans {
+		if n, _ := cmds[i].Int64(); n == 1 {
+			releases = append(releases, scriptCall{scriptSeatRelease,
+				[]string{seatsKey(c.sid), holdKey(c.sid)}, []any{c.field, "exact", c.value}})
+		}
+	}
+	cmds, err = s.runScripts(ctx, releases)
 	fixed := 0
 	for _, c := range cmds {
 		if n, _ := c.Int64(); n == 1 {

@@ -10,7 +10,7 @@
 //
 //	per caller      ts:conv:{+91…}  ts:reply:{+91…}:<h>  ts:lang:{+91…}
 //	                ts:otp:{+91…}   ts:otplog:{+91…}
-//	                ts:ben:{+91…}   ts:appt:{+91…}
+//	                ts:ben:{+91…}   ts:appt:{+91…}  ts:apptgen:{+91…}
 //	per session     ts:seats:{<sid>}  ts:hold:{<sid>}
 //	per centre/PIN  ts:centre:{<cid>}  ts:pin:{<pincode>}
 //	uniqueness      ts:id:{<hmac hex>}  ts:ref:{<beneficiary ref>}

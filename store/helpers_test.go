@@ -274,3 +274,5 @@ func people(t testing.TB, s *Store, n int) []dialog.BookRequest {
 	}
 	return out
 }
+
+func redistestEmbedded(t testing.TB) string { return redistest.Embedded(t) }

@@ -125,8 +125,40 @@ func TestAddBeneficiaryConcurrentDuplicate(t *testing.T) {
 		if len(acc.Beneficiaries) != 1 {
 			t.Errorf("account has %d beneficiaries", len(acc.Beneficiaries))
 		}
-		if st, _ := env.Stats(ctx); st.Beneficiaries != 2 {
+		// Ten different people at once on one empty account: four fit.
+		var ok, full atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := env.AddBeneficiary(ctx, msisdn(888), person(500+i))
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, dialog.ErrTooManyBeneficiaries):
+					full.Add(1)
+				default:
+					t.Errorf("unexpected: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != 4 || full.Load() != 6 {
+			t.Errorf("cap race: %d added, %d refused", ok.Load(), full.Load())
+		}
+		if st, _ := env.Stats(ctx); st.Beneficiaries != 6 {
 			t.Errorf("stats beneficiaries = %d", st.Beneficiaries)
+		}
+		// The refused people's ID claims were released: exactly the four
+		// registered IDs are claimed.
+		claims := 0
+		for i := range 10 {
+			nb := person(500 + i)
+			claims += int(env.rdb.Exists(ctx, idKey(env.IDHash(nb.IDType, nb.IDNumber))).Val())
+		}
+		if claims != 4 {
+			t.Errorf("%d ID claims for 10 people, 4 registered", claims)
 		}
 	})
 }
@@ -200,6 +232,12 @@ func TestNoSecretsInRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := dump(t, env.rdb)
+		// Every kind of key is here now: each has exactly one hash tag.
+		for k := range d {
+			if n := countTags(k); n != 1 || !strings.HasPrefix(k, "ts:") {
+				t.Errorf("key %s: %d hash tags", k, n)
+			}
+		}
 		otpRaw := d[otpKey(msisdn(8))]
 		if otpRaw == "" {
 			t.Fatal("no OTP hash stored")

@@ -241,6 +241,7 @@ func otpKey(m string) string     { return "ts:otp:{" + m + "}" }
 func otpLogKey(m string) string  { return "ts:otplog:{" + m + "}" }
 func benKey(m string) string     { return "ts:ben:{" + m + "}" }
 func apptKey(m string) string    { return "ts:appt:{" + m + "}" }
+func apptGenKey(m string) string { return "ts:apptgen:{" + m + "}" }
 func seatsKey(sid string) string { return "ts:seats:{" + sid + "}" }
 func holdKey(sid string) string  { return "ts:hold:{" + sid + "}" }
 func pinKey(pin string) string   { return "ts:pin:{" + pin + "}" }
@@ -314,6 +315,7 @@ var (
 	scriptSeatRelease = mustScript("seat_release")
 	scriptApptPut     = mustScript("appt_put")
 	scriptApptTake    = mustScript("appt_take")
+	scriptApptFence   = mustScript("appt_fence")
 )
 
 // wrap adds context to a Redis error, leaving nil alone.

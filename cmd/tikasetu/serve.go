@@ -16,6 +16,7 @@ import (
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/outbox"
+	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
@@ -72,6 +73,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
+	g.partnerSends.Wait()
 	g.engine.Drain()
 	return exitOK
 }
@@ -122,6 +124,14 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		closeSt = func() { st.Close() }
 	}
 	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: dialog.SystemClock}
+	if cfg.Partners != "" {
+		pc, err := partner.LoadConfig(cfg.Partners)
+		if err != nil {
+			closeSt()
+			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
+		g.partners = &pc
+	}
 	var sender dialog.Sender
 	switch cfg.SMSSender {
 	case "outbox":
@@ -140,7 +150,7 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		closeSt()
 		return nil, nil, err
 	}
-	return g, func() { g.engine.Drain(); closeSt() }, nil
+	return g, func() { g.partnerSends.Wait(); g.engine.Drain(); closeSt() }, nil
 }
 
 // start builds the conversation engine on the gateway's store.

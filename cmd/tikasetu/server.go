@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,6 +15,7 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/africastalking"
 	"github.com/tikasetu/tikasetu/providers/outbox"
+	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 )
@@ -29,6 +31,9 @@ type gateway struct {
 	log      *slog.Logger
 	clock    dialog.Clock
 	gate     *admission // nil when admission control is off
+
+	partners     *partner.Config // nil without TIKASETU_PARTNERS_FILE
+	partnerSends sync.WaitGroup  // partners' asynchronous SMS replies
 }
 
 // maxCalendarBytes bounds an uploaded calendar (the largest real district
@@ -48,6 +53,11 @@ func (g *gateway) router() *gin.Engine {
 		ScreenLimit: g.cfg.USSDLimit, UCS2Limit: g.cfg.USSDUCS2,
 		Logger: g.log, OnTurn: g.metrics.onTurn,
 	})
+	if g.partners != nil {
+		partner.Register(r, g.handler(), *g.partners, partner.Options{
+			Logger: g.log, OnTurn: g.metrics.onTurn, Busy: g.engine.Busy, Pending: &g.partnerSends,
+		})
+	}
 	if g.outbox != nil {
 		g.outbox.Register(r)
 	}

@@ -9,11 +9,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // maxConfigBytes bounds the partners file.
@@ -135,25 +137,16 @@ func parseConfig(name string, data []byte) (Config, error) {
 	return cfg, nil
 }
 
-// partner converts entry i of the file, checking presence and the kind of
-// each value; the ranges are Partner.check's.
+// partner converts entry i of the file, checking that required fields are
+// present and numbers are numbers; the ranges are Partner.check's.
 func (fp filePartner) partner(tree *ast.File, i int) (Partner, *fieldError) {
 	p := Partner{ID: fp.ID, Secret: Secret(fp.Secret), SMSURL: fp.SMSURL}
 	if p.ID == "" {
 		return p, &fieldError{"id", "missing id"}
 	}
-	for _, k := range []struct {
-		field string
-		want  ast.NodeType
-	}{
-		{"unicode", ast.BoolType},
-		{"ussd_screen", ast.IntegerType},
-		{"ussd_screen_ucs2", ast.IntegerType},
-		{"rate", ast.FloatType},
-		{"burst", ast.IntegerType},
-	} {
-		if fe := checkKind(tree, i, k.field, k.want); fe != nil {
-			return p, fe
+	for _, field := range []string{"ussd_screen", "ussd_screen_ucs2", "rate", "burst"} {
+		if quoted(node(tree, fmt.Sprintf("$.partners[%d].%s", i, field))) {
+			return p, &fieldError{field, field + " must be a number, not a quoted string"}
 		}
 	}
 	if fp.Unicode == nil {
@@ -184,26 +177,14 @@ func (fp filePartner) partner(tree *ast.File, i int) (Partner, *fieldError) {
 	return p, nil
 }
 
-// checkKind refuses a value written as the wrong kind of scalar: the YAML
-// decoder would turn "5" into 5, or 2.5 into 2. A value reached through an
-// alias or merge key is not checked here (its range still is).
-func checkKind(tree *ast.File, i int, field string, want ast.NodeType) *fieldError {
-	n := node(tree, fmt.Sprintf("$.partners[%d].%s", i, field))
-	if n == nil {
-		return nil
+// quoted reports whether n is a quoted string: the YAML decoder would turn
+// "5" into the number 5, but a number written as text is a mistake.
+func quoted(n ast.Node) bool {
+	if n == nil || n.Type() != ast.StringType || n.GetToken() == nil {
+		return false
 	}
-	got := n.Type()
-	switch {
-	case got == want, want == ast.FloatType && got == ast.IntegerType,
-		got == ast.NullType, got == ast.AliasType, got == ast.AnchorType, got == ast.TagType:
-		return nil
-	case want == ast.BoolType:
-		return &fieldError{field, field + " must be true or false"}
-	case want == ast.IntegerType:
-		return &fieldError{field, field + " must be a whole number"}
-	default:
-		return &fieldError{field, field + " must be a number"}
-	}
+	t := n.GetToken().Type
+	return t == token.DoubleQuoteType || t == token.SingleQuoteType
 }
 
 // whole converts a decoded number that must be a whole number.
@@ -249,17 +230,36 @@ func line(n ast.Node) int {
 }
 
 // yamlError turns a parser or decoder error into a *ConfigError with the
-// line its token points at.
+// line its token points at, in words an operator can act on.
 func yamlError(name string, err error) error {
 	var ye yaml.Error
-	if errors.As(err, &ye) {
-		ln := 0
-		if tk := ye.GetToken(); tk != nil {
-			ln = tk.Position.Line
-		}
-		return &ConfigError{File: name, Line: ln, Msg: ye.GetMessage()}
+	if !errors.As(err, &ye) {
+		return &ConfigError{File: name, Msg: err.Error()}
 	}
-	return &ConfigError{File: name, Msg: err.Error()}
+	tk := ye.GetToken()
+	ce := &ConfigError{File: name, Msg: ye.GetMessage()}
+	if tk != nil {
+		ce.Line = tk.Position.Line
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && tk != nil && te.DstType != nil {
+		want := map[reflect.Kind]string{
+			reflect.Float64: "a number", reflect.Bool: "true or false", reflect.String: "a string",
+			reflect.Slice: "a list", reflect.Struct: "a mapping",
+		}[te.DstType.Kind()]
+		if want != "" {
+			ce.Msg = fmt.Sprintf("%s must be %s, not %q", keyOf(tk), want, tk.Value)
+		}
+	}
+	return ce
+}
+
+// keyOf names the mapping key whose value tk is ("value" when it has none).
+func keyOf(tk *token.Token) string {
+	if p := tk.Prev; p != nil && p.Type == token.MappingValueType && p.Prev != nil {
+		return p.Prev.Value
+	}
+	return "value"
 }
 
 // lineAt is the 1-based line of a byte offset.

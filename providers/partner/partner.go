@@ -10,7 +10,8 @@
 // id (404), timestamp within MaxSkew of now and signature (401), the
 // partner's token bucket (429 with Retry-After), then the JSON itself (415,
 // 400). A failure or a slow turn on our side gets a polite busy screen with
-// status 200, never a 5xx.
+// status 200, never a 5xx; the one 5xx is 503 with Retry-After, unprocessed,
+// when too many asynchronous SMS replies are already pending.
 //
 // A USSD delivery is identified by its timestamp and body, so a partner that
 // resends the exact same signed request (a retry) gets the reply it got the
@@ -21,7 +22,8 @@
 // secret.
 //
 // Partners are read from a YAML or JSON file (LoadConfig), checked at load
-// with errors that name the file and line at fault.
+// with errors that name the file and line at fault. A partner whose network
+// cannot show UCS-2 (unicode: false) gets GSM-7 screens (dialog.Turn.GSM7Only).
 package partner
 
 import (
@@ -83,8 +85,8 @@ type Partner struct {
 	// SMSURL; at least MinSecretLen characters.
 	Secret Secret
 	// Unicode tells whether the partner's network can show UCS-2 text
-	// (Hindi, Bengali). dialog.Turn has no way to ask the engine for GSM-7
-	// only screens yet, so the flag is carried for the wiring to act on.
+	// (Hindi, Bengali). When false, its turns carry dialog.Turn.GSM7Only:
+	// screens in English, whatever the caller's language.
 	Unicode bool
 	// USSDScreen and USSDScreenUCS2 are the partner's USSD screen sizes for
 	// GSM-7 text and for text that needs UCS-2; 0 means the default.

@@ -127,12 +127,18 @@ func (o Options) Validate() error {
 	if o.AuthToken == "" {
 		return errors.New("twilio: empty auth token")
 	}
-	u, err := url.Parse(o.PublicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if !baseURL(o.PublicURL) {
 		return fmt.Errorf("twilio: public URL %q must be an absolute http(s) URL without query", o.PublicURL)
 	}
 	return nil
+}
+
+// baseURL reports whether s is an absolute http(s) URL without user,
+// query or fragment, fit to have a route appended.
+func baseURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && u.RawQuery == "" && !u.ForceQuery && u.Fragment == ""
 }
 
 // Register mounts POST /sms/twilio (answered with h) and POST
@@ -153,8 +159,8 @@ func Register(r gin.IRoutes, h dialog.Handler, opt Options) {
 		opt.Logger = slog.Default()
 	}
 	s := &server{h: h, opt: opt}
-	r.POST(Path, s.serveSMS)
-	r.POST(StatusPath, s.serveStatus)
+	r.POST(Path, s.verify, s.serveSMS)
+	r.POST(StatusPath, s.verify, s.serveStatus)
 }
 
 type server struct {
@@ -174,28 +180,40 @@ func badRequest(format string, args ...any) *httpError {
 	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
+// verify is the middleware in front of both routes: it parses the form
+// (leaving it in Request.PostForm) and checks the signature, and aborts the
+// request with 400, 413 or 403 when either fails.
+func (s *server) verify(c *gin.Context) {
+	if err := s.verified(c.Request); err != nil {
+		s.refuse(c, err)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // verified parses the form and checks the signature. The error, when not
 // nil, is an *httpError to answer with.
-func (s *server) verified(r *http.Request) (url.Values, error) {
+func (s *server) verified(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != formType {
-		return nil, badRequest("body must be %s", formType)
+		return badRequest("body must be %s", formType)
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxBodyBytes)}
+			return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxBodyBytes)}
 		}
-		return nil, badRequest("body is not a valid form")
+		return badRequest("body is not a valid form")
 	}
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
-		return nil, &httpError{http.StatusForbidden, "missing " + SignatureHeader}
+		return &httpError{http.StatusForbidden, "missing " + SignatureHeader}
 	}
 	if !ValidSignature(s.opt.AuthToken, s.signedURL(r), r.PostForm, sig) {
-		return nil, &httpError{http.StatusForbidden, "bad " + SignatureHeader}
+		return &httpError{http.StatusForbidden, "bad " + SignatureHeader}
 	}
-	return r.PostForm, nil
+	return nil
 }
 
 // signedURL is the URL Twilio signed: the public base URL, the path as it
@@ -208,13 +226,15 @@ func (s *server) signedURL(r *http.Request) string {
 	return u
 }
 
-func (s *server) refuse(c *gin.Context, path string, err error) {
+// refuse answers a request that does not reach the conversation with a
+// short reason.
+func (s *server) refuse(c *gin.Context, err error) {
 	he, ok := err.(*httpError)
 	if !ok {
 		he = &httpError{http.StatusBadRequest, err.Error()}
 	}
 	if he.code == http.StatusForbidden {
-		s.opt.Logger.Warn("twilio request refused", slog.String("path", path),
+		s.opt.Logger.Warn("twilio request refused", slog.String("path", c.Request.URL.Path),
 			slog.String("reason", he.msg), slog.String("remote", c.ClientIP()))
 	}
 	c.Data(he.code, textContentType, []byte(he.msg+"\n"))
@@ -248,14 +268,9 @@ func decodeSMS(f url.Values) (inbound, error) {
 }
 
 func (s *server) serveSMS(c *gin.Context) {
-	f, err := s.verified(c.Request)
+	in, err := decodeSMS(c.Request.PostForm)
 	if err != nil {
-		s.refuse(c, Path, err)
-		return
-	}
-	in, err := decodeSMS(f)
-	if err != nil {
-		s.refuse(c, Path, err)
+		s.refuse(c, err)
 		return
 	}
 	t := dialog.Turn{
@@ -268,6 +283,10 @@ func (s *server) serveSMS(c *gin.Context) {
 
 	start := time.Now()
 	reply, err := s.run(c.Request.Context(), t)
+	var doc string
+	if err == nil {
+		doc, err = encode(reply.Text)
+	}
 	log := s.opt.Logger.With(
 		slog.String("provider", Name),
 		slog.String("msisdn", dialog.MaskMsisdn(in.msisdn)),
@@ -277,16 +296,13 @@ func (s *server) serveSMS(c *gin.Context) {
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(Name, err == nil)
 	}
-	if err == nil {
-		var doc string
-		if doc, err = encode(reply.Text); err == nil {
-			log.Debug("sms turn", slog.Bool("end", reply.End), slog.Int("segments", dialog.SMSSegments(reply.Text)))
-			c.Data(http.StatusOK, xmlContentType, []byte(doc))
-			return
-		}
+	if err != nil {
+		log.Error("sms turn failed; answered busy", slog.String("err", err.Error()))
+		c.Data(http.StatusOK, xmlContentType, []byte(busyTwiML))
+		return
 	}
-	log.Error("sms turn failed; answered busy", slog.String("err", err.Error()))
-	c.Data(http.StatusOK, xmlContentType, []byte(busyTwiML))
+	log.Debug("sms turn", slog.Bool("end", reply.End), slog.Int("segments", dialog.SMSSegments(reply.Text)))
+	c.Data(http.StatusOK, xmlContentType, []byte(doc))
 }
 
 // busyTwiML is the busy message, rendered once.
@@ -361,11 +377,7 @@ func (s *server) run(parent context.Context, t dialog.Turn) (dialog.Reply, error
 }
 
 func (s *server) serveStatus(c *gin.Context) {
-	f, err := s.verified(c.Request)
-	if err != nil {
-		s.refuse(c, StatusPath, err)
-		return
-	}
+	f := c.Request.PostForm
 	ev := StatusEvent{
 		MessageSid: f.Get("MessageSid"),
 		Status:     f.Get("MessageStatus"),
@@ -378,10 +390,10 @@ func (s *server) serveStatus(c *gin.Context) {
 	}
 	switch {
 	case ev.MessageSid == "":
-		s.refuse(c, StatusPath, badRequest("missing MessageSid"))
+		s.refuse(c, badRequest("missing MessageSid"))
 		return
 	case ev.Status == "":
-		s.refuse(c, StatusPath, badRequest("missing MessageStatus"))
+		s.refuse(c, badRequest("missing MessageStatus"))
 		return
 	}
 	if e164, err := dialog.NormaliseMsisdn(ev.To); err == nil {

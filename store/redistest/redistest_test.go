@@ -52,3 +52,32 @@ func TestStart(t *testing.T) {
 		})
 	}
 }
+
+func TestRunClose(t *testing.T) {
+	Require(t)
+	s, err := Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := portOf(s.Addrs[0])
+	if r, err := ping(atoiT(t, port)); err != nil || r != "+PONG" {
+		t.Fatalf("ping = %q, %v", r, err)
+	}
+	s.Close()
+	s.Close() // idempotent
+	if _, err := ping(atoiT(t, port)); err == nil {
+		t.Fatal("server still answers after Close")
+	}
+}
+
+func atoiT(t *testing.T, s string) int {
+	t.Helper()
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("bad port %q", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+)
+
+// loadgenCmd drives simulated citizens through whole USSD journeys against a
+// running gateway and prints a JSON summary on stdout (progress on stderr).
+func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		base        = fs.String("url", envOr("TIKASETU_URL", "http://127.0.0.1:8080"), "gateway base URL (TIKASETU_URL)")
+		mode        = fs.String("mode", loadgen.Open, "open: journeys arrive at --rate whatever the answers; closed: --concurrency callers back to back")
+		rate        = fs.Float64("rate", 50, "open loop: journeys per second after the ramp")
+		ramp        = fs.Duration("ramp", 5*time.Second, "linear ramp from 0 to --rate (closed loop: callers start evenly over it)")
+		duration    = fs.Duration("duration", 30*time.Second, "time at full rate, after the ramp")
+		arrivals    = fs.String("arrivals", "poisson", "open loop arrivals: poisson or even (evenly spaced)")
+		concurrency = fs.Int("concurrency", 50, "closed loop: callers")
+		maxInflight = fs.Int("max-inflight", 10000, "open loop: journeys in flight at most; arrivals beyond are dropped_by_loadgen")
+		timeout     = fs.Duration("timeout", 2*time.Second, "per request, and for the OTP SMS to arrive (the USSD deadline)")
+		drain       = fs.Duration("drain", 10*time.Second, "after the last arrival, wait this long for journeys in flight")
+		think       = fs.Duration("think", 0, "pause before each request after the dial (a caller reading and typing)")
+		pin         = fs.String("pin", "560001", "PIN code to book at (the one --seed fills)")
+		serviceCode = fs.String("service-code", "*123*45#", "USSD code dialled")
+		busy        = fs.String("busy-text", "busy", "comma-separated markers of the busy screen (any case): an END with one is shed")
+		seed        = fs.Bool("seed", false, "before the run, load a synthetic calendar at --pin through /admin/v1/calendar (needs --admin-token)")
+		adminToken  = fs.String("admin-token", envOr("TIKASETU_ADMIN_TOKEN", ""), "gateway admin token, for --seed (TIKASETU_ADMIN_TOKEN)")
+		seedCentres = fs.Int("seed-centres", 5, "centres to seed")
+		seedDays    = fs.Int("seed-days", 5, "days of sessions to seed, from tomorrow")
+		seedSeats   = fs.Int("seed-capacity", 1_000_000, "seats per dose per seeded session")
+		sinkAddr    = fs.String("sink-addr", "127.0.0.1:9099", "listen address of the SMS sink (the gateway's TIKASETU_SMS_HTTP_URL is http://ADDR/sms)")
+		sinkSecret  = fs.String("sink-secret", envOr("TIKASETU_SMS_HTTP_SECRET", ""), "HMAC key of the gateway's http SMS sender (TIKASETU_SMS_HTTP_SECRET)")
+		floor       = fs.Bool("floor", false, "target a \"tikasetu floor\" handler: journeys of --floor-hops meaningless requests")
+		floorHops   = fs.Int("floor-hops", loadgen.RealJourneyHops, "requests per floor journey (18 is a real journey registering one person)")
+		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
+	)
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "tikasetu loadgen: "+format+"\n", a...)
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected arguments %q", fs.Args())
+	}
+	if *arrivals != "poisson" && *arrivals != "even" {
+		return fail("--arrivals must be poisson or even, not %q", *arrivals)
+	}
+	if *seed && *floor {
+		return fail("--seed is for the gateway, not a floor handler")
+	}
+	if *seed && *adminToken == "" {
+		return fail("--seed needs --admin-token (TIKASETU_ADMIN_TOKEN)")
+	}
+	if !*floor && *sinkSecret == "" {
+		return fail("journeys need --sink-secret (TIKASETU_SMS_HTTP_SECRET), the gateway's http SMS sender key, to read their OTPs")
+	}
+
+	cfg := loadgen.Config{
+		URL: *base, Mode: *mode,
+		Schedule:    loadgen.Schedule{Rate: *rate, Ramp: *ramp, Duration: *duration, Poisson: *arrivals == "poisson"},
+		MaxInFlight: *maxInflight, Concurrency: *concurrency,
+		Timeout: *timeout, Drain: *drain, Think: *think, Pin: *pin, ServiceCode: *serviceCode,
+		Busy: strings.Split(*busy, ","), Floor: *floor, FloorHops: *floorHops,
+		Progress: stderr, ProgressTTY: isTerminal(stderr),
+	}
+	cfg.Client = loadgen.NewClient(max(cfg.MaxInFlight, cfg.Concurrency))
+
+	if *seed {
+		cal, err := loadgen.SeedPlan{Pin: *pin, Centres: *seedCentres, Days: *seedDays, Capacity: *seedSeats, From: time.Now()}.Calendar()
+		if err != nil {
+			return fail("%v", err)
+		}
+		res, err := loadgen.Seed(ctx, cfg.Client, *base, *adminToken, cal)
+		if err != nil {
+			fmt.Fprintln(stderr, "tikasetu loadgen:", err)
+			return exitFail
+		}
+		fmt.Fprintf(stderr, "seeded PIN %s: %s\n", *pin, strings.TrimSpace(string(res)))
+	}
+	if !*floor {
+		cfg.Sink = loadgen.NewSink([]byte(*sinkSecret))
+		if err := cfg.Sink.Start(*sinkAddr); err != nil {
+			fmt.Fprintf(stderr, "tikasetu loadgen: SMS sink on %s: %v\n", *sinkAddr, err)
+			return exitFail
+		}
+		defer cfg.Sink.Close()
+		fmt.Fprintf(stderr, "SMS sink at %s\n", cfg.Sink.URL())
+	}
+
+	sum, timeline, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		return fail("%v", err)
+	}
+	out, _ := json.MarshalIndent(sum, "", "  ")
+	fmt.Fprintf(stdout, "%s\n", out)
+	if *plotFile != "" {
+		title := fmt.Sprintf("tikasetu loadgen, %s loop", cfg.Mode)
+		if cfg.Mode == loadgen.Open {
+			title += fmt.Sprintf(" %g journeys/s", cfg.Schedule.Rate)
+		} else {
+			title += fmt.Sprintf(" %d callers", cfg.Concurrency)
+		}
+		if cfg.Floor {
+			title += ", floor"
+		}
+		if err := loadgen.WritePlot(*plotFile, title, timeline); err != nil {
+			fmt.Fprintln(stderr, "tikasetu loadgen:", err)
+			return exitFail
+		}
+		fmt.Fprintf(stderr, "chart written to %s\n", *plotFile)
+	}
+	return exitOK
+}
+
+// isTerminal tells whether w is a terminal (progress rewrites one line).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// floorCmd serves the floor handler: the least a USSD request can cost on
+// this machine (HTTP through gin, one Redis GET and one SET), for
+// `tikasetu loadgen --floor` to measure.
+func floorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8081", "listen address")
+	redisURL := fs.String("redis-url", envOr("REDIS_URL", ""), "Redis URL (REDIS_URL)")
+	ttl := fs.Duration("ttl", loadgen.FloorTTL, "expiry of each caller's key")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if fs.NArg() > 0 || *redisURL == "" || *ttl <= 0 {
+		fmt.Fprintln(stderr, "tikasetu floor: needs --redis-url (REDIS_URL), a positive --ttl, and no arguments")
+		return exitConfig
+	}
+	rdb, err := loadgen.RedisClient(*redisURL)
+	if err != nil {
+		fmt.Fprintln(stderr, "tikasetu floor:", err)
+		return exitConfig
+	}
+	defer rdb.Close()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err = rdb.Ping(pctx).Err()
+	cancel()
+	if err != nil {
+		fmt.Fprintln(stderr, "tikasetu floor: redis:", err)
+		return exitFail
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "tikasetu floor: listen:", err)
+		return exitFail
+	}
+	srv := &http.Server{
+		Handler:           loadgen.FloorHandler(rdb, *ttl),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 90 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "floor handler listening on http://%s%s\n", ln.Addr(), loadgen.USSDPath)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(stderr, "tikasetu floor:", err)
+			return exitFail
+		}
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return exitOK
+}

@@ -1,0 +1,214 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runRig starts a fake gateway and a sink and returns a Config against them.
+func runRig(t *testing.T, setup func(*FakeGateway)) Config {
+	t.Helper()
+	sink := NewSink(testSecret)
+	sinkSrv := httptest.NewServer(sink)
+	fake := &FakeGateway{SinkURL: sinkSrv.URL + SinkPath, SinkSecret: testSecret}
+	if setup != nil {
+		setup(fake)
+	}
+	gw := httptest.NewServer(fake)
+	t.Cleanup(func() { gw.Close(); fake.Wait(); sinkSrv.Close() })
+	return Config{URL: gw.URL, Sink: sink, Pin: "560001", Timeout: 5 * time.Second, rng: rand.New(rand.NewPCG(3, 4))}
+}
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   func(Config) Config
+		setup func(*FakeGateway)
+		check func(t *testing.T, s Summary, tl []Point)
+	}{
+		{
+			name: "open loop, evenly spaced: every offered journey books",
+			cfg: func(c Config) Config {
+				c.Schedule = Schedule{Rate: 40, Duration: time.Second}
+				return c
+			},
+			check: func(t *testing.T, s Summary, tl []Point) {
+				if s.Offered != 40 || s.Started != 40 || s.CompletedJourneys != 40 || s.DroppedByLoadgen != 0 {
+					t.Fatalf("offered %d started %d completed %d dropped %d; want 40 each, none dropped", s.Offered, s.Started, s.CompletedJourneys, s.DroppedByLoadgen)
+				}
+				if s.Errors+s.Timeouts+s.Shed+s.Abandoned != 0 {
+					t.Fatalf("failures in %+v", s)
+				}
+				// 1 or 2 people each: 18 or 25 hops a journey.
+				if s.Hops < 40*RealJourneyHops || s.Hops > 40*(RealJourneyHops+7) || s.Hops == 40*RealJourneyHops || s.Hops == 40*(RealJourneyHops+7) {
+					t.Fatalf("%d hops for 40 journeys of 1 or 2 people (half each)", s.Hops)
+				}
+				if s.OfferedJourneysPerS != 40 || s.Arrivals != "even" || s.TargetRate != 40 {
+					t.Fatalf("offered %v/s, arrivals %q, target %v", s.OfferedJourneysPerS, s.Arrivals, s.TargetRate)
+				}
+				if !(s.HopP50Ms > 0 && s.HopP50Ms <= s.HopP95Ms && s.HopP95Ms <= s.HopP99Ms && s.HopP99Ms <= s.HopMaxMs) {
+					t.Fatalf("percentiles out of order: %+v", s)
+				}
+				if s.Sink == nil || s.Sink.Delivered != 40 || s.Sink.BadSignature != 0 {
+					t.Fatalf("sink %+v", s.Sink)
+				}
+				var hops, done int64
+				for _, p := range tl {
+					hops += p.Hops
+					done += p.Completed
+				}
+				if hops != s.Hops || done != s.CompletedJourneys {
+					t.Fatalf("timeline sums %d hops, %d journeys; summary %d, %d", hops, done, s.Hops, s.CompletedJourneys)
+				}
+			},
+		},
+		{
+			name: "closed loop",
+			cfg: func(c Config) Config {
+				c.Mode, c.Concurrency, c.Schedule = Closed, 3, Schedule{Duration: 500 * time.Millisecond}
+				return c
+			},
+			check: func(t *testing.T, s Summary, _ []Point) {
+				if s.Mode != Closed || s.Concurrency != 3 || s.CompletedJourneys < 3 || s.Started != s.CompletedJourneys || s.Errors != 0 {
+					t.Fatalf("%+v", s)
+				}
+			},
+		},
+		{
+			name: "shed and errors are counted apart",
+			cfg: func(c Config) Config {
+				c.Schedule = Schedule{Rate: 20, Duration: time.Second}
+				return c
+			},
+			setup: func(f *FakeGateway) {
+				f.Fault = func(r FakeRequest) *FakeAnswer {
+					switch {
+					case r.State == "lang" && strings.HasSuffix(r.Msisdn, "0"):
+						return &FakeAnswer{Body: "END TikaSetu is very busy right now. Please dial again in a few minutes."}
+					case r.State == "lang" && strings.HasSuffix(r.Msisdn, "1"):
+						return &FakeAnswer{Status: 502}
+					}
+					return nil
+				}
+			},
+			check: func(t *testing.T, s Summary, _ []Point) {
+				if s.Shed+s.Errors+s.CompletedJourneys != 20 || s.Timeouts != 0 {
+					t.Fatalf("%+v", s)
+				}
+				if s.ShedBy["dial"] != s.Shed || s.ErrorReasons["error at dial: status 502"] != s.Errors {
+					t.Fatalf("shed by %v, errors %v", s.ShedBy, s.ErrorReasons)
+				}
+			},
+		},
+		{
+			name: "beyond max in flight, arrivals are dropped by the load generator",
+			cfg: func(c Config) Config {
+				c.Schedule, c.MaxInFlight = Schedule{Rate: 100, Duration: 300 * time.Millisecond}, 1
+				return c
+			},
+			setup: func(f *FakeGateway) {
+				f.Fault = func(r FakeRequest) *FakeAnswer {
+					if r.State == "lang" {
+						return &FakeAnswer{Body: "END busy", Delay: 200 * time.Millisecond}
+					}
+					return nil
+				}
+			},
+			check: func(t *testing.T, s Summary, _ []Point) {
+				if s.Offered != 30 || s.DroppedByLoadgen == 0 || s.Started+s.DroppedByLoadgen != 30 || s.Shed != s.Started {
+					t.Fatalf("%+v", s)
+				}
+			},
+		},
+		{
+			name: "floor mode",
+			cfg: func(c Config) Config {
+				c.Floor, c.FloorHops, c.Sink, c.Schedule = true, 3, nil, Schedule{Rate: 10, Duration: time.Second}
+				return c
+			},
+			setup: func(f *FakeGateway) {
+				f.Fault = func(FakeRequest) *FakeAnswer { return &FakeAnswer{Body: "CON ok"} }
+			},
+			check: func(t *testing.T, s Summary, _ []Point) {
+				if !s.Floor || s.CompletedJourneys != 10 || s.Hops != 30 || s.Sink != nil {
+					t.Fatalf("%+v", s)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg(runRig(t, tt.setup))
+			var progress bytes.Buffer
+			cfg.Progress = &progress
+			s, tl, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s, tl)
+		})
+	}
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	cfg := runRig(t, func(f *FakeGateway) {
+		f.Fault = func(r FakeRequest) *FakeAnswer { return &FakeAnswer{Body: "CON slow", Delay: time.Minute} }
+	})
+	cfg.Schedule = Schedule{Rate: 10, Duration: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	s, _, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Started == 0 || s.Abandoned != s.Started || s.CompletedJourneys != 0 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	ok := Config{URL: "http://127.0.0.1:1", Sink: NewSink([]byte("k")), Pin: "560001", Schedule: Schedule{Rate: 1, Duration: time.Second}}
+	tests := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"no URL", func(c *Config) { c.URL = "" }},
+		{"bad mode", func(c *Config) { c.Mode = "sideways" }},
+		{"open loop without rate", func(c *Config) { c.Schedule.Rate = 0 }},
+		{"closed loop without concurrency", func(c *Config) { c.Mode = Closed }},
+		{"negative duration", func(c *Config) { c.Schedule.Duration = -time.Second }},
+		{"journeys without a sink", func(c *Config) { c.Sink = nil }},
+		{"journeys without a PIN", func(c *Config) { c.Pin = "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.edit(&c)
+			if _, _, err := Run(context.Background(), c); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+// The summary's JSON has the fields that scripts read.
+func TestSummaryJSONFields(t *testing.T) {
+	b, err := json.Marshal(Summary{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for _, f := range []string{"offered_journeys_per_s", "completed_journeys", "journeys_per_s", "hops", "hops_per_s",
+		"hop_p50_ms", "hop_p95_ms", "hop_p99_ms", "hop_max_ms", "shed", "errors", "timeouts", "dropped_by_loadgen"} {
+		if _, ok := m[f]; !ok {
+			t.Errorf("summary JSON lacks %q: %s", f, b)
+		}
+	}
+}

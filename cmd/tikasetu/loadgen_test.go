@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/store/redistest"
+)
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe to write from one goroutine and read
+// from another.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func summary(t *testing.T, stdout string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout)
+	}
+	for _, f := range []string{"offered_journeys_per_s", "completed_journeys", "journeys_per_s", "hops", "hops_per_s",
+		"hop_p50_ms", "hop_p95_ms", "hop_p99_ms", "hop_max_ms", "shed", "errors", "timeouts"} {
+		if _, ok := m[f]; !ok {
+			t.Errorf("summary lacks %q", f)
+		}
+	}
+	return m
+}
+
+// Smoke: the subcommand against a fake gateway for a second.
+func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
+	sinkAddr := freeAddr(t)
+	fake := &loadgen.FakeGateway{SinkURL: "http://" + sinkAddr + loadgen.SinkPath, SinkSecret: []byte("sinksecret")}
+	gw := httptest.NewServer(fake)
+	defer func() { gw.Close(); fake.Wait() }()
+	plot := filepath.Join(t.TempDir(), "run.png")
+
+	var stdout, stderr bytes.Buffer
+	code := loadgenCmd(context.Background(), []string{"--url", gw.URL, "--rate", "20", "--ramp", "0s", "--duration", "1s",
+		"--arrivals", "even", "--sink-addr", sinkAddr, "--sink-secret", "sinksecret", "--plot", plot}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	m := summary(t, stdout.String())
+	if m["completed_journeys"] != 20.0 || m["errors"] != 0.0 || m["timeouts"] != 0.0 || m["shed"] != 0.0 {
+		t.Fatalf("summary %s\nstderr: %s", stdout.String(), stderr.String())
+	}
+	if fi, err := os.Stat(plot); err != nil || fi.Size() == 0 {
+		t.Fatalf("no chart: %v", err)
+	}
+}
+
+// The floor subcommand on a real redis-server, measured by loadgen --floor.
+func TestFloorCmdWithLoadgen(t *testing.T) {
+	url := redistest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errs syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- floorCmd(ctx, []string{"--addr", "127.0.0.1:0", "--redis-url", url}, &out, &errs) }()
+
+	listening := regexp.MustCompile(`listening on (http://[^/\s]+)`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("floor exited %d: %s", c, errs.String())
+		default:
+		}
+	}
+	if base == "" {
+		t.Fatal("floor did not say where it listens")
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := loadgenCmd(context.Background(), []string{"--floor", "--url", base, "--rate", "10", "--ramp", "0s",
+		"--duration", "1s", "--arrivals", "even"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("loadgen exit %d: %s", code, stderr.String())
+	}
+	m := summary(t, stdout.String())
+	if m["completed_journeys"] != 10.0 || m["hops"] != float64(10*loadgen.RealJourneyHops) || m["errors"] != 0.0 {
+		t.Fatalf("summary %s", stdout.String())
+	}
+	cancel()
+	if c := <-done; c != exitOK {
+		t.Fatalf("floor exit %d: %s", c, errs.String())
+	}
+}
+
+func TestLoadgenAndFloorFlags(t *testing.T) {
+	t.Setenv("TIKASETU_SMS_HTTP_SECRET", "")
+	t.Setenv("TIKASETU_ADMIN_TOKEN", "")
+	t.Setenv("REDIS_URL", "")
+	tests := []struct {
+		name string
+		cmd  func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int
+		args []string
+		want string
+	}{
+		{"journeys need the sink secret", lg, nil, "--sink-secret"},
+		{"seed needs the admin token", lg, []string{"--seed", "--sink-secret", "k"}, "--admin-token"},
+		{"seed is not for the floor", lg, []string{"--seed", "--floor", "--admin-token", "t"}, "floor"},
+		{"arrivals", lg, []string{"--arrivals", "bursty", "--sink-secret", "k"}, "poisson or even"},
+		{"stray arguments", lg, []string{"--sink-secret", "k", "extra"}, "unexpected arguments"},
+		{"unknown flag", lg, []string{"--nope"}, "flag provided but not defined"},
+		{"bad mode", lg, []string{"--mode", "sideways", "--floor"}, "open or closed"},
+		{"floor needs Redis", fl, nil, "--redis-url"},
+		{"floor with a bad Redis URL", fl, []string{"--redis-url", "http://x"}, "redis URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := tt.cmd(context.Background(), tt.args, &stdout, &stderr); code != exitConfig {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitConfig, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("stderr lacks %q: %s", tt.want, stderr.String())
+			}
+		})
+	}
+}
+
+func lg(ctx context.Context, args []string, stdout, stderr *bytes.Buffer) int {
+	return loadgenCmd(ctx, args, stdout, stderr)
+}
+
+func fl(ctx context.Context, args []string, stdout, stderr *bytes.Buffer) int {
+	return floorCmd(ctx, args, stdout, stderr)
+}

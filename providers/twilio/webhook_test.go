@@ -1,0 +1,900 @@
+package twilio
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/twilio/twilio-go/client"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+const (
+	testToken  = "0123456789abcdef0123456789abcdef"
+	testPublic = "https://sms.example.in"
+)
+
+// fakeHandler stands in for the engine: it records every Turn and answers
+// with a fixed reply, error, or whatever fn returns.
+type fakeHandler struct {
+	mu    sync.Mutex
+	turns []dialog.Turn
+	reply dialog.Reply
+	err   error
+	fn    func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
+}
+
+func (f *fakeHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
+	f.mu.Lock()
+	f.turns = append(f.turns, t)
+	fn := f.fn
+	f.mu.Unlock()
+	if fn != nil {
+		return fn(ctx, t)
+	}
+	return f.reply, f.err
+}
+
+func (f *fakeHandler) calls() []dialog.Turn {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]dialog.Turn(nil), f.turns...)
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type outcome struct {
+	provider string
+	ok       bool
+}
+
+type harness struct {
+	engine   *gin.Engine
+	h        *fakeHandler
+	opt      Options
+	logs     *syncBuffer
+	mu       sync.Mutex
+	outcomes []outcome
+	statuses []StatusEvent
+}
+
+// newHarness registers the routes with testToken and testPublic unless opt
+// says otherwise.
+func newHarness(t *testing.T, h *fakeHandler, opt Options) *harness {
+	t.Helper()
+	if opt.AuthToken == "" {
+		opt.AuthToken = testToken
+	}
+	if opt.PublicURL == "" {
+		opt.PublicURL = testPublic
+	}
+	hs := &harness{engine: gin.New(), h: h, logs: &syncBuffer{}}
+	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opt.OnTurn = func(p string, ok bool) {
+		hs.mu.Lock()
+		defer hs.mu.Unlock()
+		hs.outcomes = append(hs.outcomes, outcome{p, ok})
+	}
+	opt.OnStatus = func(ev StatusEvent) {
+		hs.mu.Lock()
+		defer hs.mu.Unlock()
+		hs.statuses = append(hs.statuses, ev)
+	}
+	hs.opt = opt
+	Register(hs.engine, h, opt)
+	return hs
+}
+
+func (hs *harness) turnOutcomes() []outcome {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	return append([]outcome(nil), hs.outcomes...)
+}
+
+func (hs *harness) events() []StatusEvent {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	return append([]StatusEvent(nil), hs.statuses...)
+}
+
+func (hs *harness) do(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	hs.engine.ServeHTTP(rec, req)
+	return rec
+}
+
+// signedPost builds a POST of body to target (path and query) signed as
+// Twilio signs it for a webhook configured at base+target.
+func signedPost(target, body string, token, base string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if f, err := url.ParseQuery(body); err == nil {
+		req.Header.Set(SignatureHeader, Sign(token, base+target, f))
+	}
+	return req
+}
+
+// sms is a Twilio inbound SMS webhook form.
+func sms(sid, from, body string) url.Values {
+	return url.Values{
+		"ToCountry":     {"IN"},
+		"SmsMessageSid": {sid},
+		"NumMedia":      {"0"},
+		"SmsSid":        {sid},
+		"SmsStatus":     {"received"},
+		"Body":          {body},
+		"To":            {"+918000000000"},
+		"NumSegments":   {"1"},
+		"MessageSid":    {sid},
+		"AccountSid":    {"AC00000000000000000000000000000000"},
+		"From":          {from},
+		"ApiVersion":    {"2010-04-01"},
+	}
+}
+
+// hmacSHA1 computes a signature independently of Sign and of twilio-go.
+func hmacSHA1(token, data string) string {
+	m := hmac.New(sha1.New, []byte(token))
+	m.Write([]byte(data))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// The worked example of Twilio's webhook-security documentation (the
+// "Validating requests" walk-through of twilio.com/docs/usage/security: a
+// POST to https://mycompany.com/myapp.php?foo=1&bar=2 with these digits
+// from a <Gather>, auth token 12345). The current page's code samples use
+// a token read from the environment, so their signature cannot be
+// reproduced; this one can.
+var published = struct {
+	token, base, target, sig string
+	params                   url.Values
+}{
+	token:  "12345",
+	base:   "https://mycompany.com",
+	target: "/myapp.php?foo=1&bar=2",
+	sig:    "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
+	params: url.Values{
+		"CallSid": {"CA1234567890ABCDE"},
+		"Caller":  {"+12349013030"},
+		"Digits":  {"1234"},
+		"From":    {"+12349013030"},
+		"To":      {"+18005551212"},
+	},
+}
+
+func TestPublishedExampleSignature(t *testing.T) {
+	full := published.base + published.target
+	if got := Sign(published.token, full, published.params); got != published.sig {
+		t.Errorf("Sign = %q, want %q", got, published.sig)
+	}
+	if !ValidSignature(published.token, full, published.params, published.sig) {
+		t.Error("ValidSignature rejects the published example")
+	}
+	// Cross-check against the library directly.
+	rv := client.NewRequestValidator(published.token)
+	if !rv.Validate(full, signingParams(published.params, true), published.sig) {
+		t.Error("twilio-go rejects the published example")
+	}
+}
+
+// verifyRoute mounts the package's verification middleware (the one in
+// front of both real routes) on the published example's path, so that the
+// published request can go through gin as Twilio sent it.
+func verifyRoute(opt Options) (*gin.Engine, *int) {
+	s := &server{h: &fakeHandler{}, opt: opt}
+	s.opt.Logger = slog.New(slog.DiscardHandler)
+	reached := new(int)
+	e := gin.New()
+	e.POST("/myapp.php", s.verify, func(c *gin.Context) {
+		*reached++
+		c.Status(http.StatusOK)
+	})
+	return e, reached
+}
+
+func TestPublishedExampleThroughGin(t *testing.T) {
+	body := published.params.Encode()
+	tests := []struct {
+		name   string
+		public string
+		body   string
+		target string
+		sig    string
+		want   int
+	}{
+		{name: "as published", public: published.base, body: body, target: published.target, sig: published.sig, want: http.StatusOK},
+		{name: "public URL with trailing slash", public: published.base + "/", body: body, target: published.target, sig: published.sig, want: http.StatusOK},
+		{name: "parameter changed", public: published.base, body: strings.Replace(body, "Digits=1234", "Digits=1235", 1), target: published.target, sig: published.sig, want: http.StatusForbidden},
+		{name: "parameter added", public: published.base, body: body + "&Extra=1", target: published.target, sig: published.sig, want: http.StatusForbidden},
+		{name: "parameter dropped", public: published.base, body: strings.Replace(body, "Digits=1234&", "", 1), target: published.target, sig: published.sig, want: http.StatusForbidden},
+		{name: "query changed", public: published.base, body: body, target: "/myapp.php?foo=1&bar=3", sig: published.sig, want: http.StatusForbidden},
+		{name: "query dropped", public: published.base, body: body, target: "/myapp.php", sig: published.sig, want: http.StatusForbidden},
+		{name: "other public host", public: "https://evil.example.com", body: body, target: published.target, sig: published.sig, want: http.StatusForbidden},
+		{name: "http instead of https", public: "http://mycompany.com", body: body, target: published.target, sig: published.sig, want: http.StatusForbidden},
+		{name: "missing header", public: published.base, body: body, target: published.target, sig: "", want: http.StatusForbidden},
+		{name: "truncated signature", public: published.base, body: body, target: published.target, sig: published.sig[:len(published.sig)-1], want: http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, reached := verifyRoute(Options{AuthToken: published.token, PublicURL: strings.TrimRight(tc.public, "/")})
+			req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.sig != "" {
+				req.Header.Set(SignatureHeader, tc.sig)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
+			}
+			if wantReached := tc.want == http.StatusOK; (*reached == 1) != wantReached {
+				t.Errorf("handler reached %d times", *reached)
+			}
+		})
+	}
+	// A wrong token fails too.
+	e, reached := verifyRoute(Options{AuthToken: "54321", PublicURL: published.base})
+	req := httptest.NewRequest(http.MethodPost, published.target, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(SignatureHeader, published.sig)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden || *reached != 0 {
+		t.Errorf("wrong token: status %d, reached %d", rec.Code, *reached)
+	}
+}
+
+// The real SMS route refuses anything not signed for its public URL, and
+// the handler never sees it.
+func TestSMSRouteSignature(t *testing.T) {
+	f := sms("SM0001", "+919876543210", "REG")
+	body := f.Encode()
+	good := Sign(testToken, testPublic+Path, f)
+	tests := []struct {
+		name   string
+		opt    Options
+		target string
+		body   string
+		sig    string
+		want   int
+	}{
+		{name: "valid", body: body, sig: good, want: http.StatusOK},
+		{name: "valid, URL signed with default port", body: body, sig: Sign(testToken, "https://sms.example.in:443"+Path, f), want: http.StatusOK},
+		{name: "valid behind a path prefix", opt: Options{PublicURL: "https://example.in/gw"}, body: body, sig: Sign(testToken, "https://example.in/gw"+Path, f), want: http.StatusOK},
+		{name: "valid with a query string", target: Path + "?x=1&y=%2F", body: body, sig: Sign(testToken, testPublic+Path+"?x=1&y=%2F", f), want: http.StatusOK},
+		{name: "Body changed", body: strings.Replace(body, "Body=REG", "Body=STOP", 1), sig: good, want: http.StatusForbidden},
+		{name: "From changed", body: strings.Replace(body, "9876543210", "9876543211", 1), sig: good, want: http.StatusForbidden},
+		{name: "parameter added", body: body + "&Extra=", sig: good, want: http.StatusForbidden},
+		{name: "query added", target: Path + "?x=1", body: body, sig: good, want: http.StatusForbidden},
+		{name: "different public URL configured", opt: Options{PublicURL: "https://other.example.in"}, body: body, sig: good, want: http.StatusForbidden},
+		{name: "signed for the status route", body: body, sig: Sign(testToken, testPublic+StatusPath, f), want: http.StatusForbidden},
+		{name: "other token", body: body, sig: Sign("another", testPublic+Path, f), want: http.StatusForbidden},
+		{name: "missing header", body: body, want: http.StatusForbidden},
+		{name: "garbage header", body: body, sig: "not base64!", want: http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			hs := newHarness(t, h, tc.opt)
+			target := tc.target
+			if target == "" {
+				target = Path
+			}
+			req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.sig != "" {
+				req.Header.Set(SignatureHeader, tc.sig)
+			}
+			rec := hs.do(req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
+			}
+			wantCalls := 0
+			if tc.want == http.StatusOK {
+				wantCalls = 1
+			} else if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
+				t.Errorf("want a short reason, got %q", rec.Body)
+			}
+			if n := len(h.calls()); n != wantCalls {
+				t.Errorf("handler called %d times, want %d", n, wantCalls)
+			}
+			if n := len(hs.turnOutcomes()); n != wantCalls {
+				t.Errorf("OnTurn called %d times, want %d", n, wantCalls)
+			}
+		})
+	}
+}
+
+// Repeated keys: Twilio signs a key once per distinct value, values
+// sorted. The expected strings below are written out by hand.
+func TestRepeatedKeys(t *testing.T) {
+	const base = testPublic + Path
+	// Names sort bytewise: Body < From < MediaUrl0 < MessageSid < NumMedia.
+	const head, tail = base + "BodyhiFrom+919876543210", "MessageSidSM0002"
+	tests := []struct {
+		name   string
+		signed string // the exact string Twilio signs
+		body   string // the body as sent
+		want   bool
+	}{
+		{
+			name:   "two values",
+			signed: head + "MediaUrl0https://a.example/1MediaUrl0https://b.example/2" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=https%3A%2F%2Fa.example%2F1&MediaUrl0=https%3A%2F%2Fb.example%2F2",
+			want:   true,
+		},
+		{
+			name:   "values sent in the other order",
+			signed: head + "MediaUrl0https://a.example/1MediaUrl0https://b.example/2" + tail,
+			body:   "MediaUrl0=https%3A%2F%2Fb.example%2F2&MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=https%3A%2F%2Fa.example%2F1",
+			want:   true,
+		},
+		{
+			name:   "keys sort around the repeated key",
+			signed: head + "MediaUrl0xMediaUrl0y" + tail + "NumMedia2ZzZ",
+			body:   "Zz=Z&MediaUrl0=y&NumMedia=2&MediaUrl0=x&MessageSid=SM0002&From=%2B919876543210&Body=hi",
+			want:   true,
+		},
+		{
+			name:   "a value dropped",
+			signed: head + "MediaUrl0https://a.example/1MediaUrl0https://b.example/2" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=https%3A%2F%2Fa.example%2F1",
+			want:   false,
+		},
+		{
+			name:   "a value added",
+			signed: head + "MediaUrl0https://a.example/1" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=https%3A%2F%2Fa.example%2F1&MediaUrl0=x",
+			want:   false,
+		},
+		{
+			name:   "a value changed",
+			signed: head + "MediaUrl0https://a.example/1MediaUrl0https://b.example/2" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=https%3A%2F%2Fa.example%2F1&MediaUrl0=https%3A%2F%2Fb.example%2F3",
+			want:   false,
+		},
+		{
+			name:   "values in arrival order are not what Twilio signs",
+			signed: head + "MediaUrl0https://b.example/2MediaUrl0https://a.example/1" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=https%3A%2F%2Fb.example%2F2&MediaUrl0=https%3A%2F%2Fa.example%2F1",
+			want:   false,
+		},
+		{
+			name:   "identical values signed once (twilio-node, twilio-python)",
+			signed: head + "MediaUrl0x" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=x&MediaUrl0=x",
+			want:   true,
+		},
+		{
+			name:   "identical values signed each time",
+			signed: head + "MediaUrl0xMediaUrl0x" + tail,
+			body:   "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=x&MediaUrl0=x",
+			want:   true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := hmacSHA1(testToken, tc.signed)
+			form, err := url.ParseQuery(tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ValidSignature(testToken, base, form, sig); got != tc.want {
+				t.Errorf("ValidSignature = %v, want %v", got, tc.want)
+			}
+
+			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			hs := newHarness(t, h, Options{})
+			req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set(SignatureHeader, sig)
+			rec := hs.do(req)
+			want := http.StatusForbidden
+			if tc.want {
+				want = http.StatusOK
+			}
+			if rec.Code != want {
+				t.Errorf("route status %d, want %d", rec.Code, want)
+			}
+			if n := len(h.calls()); n != map[bool]int{true: 1}[tc.want] {
+				t.Errorf("handler called %d times", n)
+			}
+		})
+	}
+
+	// Why the library cannot be handed the form as is: its ValidateBody
+	// keeps the first value of each key only, and so rejects a request
+	// Twilio signed with two values.
+	body := "MessageSid=SM0002&From=%2B919876543210&Body=hi&MediaUrl0=a&MediaUrl0=b"
+	sig := hmacSHA1(testToken, head+"MediaUrl0aMediaUrl0b"+tail)
+	rv := client.NewRequestValidator(testToken)
+	if rv.ValidateBody(base, []byte(body), sig) {
+		t.Error("twilio-go's ValidateBody now handles repeated keys; revisit signingParams")
+	}
+	// Sign agrees with the hand-written string.
+	form, _ := url.ParseQuery("MediaUrl0=b&MediaUrl0=a&MediaUrl0=b&" + strings.Split(body, "&MediaUrl0")[0])
+	if got := Sign(testToken, base, form); got != sig {
+		t.Errorf("Sign with repeated keys = %q, want %q", got, sig)
+	}
+}
+
+func TestTurnDecoding(t *testing.T) {
+	tests := []struct {
+		name string
+		form url.Values
+		want dialog.Turn
+	}{
+		{"keyword", sms("SM1", "+919876543210", "REG"), dialog.Turn{Delivery: "SM1", Msisdn: "+919876543210", Input: "REG"}},
+		{"digits with spaces kept", sms("SM2", "+919876543210", " 1 "), dialog.Turn{Delivery: "SM2", Msisdn: "+919876543210", Input: " 1 "}},
+		{"Hindi", sms("SM3", "+916000000001", "राम कुमार"), dialog.Turn{Delivery: "SM3", Msisdn: "+916000000001", Input: "राम कुमार"}},
+		{"empty body", sms("SM4", "+919876543210", ""), dialog.Turn{Delivery: "SM4", Msisdn: "+919876543210"}},
+		{"From without plus", sms("SM5", "919876543210", "HI"), dialog.Turn{Delivery: "SM5", Msisdn: "+919876543210", Input: "HI"}},
+		{"longest Body", sms("SM6", "+919876543210", strings.Repeat("क", MaxBodyRunes)), dialog.Turn{Delivery: "SM6", Msisdn: "+919876543210", Input: strings.Repeat("क", MaxBodyRunes)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			hs := newHarness(t, h, Options{})
+			rec := hs.do(signedPost(Path, tc.form.Encode(), testToken, testPublic))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, body %q", rec.Code, rec.Body)
+			}
+			calls := h.calls()
+			if len(calls) != 1 {
+				t.Fatalf("handler called %d times", len(calls))
+			}
+			want := tc.want
+			want.Channel = dialog.SMSChannel
+			want.Provider = Name
+			if calls[0] != want {
+				t.Errorf("turn\n got %#v\nwant %#v", calls[0], want)
+			}
+			if got := hs.turnOutcomes(); len(got) != 1 || got[0] != (outcome{Name, true}) {
+				t.Errorf("OnTurn %v", got)
+			}
+		})
+	}
+}
+
+// A Twilio retry of the same message reaches the engine with the same
+// Delivery, so that the engine's reply cache answers it.
+func TestRetryKeepsDelivery(t *testing.T) {
+	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	hs := newHarness(t, h, Options{})
+	body := sms("SMretry", "+919876543210", "1").Encode()
+	for range 2 {
+		if rec := hs.do(signedPost(Path, body, testToken, testPublic)); rec.Code != http.StatusOK {
+			t.Fatalf("status %d", rec.Code)
+		}
+	}
+	calls := h.calls()
+	if len(calls) != 2 || calls[0] != calls[1] || calls[0].Delivery != "SMretry" {
+		t.Errorf("turns %#v", calls)
+	}
+}
+
+// twimlDoc is a parsed messaging response.
+type twimlDoc struct {
+	XMLName  xml.Name `xml:"Response"`
+	Messages []struct {
+		Text  string     `xml:",chardata"`
+		Attrs []xml.Attr `xml:",any,attr"`
+	} `xml:"Message"`
+	Other []struct {
+		XMLName xml.Name
+	} `xml:",any"`
+}
+
+func parseTwiML(t *testing.T, rec *httptest.ResponseRecorder) twimlDoc {
+	t.Helper()
+	if got := rec.Header().Get("Content-Type"); !strings.HasPrefix(got, "application/xml") {
+		t.Errorf("content type %q", got)
+	}
+	var doc twimlDoc
+	if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatalf("response is not XML: %v\n%s", err, rec.Body)
+	}
+	if len(doc.Other) != 0 {
+		t.Errorf("unexpected elements %v", doc.Other)
+	}
+	return doc
+}
+
+func TestTwiMLReply(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply dialog.Reply
+		want  []string // message texts
+	}{
+		{"plain", dialog.Reply{Text: "1 English\n2 हिन्दी\n3 বাংলা"}, []string{"1 English\n2 हिन्दी\n3 বাংলা"}},
+		{"end", dialog.Reply{Text: "Appointment 1234. Bye", End: true}, []string{"Appointment 1234. Bye"}},
+		{"markup characters", dialog.Reply{Text: `A & B <c> 'd' "e" ]]>`}, []string{`A & B <c> 'd' "e" ]]>`}},
+		{"markup that looks like TwiML", dialog.Reply{Text: "</Message><Redirect>https://evil.example</Redirect><Message>"}, []string{"</Message><Redirect>https://evil.example</Redirect><Message>"}},
+		{"control characters dropped", dialog.Reply{Text: "a\x00b\x1bc\td\ne\uFFFF"}, []string{"abc\td\ne"}},
+		{"empty reply sends nothing", dialog.Reply{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, &fakeHandler{reply: tc.reply}, Options{})
+			rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d", rec.Code)
+			}
+			doc := parseTwiML(t, rec)
+			var got []string
+			for _, m := range doc.Messages {
+				got = append(got, m.Text)
+				if len(m.Attrs) != 0 {
+					t.Errorf("message attributes %v", m.Attrs)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
+				t.Errorf("messages %q, want %q\n%s", got, tc.want, rec.Body)
+			}
+		})
+	}
+	// The escaping itself, for the record.
+	hs := newHarness(t, &fakeHandler{reply: dialog.Reply{Text: "a & b < c > d"}}, Options{})
+	rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
+	if !strings.Contains(rec.Body.String(), "<Message>a &amp; b &lt; c &gt; d</Message>") {
+		t.Errorf("body %s", rec.Body)
+	}
+}
+
+func TestBusy(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
+	}{
+		{"handler error", func(context.Context, dialog.Turn) (dialog.Reply, error) {
+			return dialog.Reply{Text: "half a screen"}, errors.New("store down")
+		}},
+		{"handler panic", func(context.Context, dialog.Turn) (dialog.Reply, error) {
+			panic("boom")
+		}},
+		{"handler returns ctx error", func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+			<-ctx.Done()
+			return dialog.Reply{}, ctx.Err()
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, &fakeHandler{fn: tc.fn}, Options{Deadline: 20 * time.Millisecond})
+			rec := hs.do(signedPost(Path, sms("SM1", "+919876543210", "482913").Encode(), testToken, testPublic))
+			assertBusy(t, rec)
+			logs := hs.logs.String()
+			for _, secret := range []string{"9876543210", "482913"} {
+				if strings.Contains(logs, secret) {
+					t.Errorf("log holds %q: %s", secret, logs)
+				}
+			}
+			if !strings.Contains(logs, "+91XXXXXX3210") {
+				t.Errorf("log lacks the masked number: %s", logs)
+			}
+			if got := hs.turnOutcomes(); len(got) != 1 || got[0] != (outcome{Name, false}) {
+				t.Errorf("OnTurn %v", got)
+			}
+		})
+	}
+}
+
+func assertBusy(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if rec.Code != http.StatusOK {
+		t.Errorf("status %d, want 200", rec.Code)
+	}
+	doc := parseTwiML(t, rec)
+	if len(doc.Messages) != 1 || doc.Messages[0].Text != BusyText {
+		t.Errorf("body %s, want the busy message", rec.Body)
+	}
+}
+
+// A handler that ignores its context does not hold the response past the
+// deadline.
+func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
+	release := make(chan struct{})
+	finished := make(chan struct{})
+	h := &fakeHandler{fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
+		defer close(finished)
+		<-release // ignores ctx
+		return dialog.Reply{Text: "too late"}, nil
+	}}
+	hs := newHarness(t, h, Options{Deadline: 10 * time.Millisecond})
+	rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "1").Encode(), testToken, testPublic))
+	select {
+	case <-finished:
+		t.Fatal("handler finished before the response was sent")
+	default:
+	}
+	assertBusy(t, rec)
+	close(release)
+	<-finished
+}
+
+// The handler's context carries the configured deadline.
+func TestHandlerContextDeadline(t *testing.T) {
+	tests := []struct {
+		name     string
+		deadline time.Duration
+		want     time.Duration
+	}{
+		{"default", 0, DefaultDeadline},
+		{"configured", 500 * time.Millisecond, 500 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var left time.Duration
+			h := &fakeHandler{fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+				d, ok := ctx.Deadline()
+				if !ok {
+					return dialog.Reply{}, errors.New("no deadline")
+				}
+				left = time.Until(d)
+				return dialog.Reply{Text: "ok"}, nil
+			}}
+			hs := newHarness(t, h, Options{Deadline: tc.deadline})
+			rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "").Encode(), testToken, testPublic))
+			if doc := parseTwiML(t, rec); len(doc.Messages) != 1 || doc.Messages[0].Text != "ok" {
+				t.Fatalf("body %s", rec.Body)
+			}
+			if left <= 0 || left > tc.want {
+				t.Errorf("time left %v, want in (0, %v]", left, tc.want)
+			}
+		})
+	}
+}
+
+// Requests that are signed correctly but malformed get a 4xx and never
+// reach the handler.
+func TestBadInput(t *testing.T) {
+	const ctype = "application/x-www-form-urlencoded"
+	noSid := sms("SM1", "9876543210", "x")
+	noSid.Del("MessageSid")
+	noFrom := sms("SM1", "9876543210", "x")
+	noFrom.Del("From")
+	tests := []struct {
+		name  string
+		body  string
+		ctype string
+		want  int
+	}{
+		{name: "missing MessageSid", body: noSid.Encode(), ctype: ctype, want: 400},
+		{name: "MessageSid with control character", body: sms("SM\x01", "9876543210", "x").Encode(), ctype: ctype, want: 400},
+		{name: "MessageSid too long", body: sms(strings.Repeat("S", MaxSidBytes+1), "9876543210", "x").Encode(), ctype: ctype, want: 400},
+		{name: "missing From", body: noFrom.Encode(), ctype: ctype, want: 400},
+		{name: "From not an Indian mobile", body: sms("SM1", "+12349013030", "x").Encode(), ctype: ctype, want: 400},
+		{name: "From starting 5", body: sms("SM1", "+915876543210", "x").Encode(), ctype: ctype, want: 400},
+		{name: "From with letters", body: sms("SM1", "whatsapp:+919876543210", "x").Encode(), ctype: ctype, want: 400},
+		{name: "Body not UTF-8", body: sms("SM1", "9876543210", "\xff").Encode(), ctype: ctype, want: 400},
+		{name: "Body too long", body: sms("SM1", "9876543210", strings.Repeat("a", MaxBodyRunes+1)).Encode(), ctype: ctype, want: 413},
+		{name: "request too large", body: sms("SM1", "9876543210", "x").Encode() + "&pad=" + strings.Repeat("x", MaxBodyBytes), ctype: ctype, want: 413},
+		{name: "JSON body", body: `{"MessageSid":"SM1"}`, ctype: "application/json", want: 400},
+		{name: "no content type", body: sms("SM1", "9876543210", "x").Encode(), want: 400},
+		{name: "broken encoding", body: "MessageSid=%zz&From=9876543210", ctype: ctype, want: 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			hs := newHarness(t, h, Options{})
+			req := signedPost(Path, tc.body, testToken, testPublic)
+			req.Header.Del("Content-Type")
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			rec := hs.do(req)
+			if rec.Code != tc.want {
+				t.Errorf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
+			}
+			if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
+				t.Errorf("want a short reason, got %q", rec.Body)
+			}
+			if n := len(h.calls()); n != 0 {
+				t.Errorf("handler called %d times", n)
+			}
+			if got := hs.turnOutcomes(); len(got) != 0 {
+				t.Errorf("OnTurn called for a bad request: %v", got)
+			}
+		})
+	}
+}
+
+// Neither the message body nor the full number appear in logs on success.
+func TestLogsHoldNoBodyOrNumber(t *testing.T) {
+	hs := newHarness(t, &fakeHandler{reply: dialog.Reply{Text: "ok"}}, Options{})
+	hs.do(signedPost(Path, sms("SM1", "9876543210", "482913").Encode(), testToken, testPublic))
+	logs := hs.logs.String()
+	for _, secret := range []string{"482913", "9876543210"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log holds %q: %s", secret, logs)
+		}
+	}
+	if !strings.Contains(logs, "+91XXXXXX3210") {
+		t.Errorf("debug log lacks the masked number: %s", logs)
+	}
+}
+
+// status is a Twilio message status callback form.
+func status(sid, st, to, code string) url.Values {
+	f := url.Values{
+		"SmsSid":        {sid},
+		"SmsStatus":     {st},
+		"MessageStatus": {st},
+		"To":            {to},
+		"MessageSid":    {sid},
+		"AccountSid":    {"AC00000000000000000000000000000000"},
+		"From":          {"+918000000000"},
+		"ApiVersion":    {"2010-04-01"},
+	}
+	if code != "" {
+		f.Set("ErrorCode", code)
+	}
+	return f
+}
+
+func TestStatusCallback(t *testing.T) {
+	// The callback URL the Sender asks for, ref escaped.
+	snd, err := NewSender(SenderOptions{AccountSID: "AC1", AuthToken: "t1", From: "+918000000000", StatusCallbackBase: testPublic + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ref = "otp/+91 98&x=1"
+	cb, err := url.Parse(snd.StatusCallbackURL(ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := cb.RequestURI()
+
+	legacy := status("SM9", "", "+919876543210", "")
+	legacy.Del("MessageStatus")
+	legacy.Set("SmsStatus", "sent")
+	noStatus := status("SM9", "", "+919876543210", "")
+	noStatus.Del("SmsStatus")
+
+	tests := []struct {
+		name   string
+		target string
+		form   url.Values
+		sign   func(f url.Values, target string) string
+		want   int
+		event  *StatusEvent
+	}{
+		{
+			name: "delivered", target: target, form: status("SM9", "delivered", "+919876543210", ""),
+			want: 204, event: &StatusEvent{MessageSid: "SM9", Status: "delivered", To: "+919876543210", Ref: ref},
+		},
+		{
+			name: "failed with error code", target: target, form: status("SM9", "undelivered", "+919876543210", "30003"),
+			want: 204, event: &StatusEvent{MessageSid: "SM9", Status: "undelivered", To: "+919876543210", Ref: ref, ErrorCode: "30003"},
+		},
+		{
+			name: "To not Indian kept as given", target: target, form: status("SM9", "sent", "+12349013030", ""),
+			want: 204, event: &StatusEvent{MessageSid: "SM9", Status: "sent", To: "+12349013030", Ref: ref},
+		},
+		{
+			name: "no ref", target: StatusPath, form: status("SM9", "sent", "+919876543210", ""),
+			want: 204, event: &StatusEvent{MessageSid: "SM9", Status: "sent", To: "+919876543210"},
+		},
+		{
+			name: "SmsStatus only", target: target, form: legacy,
+			want: 204, event: &StatusEvent{MessageSid: "SM9", Status: "sent", To: "+919876543210", Ref: ref},
+		},
+		{
+			name: "ref changed", target: StatusPath + "?ref=other", form: status("SM9", "failed", "+919876543210", ""),
+			sign: func(f url.Values, _ string) string { return Sign(testToken, testPublic+target, f) },
+			want: 403,
+		},
+		{
+			name: "status changed", target: target, form: status("SM9", "delivered", "+919876543210", ""),
+			sign: func(_ url.Values, tg string) string {
+				return Sign(testToken, testPublic+tg, status("SM9", "failed", "+919876543210", ""))
+			},
+			want: 403,
+		},
+		{
+			name: "signed for the SMS route", target: target, form: status("SM9", "sent", "+919876543210", ""),
+			sign: func(f url.Values, _ string) string { return Sign(testToken, testPublic+Path, f) },
+			want: 403,
+		},
+		{
+			name: "missing signature", target: target, form: status("SM9", "sent", "+919876543210", ""),
+			sign: func(url.Values, string) string { return "" },
+			want: 403,
+		},
+		{name: "missing MessageSid", target: target, form: url.Values{"MessageStatus": {"sent"}}, want: 400},
+		{name: "missing status", target: target, form: noStatus, want: 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &fakeHandler{}
+			hs := newHarness(t, h, Options{})
+			req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(tc.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			sig := Sign(testToken, testPublic+tc.target, tc.form)
+			if tc.sign != nil {
+				sig = tc.sign(tc.form, tc.target)
+			}
+			if sig != "" {
+				req.Header.Set(SignatureHeader, sig)
+			}
+			rec := hs.do(req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
+			}
+			evs := hs.events()
+			switch {
+			case tc.event == nil && len(evs) != 0:
+				t.Errorf("OnStatus called: %+v", evs)
+			case tc.event != nil && (len(evs) != 1 || evs[0] != *tc.event):
+				t.Errorf("events %+v, want %+v", evs, *tc.event)
+			}
+			if n := len(h.calls()); n != 0 {
+				t.Errorf("dialog handler called %d times", n)
+			}
+		})
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  Options
+		ok   bool
+	}{
+		{"ok", Options{AuthToken: "t", PublicURL: "https://sms.example.in"}, true},
+		{"ok with prefix and slash", Options{AuthToken: "t", PublicURL: "https://example.in/gw/"}, true},
+		{"ok with port", Options{AuthToken: "t", PublicURL: "http://localhost:8080"}, true},
+		{"no token", Options{PublicURL: "https://sms.example.in"}, false},
+		{"no URL", Options{AuthToken: "t"}, false},
+		{"relative URL", Options{AuthToken: "t", PublicURL: "sms.example.in"}, false},
+		{"other scheme", Options{AuthToken: "t", PublicURL: "ftp://sms.example.in"}, false},
+		{"query", Options{AuthToken: "t", PublicURL: "https://sms.example.in/?a=1"}, false},
+		{"user info", Options{AuthToken: "t", PublicURL: "https://u:p@sms.example.in"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.opt.Validate(); (err == nil) != tc.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tc.ok)
+			}
+			if !tc.ok {
+				defer func() {
+					if recover() == nil {
+						t.Error("Register did not panic")
+					}
+				}()
+				Register(gin.New(), &fakeHandler{}, tc.opt)
+			}
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+func TestSealer(t *testing.T) {
+	a, err := NewSealer([]byte("secret A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewSealer([]byte("secret B"))
+	for _, plain := range []string{"", "234567890124", "ABCPE1234F", "हिन्दी"} {
+		s1, err := a.Seal(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, _ := a.Seal(plain)
+		if s1 == s2 {
+			t.Errorf("%q sealed twice to the same text", plain)
+		}
+		if plain != "" && strings.Contains(s1, plain) {
+			t.Errorf("%q visible in %q", plain, s1)
+		}
+		if strings.ContainsAny(s1, "+/=") || !strings.HasPrefix(s1, "v1.") {
+			t.Errorf("not base64url with prefix: %q", s1)
+		}
+		got, err := a.Open(s1)
+		if err != nil || got != plain {
+			t.Errorf("Open(Seal(%q)) = %q, %v", plain, got, err)
+		}
+		if _, err := b.Open(s1); !errors.Is(err, ErrUnseal) {
+			t.Errorf("other key opened it: %v", err)
+		}
+		tampered := s1[:len(s1)-2] + flip(s1[len(s1)-2]) + s1[len(s1)-1:]
+		if _, err := a.Open(tampered); !errors.Is(err, ErrUnseal) {
+			t.Errorf("tampered text opened: %v", err)
+		}
+	}
+	for _, junk := range []string{"", "v1.", "v1.!!!", "v2.AAAA", "plain"} {
+		if _, err := a.Open(junk); !errors.Is(err, ErrUnseal) {
+			t.Errorf("Open(%q) = %v", junk, err)
+		}
+	}
+	if _, err := NewSealer(nil); err == nil {
+		t.Error("empty secret accepted")
+	}
+}
+
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
+}
+
+func TestMaskID(t *testing.T) {
+	for _, tc := range []struct {
+		t    dialog.IDType
+		n    string
+		want string
+	}{
+		{dialog.IDAadhaar, "234567890124", "XXXX XXXX 0124"},
+		{dialog.IDAadhaar, "2345 6789 0124", "XXXX XXXX 0124"},
+		{dialog.IDPAN, "ABCPE1234F", "XXXXXX234F"},
+		{dialog.IDDriving, "WB-0220110012345", "XXXXXXXXXXX2345"},
+		{dialog.IDVoter, "XYZ9876543", "XXXXXX6543"},
+		{dialog.IDPassport, "J8369854", "XXXX9854"},
+		{dialog.IDPassport, "J83", "XXX"},
+	} {
+		if got := MaskID(tc.t, tc.n); got != tc.want {
+			t.Errorf("MaskID(%s, %q) = %q, want %q", tc.t, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestKeyedHashes(t *testing.T) {
+	s1 := &Store{keys: deriveKeys([]byte("one"))}
+	s2 := &Store{keys: deriveKeys([]byte("two"))}
+	h := s1.IDHash(dialog.IDPAN, "ABCPE1234F")
+	if len(h) != 64 || h != s1.IDHash(dialog.IDPAN, "ABCPE1234F") {
+		t.Errorf("IDHash not a stable hex digest: %q", h)
+	}
+	for name, other := range map[string]string{
+		"other secret": s2.IDHash(dialog.IDPAN, "ABCPE1234F"),
+		"other type":   s1.IDHash(dialog.IDPassport, "ABCPE1234F"),
+		"otp key":      s1.otpHash("dialog.IDPAN", ":ABCPE1234F"),
+	} {
+		if other == h {
+			t.Errorf("%s gives the same hash", name)
+		}
+	}
+}
+
+func TestRandomIdentifiers(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		id := newAppointmentID()
+		if len(id) != 12 || strings.Trim(id, idAlphabet) != "" || seen[id] {
+			t.Fatalf("appointment id %q", id)
+		}
+		seen[id] = true
+		ref := newBeneficiaryRef()
+		if len(ref) != 13 || ref[0] == '0' || strings.Trim(ref, "0123456789") != "" {
+			t.Fatalf("ref %q", ref)
+		}
+		if c := randDigits(4, false); len(c) != 4 || strings.Trim(c, "0123456789") != "" {
+			t.Fatalf("code %q", c)
+		}
+	}
+	var first [10]int
+	for range 9000 {
+		first[newBeneficiaryRef()[0]-'0']++
+	}
+	for d := 1; d <= 9; d++ {
+		if first[d] < 800 || first[d] > 1200 {
+			t.Errorf("first digit %d: %d of 9000", d, first[d])
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+func TestNewClient(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		kind string // single, cluster, failover, error
+	}{
+		{"redis://localhost:6379", "single"},
+		{"redis://:pw@localhost:6379/2?dial_timeout=3", "single"},
+		{"rediss://localhost:6380", "single"},
+		{"redis://h1:7000?addr=h2:7001&addr=h3:7002", "cluster"},
+		{"redis://s1:26379?master_name=mymaster&addr=s2:26379", "failover"},
+		{"http://localhost", "error"},
+		{"redis://localhost:6379?no_such_option=1", "error"},
+	} {
+		c, err := NewClient(tc.url)
+		got := "error"
+		if err == nil {
+			switch c.(type) {
+			case *redis.ClusterClient:
+				got = "cluster"
+			case *redis.Client:
+				got = "single"
+				// go-redis names a sentinel-backed client's address so.
+				if c.(*redis.Client).Options().Addr == "FailoverClient" {
+					got = "failover"
+				}
+			}
+			_ = c.Close()
+		}
+		if got != tc.kind {
+			t.Errorf("%s: %s, want %s (%v)", tc.url, got, tc.kind, err)
+		}
+	}
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Open(ctx, Config{URL: "redis://127.0.0.1:1"}); err == nil {
+		t.Error("Open without a secret succeeded")
+	}
+	if _, err := Open(ctx, Config{Secret: []byte("x")}); err == nil {
+		t.Error("Open without a URL succeeded")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := Open(cctx, Config{URL: "redis://127.0.0.1:1?dial_timeout=100ms&max_retries=-1", Secret: []byte("x")}); err == nil {
+		t.Error("Open on a closed port succeeded")
+	}
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		if err := env.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if env.cfg.MaxBeneficiaries != 4 || env.cfg.OTPValidity != 180*time.Second || env.cfg.OTPMaxTries != 3 ||
+			env.cfg.OTPCooldown != 30*time.Second || env.cfg.OTPHourlyCap != 5 {
+			t.Errorf("defaults = %+v", env.cfg)
+		}
+		if err := env.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Ping(ctx); err == nil {
+			t.Error("Ping after Close succeeded")
+		}
+	})
+}
+
+func TestOpenEmbedded(t *testing.T) {
+	ctx := context.Background()
+	s, stop, err := OpenEmbedded(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, s, centreFixture(1, "Demo", "700001", [2]int{1, 0}))
+	b, err := s.AddBeneficiary(ctx, msisdn(1), person(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Book(ctx, dialog.BookRequest{Msisdn: msisdn(1), Beneficiary: b.Ref, SessionID: "s-1-0", Slot: "09:00AM-11:00AM", Dose: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := s.Seal("J8369854")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := s.Open(sealed); err != nil || plain != "J8369854" {
+		t.Errorf("Open = %q, %v", plain, err)
+	}
+	stop()
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping after stop succeeded")
+	}
+}
+
+// TestScriptCacheFlushed: scripts still run (EVALSHA falls back to EVAL),
+// alone and in pipelines, after the server forgot them (restart, failover).
+func TestScriptCacheFlushed(t *testing.T) {
+	forBackends(t, []backend{realRedis, cluster}, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		mustImport(t, env.Store, centreFixture(1, "A", "700001", [2]int{3, 0}))
+		flush := func() {
+			var err error
+			if cc, ok := env.rdb.(*redis.ClusterClient); ok {
+				err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.ScriptFlush(ctx).Err() })
+			} else {
+				err = env.rdb.ScriptFlush(ctx).Err()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		flush()
+		r := mustImport(t, env.Store, centreFixture(1, "A", "700001", [2]int{5, 0})) // pipelined scripts
+		if r.UpdatedSessions != 1 {
+			t.Errorf("import after flush: %+v", r)
+		}
+		flush()
+		reqs := people(t, env.Store, 1)
+		reqs[0].SessionID = "s-1-0"
+		if _, err := env.Book(ctx, reqs[0]); err != nil {
+			t.Fatal(err)
+		}
+		flush()
+		env.clock.Advance(time.Hour)
+		if _, err := env.Repair(ctx); err != nil {
+			t.Fatal(err)
+		}
+		expectSeats(t, env, "s-1-0", dialog.Seats{Free: [2]int{4, 0}, Booked: [2]int{1, 0}})
+	})
+}
+
+// TestErrorsWrapped: Redis failures come back wrapped with context, typed
+// domain errors stay matchable.
+func TestErrorsWrapped(t *testing.T) {
+	env := newEnv(t, redistestEmbedded(t))
+	ctx := context.Background()
+	_ = env.Close()
+	_, err := env.Account(ctx, msisdn(1))
+	if err == nil || !errors.Is(err, redis.ErrClosed) || err.Error()[:7] != "store: " {
+		t.Errorf("closed client error = %v", err)
+	}
+}
