@@ -344,12 +344,13 @@ func confirmBookScreen(tr *turn) (Menu, error) {
 			replaces = append(replaces, tr.text("book.replaces", "name", firstName(b.Name), "date", tr.date(ap)))
 		}
 	}
+	// What matters most comes first: who, when, where.
 	head := []string{tr.text("book.confirm"), strings.Join(names, ", "),
+		tr.day(s) + " " + tr.c.Booking.Slot + " " + s.Vaccine,
 		c.Name + " " + tr.feeLabel(c, s.Vaccine)}
 	if c.Address != "" {
 		head = append(head, c.Address)
 	}
-	head = append(head, tr.day(s)+" "+tr.c.Booking.Slot+" "+s.Vaccine)
 	head = append(head, replaces...)
 	// The summary is body text: a long one wraps and pages, never cut.
 	return Menu{Head: head[:1], Body: head[1:], Tail: options(tr.text("book.yes"), tr.text("book.back"))}, nil
@@ -389,7 +390,7 @@ func confirmBookInput(tr *turn) (string, error) {
 		}
 		tr.e.cfg.Observer.Count("booked")
 		booked = append(booked, tr.text("book.line", "name", firstName(b.Name), "id", ap.ID, "code", ap.Code))
-		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: "slip-" + ap.ID + "-" + strconv.FormatInt(ap.Booked.UnixNano(), 36),
+		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID),
 			Text: tr.slip(b, ap, c, s)})
 	}
 	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
@@ -521,7 +522,7 @@ func cancelConfirmInput(tr *turn) (string, error) {
 	tr.c.Booking = Booking{}
 	if err == nil {
 		tr.e.cfg.Observer.Count("cancelled")
-		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: "cancel-" + ref + "-" + strconv.FormatInt(tr.now.UnixNano(), 36),
+		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("cancel"),
 			Text: tr.text("sms.cancelled")})
 	}
 	tr.notice("cancel.done")

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -146,6 +147,35 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 		return reply, nil
 	}
 	return Reply{}, fmt.Errorf("dialog: %s: %w after %d attempts", MaskMsisdn(msisdn), ErrConflict, maxAttempts)
+}
+
+// OTPRefPrefix starts the Ref of every SMS that carries a code.
+const OTPRefPrefix = "otp-"
+
+// DeliveryFailed takes an SMS gateway's report that the message ref to
+// number failed. A failed code is recorded so that the caller's OTP screen
+// says so and offers a new code at once; other messages are only counted.
+func (e *Engine) DeliveryFailed(ctx context.Context, number, ref string) error {
+	e.cfg.Observer.Count("sms_undelivered")
+	if !strings.HasPrefix(ref, OTPRefPrefix) {
+		return nil
+	}
+	n, err := NormaliseMsisdn(number)
+	if err != nil {
+		return fmt.Errorf("dialog: undelivered code: %w", err)
+	}
+	if err := e.cfg.OTPs.MarkUndelivered(ctx, n); err != nil {
+		return fmt.Errorf("dialog: undelivered code for %s: %w", MaskMsisdn(n), err)
+	}
+	return nil
+}
+
+// smsRef makes a unique reference for an outbound SMS: the receiver
+// de-duplicates retries by it, and delivery reports come back with it.
+func smsRef(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // send hands an SMS to the sender in the background, so that a slow SMS

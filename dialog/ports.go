@@ -40,6 +40,11 @@ type OTPs interface {
 	// *OTPWrongError with attempts left, ErrOTPExpired (none or timed out) or
 	// ErrOTPLocked (too many wrong tries).
 	Verify(ctx context.Context, msisdn, code string) error
+	// MarkUndelivered records that the SMS carrying the outstanding code
+	// failed: the OTP screen then says so, and a new code needs no cool-down.
+	MarkUndelivered(ctx context.Context, msisdn string) error
+	// Undelivered reports whether the outstanding code was marked so.
+	Undelivered(ctx context.Context, msisdn string) (bool, error)
 }
 
 // Registry holds centres, sessions, accounts, beneficiaries and bookings.

@@ -256,7 +256,7 @@ func (tr *turn) sendOTP(number, ev string) (string, error) {
 		return "", fmt.Errorf("dialog: issue code for %s: %w", MaskMsisdn(number), err)
 	}
 	tr.c.Target = number
-	tr.outbox = append(tr.outbox, SMS{To: number, Text: tr.text("sms.otp", "code", code), Ref: "otp-" + number[len(number)-4:] + "-" + strconv.FormatInt(tr.now.UnixNano(), 36)})
+	tr.outbox = append(tr.outbox, SMS{To: number, Text: tr.text("sms.otp", "code", code), Ref: smsRef(OTPRefPrefix + number[len(number)-4:])})
 	tr.e.cfg.Observer.Count("otp_sent")
 	return ev, nil
 }
@@ -264,6 +264,13 @@ func (tr *turn) sendOTP(number, ev string) (string, error) {
 func minutes(m float64) string { return strconv.Itoa(int(m + 0.999)) }
 
 func otpScreen(tr *turn) (Menu, error) {
+	failed, err := tr.e.cfg.OTPs.Undelivered(tr.ctx, tr.c.Target)
+	if err != nil {
+		return Menu{}, fmt.Errorf("dialog: code delivery for %s: %w", MaskMsisdn(tr.c.Target), err)
+	}
+	if failed { // says more than any hint about what was typed
+		tr.notice("otp.undelivered")
+	}
 	return Menu{
 		Head:  []string{tr.text("otp.title", "number", MaskMsisdn(tr.c.Target))},
 		Items: []string{"0 " + tr.text("otp.resend")},

@@ -55,6 +55,11 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 	if ld.Conversation == nil {
 		tr.c = &Conversation{Msisdn: tr.msisdn, Lang: ld.Lang, Channel: tr.in.Channel, ProviderSession: tr.in.Session}
 		tr.c.State = tr.startState()
+		if tr.in.Channel == SMSChannel { // STOP, HELP, LANG work from the first message too
+			if r, done, err := tr.keyword(); done {
+				return r, err
+			}
+		}
 		return tr.render()
 	}
 	tr.c = ld.Conversation

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
@@ -93,4 +95,30 @@ func (s *Store) Verify(ctx context.Context, msisdn, code string) error {
 		// r == -2: the code changed under us; look again.
 	}
 	return errors.Join(dialog.ErrOTPExpired, errors.New("store: verify otp: code keeps changing"))
+}
+
+// MarkUndelivered records that the SMS carrying msisdn's outstanding code
+// failed, so that the OTP screen can say so and a new code needs no
+// cool-down. Without an outstanding code it does nothing.
+func (s *Store) MarkUndelivered(ctx context.Context, msisdn string) error {
+	if err := checkMsisdn(msisdn); err != nil {
+		return err
+	}
+	if err := scriptOTPUndelivered.Run(ctx, s.rdb, []string{otpKey(msisdn)}).Err(); err != nil {
+		return wrap("mark otp undelivered", err)
+	}
+	return nil
+}
+
+// Undelivered reports whether msisdn's outstanding code was reported not
+// delivered.
+func (s *Store) Undelivered(ctx context.Context, msisdn string) (bool, error) {
+	if err := checkMsisdn(msisdn); err != nil {
+		return false, err
+	}
+	v, err := s.rdb.HGet(ctx, otpKey(msisdn), "undelivered").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, wrap("otp delivery", err)
+	}
+	return v == "1", nil
 }

@@ -303,19 +303,20 @@ func mustScript(name string) *redis.Script {
 }
 
 var (
-	scriptConvSave    = mustScript("conv_save")
-	scriptOTPIssue    = mustScript("otp_issue")
-	scriptOTPWrong    = mustScript("otp_wrong")
-	scriptOTPConsume  = mustScript("otp_consume")
-	scriptBenAdd      = mustScript("ben_add")
-	scriptDelIfEquals = mustScript("del_if_equals")
-	scriptSetIfEquals = mustScript("set_if_equals")
-	scriptSeatImport  = mustScript("seat_import")
-	scriptSeatTake    = mustScript("seat_take")
-	scriptSeatRelease = mustScript("seat_release")
-	scriptApptPut     = mustScript("appt_put")
-	scriptApptTake    = mustScript("appt_take")
-	scriptApptFence   = mustScript("appt_fence")
+	scriptConvSave       = mustScript("conv_save")
+	scriptOTPIssue       = mustScript("otp_issue")
+	scriptOTPWrong       = mustScript("otp_wrong")
+	scriptOTPConsume     = mustScript("otp_consume")
+	scriptOTPUndelivered = mustScript("otp_undelivered")
+	scriptBenAdd         = mustScript("ben_add")
+	scriptDelIfEquals    = mustScript("del_if_equals")
+	scriptSetIfEquals    = mustScript("set_if_equals")
+	scriptSeatImport     = mustScript("seat_import")
+	scriptSeatTake       = mustScript("seat_take")
+	scriptSeatRelease    = mustScript("seat_release")
+	scriptApptPut        = mustScript("appt_put")
+	scriptApptTake       = mustScript("appt_take")
+	scriptApptFence      = mustScript("appt_fence")
 )
 
 // wrap adds context to a Redis error, leaving nil alone.

@@ -103,6 +103,12 @@ func (c *config) check() error {
 	default:
 		return fmt.Errorf("%w: TIKASETU_SMS_SENDER must be outbox, http or twilio, not %q", errConfig, c.SMSSender)
 	}
+	if c.TwilioToken != "" && c.PublicURL == "" && production {
+		return fmt.Errorf("%w: the Twilio route needs TIKASETU_PUBLIC_URL: Twilio signs the public URL of each request", errConfig)
+	}
+	if production && c.TwilioToken == "" && (c.TwilioSID != "" || c.TwilioFrom != "" || c.TwilioMSID != "") {
+		return fmt.Errorf("%w: TWILIO_AUTH_TOKEN is required for the Twilio route: without it no request could be verified", errConfig)
+	}
 	if c.MaxInflight < 0 {
 		return fmt.Errorf("%w: TIKASETU_MAX_INFLIGHT must be 0 (off) or more", errConfig)
 	}

@@ -66,6 +66,12 @@ func sharedFile(t testing.TB, name string) string {
 	return p
 }
 
+// The Twilio account the test gateway verifies webhooks for.
+const (
+	testTwilioToken = "twilio-test-auth-token"
+	testPublicURL   = "https://sms.tikasetu.test"
+)
+
 // testGateway is the whole gateway on a real redis-server, with a fixed
 // clock and the outbox as SMS sender.
 type testGateway struct {
@@ -108,7 +114,8 @@ func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := config{MaxPeople: 4, USSDLimit: 182, USSDUCS2: 80, AdminToken: "admin-token"}
+	cfg := config{MaxPeople: 4, USSDLimit: 182, USSDUCS2: 80, AdminToken: "admin-token",
+		TwilioToken: testTwilioToken, PublicURL: testPublicURL, MaxInflight: 64}
 	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: clock,
 		outbox: outbox.New(outbox.Options{Logger: log, Now: clock.Now})}
 	if err := g.start(g.outbox); err != nil {

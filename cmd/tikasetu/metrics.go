@@ -13,11 +13,12 @@ import (
 
 // metrics are the gateway's Prometheus series. It implements dialog.Observer.
 type metrics struct {
-	reg      *prometheus.Registry
-	turns    *prometheus.CounterVec
-	outcomes *prometheus.CounterVec
-	failures *prometheus.CounterVec
-	requests *prometheus.HistogramVec
+	reg       *prometheus.Registry
+	turns     *prometheus.CounterVec
+	outcomes  *prometheus.CounterVec
+	failures  *prometheus.CounterVec
+	requests  *prometheus.HistogramVec
+	smsStatus *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -27,7 +28,7 @@ func newMetrics() *metrics {
 			Name: "tikasetu_turns_total", Help: "Turns answered, by provider and the screen shown.",
 		}, []string{"provider", "screen"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_outcomes_total", Help: "Outcomes of turns: registered, booked, cancelled, otp_sent, sms_failed, conflict.",
+			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, sms_failed (sender gave up), sms_undelivered (reported by the SMS gateway), conflict.",
 		}, []string{"outcome"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_turn_failures_total", Help: "Turns answered with the busy screen because of an error or the deadline, by provider.",
@@ -37,7 +38,10 @@ func newMetrics() *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.turns, m.outcomes, m.failures, m.requests,
+	m.smsStatus = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tikasetu_sms_status_total", Help: "SMS delivery reports from Twilio, by status.",
+	}, []string{"status"})
+	m.reg.MustRegister(m.turns, m.outcomes, m.failures, m.requests, m.smsStatus,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

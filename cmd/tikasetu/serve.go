@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
+	"github.com/tikasetu/tikasetu/providers/twilio"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 )
@@ -35,6 +37,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "tikasetu: listen:", err)
+		return exitFail
+	}
+	defer ln.Close()
+	if cfg.PublicURL == "" && cfg.RedisURL == "" { // embedded: the sim signs what it sends to this address
+		cfg.PublicURL = localURL(ln.Addr().String())
+	}
 	g, closeAll, err := newGateway(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "tikasetu:", err)
@@ -45,11 +56,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeAll()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "tikasetu: listen:", err)
-		return exitFail
-	}
 	srv := &http.Server{
 		Handler:           g.router(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -59,6 +65,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go g.repairLoop(ctx, time.Minute)
 	g.banner(stdout, ln.Addr().String())
 
 	select {
@@ -76,6 +83,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g.partnerSends.Wait()
 	g.engine.Drain()
 	return exitOK
+}
+
+// repairLoop frees, every interval, seats held by bookings that a crash
+// interrupted between their steps (store.Repair). It is idempotent, so
+// every gateway process may run it.
+func (g *gateway) repairLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := g.store.Repair(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				g.log.Warn("repair", "err", err)
+			case n > 0:
+				g.metrics.Count("seat_repaired")
+				g.log.Info("repair freed seats held without an appointment", "seats", n)
+			}
+		}
+	}
 }
 
 // newLogger logs JSON in production, text on a developer's terminal.
@@ -116,6 +146,9 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 			return nil, nil, fmt.Errorf("demo calendar: %w", err)
 		}
 		log.Warn("embedded store with the demo calendar: nothing is kept after exit; set REDIS_URL for production")
+		if cfg.TwilioToken == "" { // a token for this run, so that the sim can sign SMS webhooks
+			cfg.TwilioToken = randomToken()
+		}
 	} else {
 		st, err = store.Open(ctx, scfg)
 		if err != nil {
@@ -142,6 +175,14 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 			closeSt()
 			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
 		}
+	case "twilio":
+		if sender, err = twilio.NewSender(twilio.SenderOptions{
+			AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken, From: cfg.TwilioFrom,
+			MessagingServiceSID: cfg.TwilioMSID, StatusCallbackBase: cfg.PublicURL, Logger: log,
+		}); err != nil {
+			closeSt()
+			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
 	default:
 		closeSt()
 		return nil, nil, fmt.Errorf("%w: SMS sender %q is not available in this build", errConfig, cfg.SMSSender)
@@ -160,6 +201,7 @@ func (g *gateway) start(sender dialog.Sender) error {
 	g.engine, err = dialog.NewEngine(dialog.Config{
 		Conversations: g.store, OTPs: g.store, Registry: g.calendar, Sealer: g.store, Sender: sender,
 		Clock: g.clock, Observer: g.metrics, Logger: g.log, MaxBeneficiaries: g.cfg.MaxPeople,
+		SendTimeout: 30 * time.Second, // covers the Twilio sender's three attempts and back-off
 	})
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
@@ -167,12 +209,15 @@ func (g *gateway) start(sender dialog.Sender) error {
 	return nil
 }
 
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // banner tells whoever started the gateway how to reach it.
 func (g *gateway) banner(w io.Writer, addr string) {
-	url := "http://" + addr
-	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
-		url = "http://localhost" + addr[strings.LastIndex(addr, ":"):]
-	}
+	url := localURL(addr)
 	fmt.Fprintf(w, "TikaSetu gateway listening on %s\n", url)
 	if g.cfg.RedisURL != "" {
 		return
@@ -188,7 +233,17 @@ func (g *gateway) banner(w io.Writer, addr string) {
 	sort.Strings(list)
 	fmt.Fprintf(w, `Embedded store and demo calendar: nothing is kept after exit.
 Demo PIN codes: %s. OTP and slip SMS go to the outbox: %s/dev/outbox/<number>
-Try it from another terminal:
+Try it from another terminal, over USSD:
   go run ./cmd/tikasetu sim --url %s --msisdn 9876543210
-`, strings.Join(list, ", "), url, url)
+or over SMS (the Twilio route, signed with this run's token):
+  go run ./cmd/tikasetu sim --url %s --msisdn 9876543210 --sms --twilio-token %s
+`, strings.Join(list, ", "), url, url, url, g.cfg.TwilioToken)
+}
+
+// localURL is how a client on this machine reaches a listen address.
+func localURL(addr string) string {
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		return "http://localhost" + addr[strings.LastIndex(addr, ":"):]
+	}
+	return "http://" + addr
 }

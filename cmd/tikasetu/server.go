@@ -16,6 +16,7 @@ import (
 	"github.com/tikasetu/tikasetu/providers/africastalking"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
+	"github.com/tikasetu/tikasetu/providers/twilio"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 )
@@ -53,6 +54,12 @@ func (g *gateway) router() *gin.Engine {
 		ScreenLimit: g.cfg.USSDLimit, UCS2Limit: g.cfg.USSDUCS2,
 		Logger: g.log, OnTurn: g.metrics.onTurn,
 	})
+	if g.cfg.TwilioToken != "" {
+		twilio.Register(r, g.handler(), twilio.Options{
+			AuthToken: g.cfg.TwilioToken, PublicURL: g.cfg.PublicURL, Logger: g.log,
+			OnTurn: g.metrics.onTurn, OnStatus: g.smsStatus,
+		})
+	}
 	if g.partners != nil {
 		partner.Register(r, g.handler(), *g.partners, partner.Options{
 			Logger: g.log, OnTurn: g.metrics.onTurn, Busy: g.engine.Busy, Pending: &g.partnerSends,
@@ -67,6 +74,20 @@ func (g *gateway) router() *gin.Engine {
 		admin.POST("/calendar", g.importCalendar)
 	}
 	return r
+}
+
+// smsStatus takes Twilio's delivery reports: counted, and a failed code
+// recorded so that the caller's OTP screen offers a new one at once.
+func (g *gateway) smsStatus(ev twilio.StatusEvent) {
+	g.metrics.smsStatus.WithLabelValues(ev.Status).Inc()
+	if ev.Status != "failed" && ev.Status != "undelivered" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := g.engine.DeliveryFailed(ctx, ev.To, ev.Ref); err != nil {
+		g.log.Warn("delivery report", "ref", ev.Ref, "err", err)
+	}
 }
 
 // handler is the engine behind admission control, built once.

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/twilio"
 )
 
 // step is one input of a scripted caller and what the reply must show.
@@ -586,4 +590,175 @@ func panFor(i int) string {
 		return string([]byte{byte('A' + n/676%26), byte('A' + n/26%26), byte('A' + n%26)})
 	}
 	return letters(i) + "P" + string(rune('A'+i/17576%26)) + strconv.Itoa(1000+i%9000) + "Z"
+}
+
+// texter sends SMS to the Twilio route as Twilio would, signed.
+type texter struct {
+	tg     *testGateway
+	msisdn string
+	n      int
+}
+
+// text sends one SMS and returns the TwiML reply's message; sid "" makes a
+// new MessageSid.
+func (x *texter) text(t *testing.T, body, sid string) string {
+	t.Helper()
+	if sid == "" {
+		x.n++
+		sid = fmt.Sprintf("SM%032d", x.n)
+	}
+	form := url.Values{"MessageSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+		"From": {x.msisdn}, "To": {"+15005550006"}, "Body": {body}, "NumMedia": {"0"}}
+	req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(twilio.SignatureHeader, twilio.Sign(testTwilioToken, testPublicURL+twilio.Path, form))
+	rec := httptest.NewRecorder()
+	x.tg.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("SMS %q: status %d: %s", body, rec.Code, rec.Body)
+	}
+	var resp struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Messages) != 1 {
+		t.Fatalf("SMS %q: reply is not TwiML with one message (%v):\n%s", body, err, rec.Body)
+	}
+	m := resp.Messages[0]
+	if dialog.SMSSegments(m) != 1 {
+		t.Fatalf("SMS %q: reply needs %d segments:\n%s", body, dialog.SMSSegments(m), m)
+	}
+	return m
+}
+
+func TestSMSJourneyOverTwilio(t *testing.T) {
+	tg := newTestGateway(t, everySeat(5), "01-west-bengal-743337.json")
+	x := &texter{tg: tg, msisdn: "+919830000001"}
+	steps := []struct {
+		body string
+		want []string
+	}{
+		{"hello", []string{"1 English"}}, // an unknown number's first SMS starts the journey
+		{"1", []string{"1 Register with"}},
+		{"1", []string{"6-digit code"}},
+		{"{otp}", []string{"0/4 people registered"}},
+		{"1", []string{"1 Aadhaar"}},
+		{"1", []string{"Aadhaar number"}},
+		{aadhaar("56781234567"), []string{"Name as on the ID"}},
+		{"Bina Paul", []string{"Year of birth"}},
+		{"1955", []string{"Gender"}},
+		{"2", []string{"Register this person?", "Bina Paul, 1955"}},
+		{"1", []string{"Registered Bina Paul"}},
+		{"2", []string{"Book for:", "1 Bina Paul"}},
+		{"1", []string{"PIN code"}},
+		{"743337", []string{"Centres at 743337:"}},
+		{"1", []string{"Choose a date:"}},
+		{"1", []string{"time:"}},
+		{"1", []string{"Book this appointment?", "Bina Paul"}},
+		{"1", []string{"Booked!", "Bina: ID "}},
+		{"help", []string{"REG starts again"}},
+		{"STOP", []string{"stopped"}},
+	}
+	for _, s := range steps {
+		body := s.body
+		if body == "{otp}" {
+			body = tg.otp(x.msisdn)
+		}
+		got := x.text(t, body, "")
+		for _, w := range s.want {
+			if !strings.Contains(got, w) {
+				t.Fatalf("after SMS %q the reply lacks %q:\n%s", body, w, got)
+			}
+		}
+	}
+	if a := account(t, tg, x.msisdn); len(a.Appointments) != 1 {
+		t.Fatalf("%d appointments, want 1", len(a.Appointments))
+	}
+}
+
+func TestTwilioRetryAndBadSignature(t *testing.T) {
+	tg := newTestGateway(t, nil, "10-maharashtra-400001.json")
+	x := &texter{tg: tg, msisdn: "+919830000002"}
+	first := x.text(t, "REG", "SMretry0000000000000000000000001")
+	x.text(t, "1", "SMretry0000000000000000000000002")
+	// Twilio retries the second message: same reply, no second step.
+	again := x.text(t, "1", "SMretry0000000000000000000000002")
+	if !strings.Contains(again, "1 Register with") || strings.Contains(first, "Register with") {
+		t.Fatalf("retry reply %q", again)
+	}
+	if got := x.text(t, "1", ""); !strings.Contains(got, "6-digit code") {
+		t.Fatalf("the retried message advanced the conversation:\n%s", got)
+	}
+
+	tests := []struct {
+		name   string
+		mutate func(form url.Values, req *http.Request)
+	}{
+		{"missing signature", func(_ url.Values, r *http.Request) { r.Header.Del(twilio.SignatureHeader) }},
+		{"signed for another URL", func(f url.Values, r *http.Request) {
+			r.Header.Set(twilio.SignatureHeader, twilio.Sign(testTwilioToken, "https://evil.test"+twilio.Path, f))
+		}},
+		{"signed with another token", func(f url.Values, r *http.Request) {
+			r.Header.Set(twilio.SignatureHeader, twilio.Sign("not-the-token", testPublicURL+twilio.Path, f))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{"MessageSid": {"SMbad00000000000000000000000000001"}, "From": {"+919830000003"}, "To": {"+15005550006"}, "Body": {"REG"}}
+			req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set(twilio.SignatureHeader, twilio.Sign(testTwilioToken, testPublicURL+twilio.Path, form))
+			tt.mutate(form, req)
+			rec := httptest.NewRecorder()
+			tg.h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", rec.Code)
+			}
+			n, _ := dialog.NormaliseMsisdn("+919830000003")
+			if ld, err := tg.store.Load(context.Background(), n, ""); err != nil || ld.Conversation != nil {
+				t.Fatalf("a refused request left a conversation: %+v %v", ld.Conversation, err)
+			}
+		})
+	}
+}
+
+// A failed OTP delivery reported by Twilio shows on the OTP screen and
+// lets the caller ask for a new code at once, without the cool-down.
+func TestUndeliveredOTP(t *testing.T) {
+	tg := newTestGateway(t, nil, "10-maharashtra-400001.json")
+	c := tg.caller("9830000004")
+	c.dial()
+	c.send("1")
+	c.send("1")
+	tg.g.engine.Drain()
+	var ref string
+	for _, m := range tg.outbox.Messages(c.msisdn) {
+		ref = m.Ref
+	}
+	if !strings.HasPrefix(ref, dialog.OTPRefPrefix) {
+		t.Fatalf("OTP ref %q", ref)
+	}
+	status := url.Values{"MessageSid": {"SMstatus000000000000000000000001"}, "MessageStatus": {"undelivered"},
+		"To": {"+919830000004"}, "ErrorCode": {"30003"}}
+	path := twilio.StatusPath + "?ref=" + url.QueryEscape(ref)
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(status.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(twilio.SignatureHeader, twilio.Sign(testTwilioToken, testPublicURL+path, status))
+	rec := httptest.NewRecorder()
+	tg.h.ServeHTTP(rec, req)
+	if rec.Code/100 != 2 {
+		t.Fatalf("status callback: %d %s", rec.Code, rec.Body)
+	}
+	if got := c.send("12"); !strings.Contains(got, "could not be delivered") {
+		t.Fatalf("the OTP screen does not say the code failed:\n%s", got)
+	}
+	old := tg.otp(c.msisdn)
+	if got := c.send("0"); !strings.Contains(got, "new code is on its way") {
+		t.Fatalf("no new code within the cool-down after a failed delivery:\n%s", got)
+	}
+	if tg.otp(c.msisdn) == old {
+		t.Fatal("the same code was resent")
+	}
+	if got := c.send(tg.otp(c.msisdn)); !strings.Contains(got, "people registered") {
+		t.Fatalf("the new code does not verify:\n%s", got)
+	}
 }

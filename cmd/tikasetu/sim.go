@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tikasetu/tikasetu/providers/twilio"
 )
 
 // sim is a terminal phone: it dials the gateway's USSD route in the Africa's
@@ -25,12 +28,21 @@ func sim(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	base := fs.String("url", envOr("TIKASETU_URL", "http://localhost:8080"), "gateway base URL (TIKASETU_URL)")
 	msisdn := fs.String("msisdn", "9876543210", "this phone's mobile number")
 	code := fs.String("service-code", "*123*45#", "USSD short code dialled")
+	sms := fs.Bool("sms", false, "talk over SMS (the Twilio webhook) instead of USSD")
+	token := fs.String("twilio-token", envOr("TWILIO_AUTH_TOKEN", ""), "Twilio auth token the gateway verifies SMS webhooks with (TWILIO_AUTH_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
 	p := &phone{base: strings.TrimRight(*base, "/"), msisdn: *msisdn, code: *code,
 		client: &http.Client{Timeout: 5 * time.Second}, out: stdout}
 	in := bufio.NewScanner(stdin)
+	if *sms {
+		if *token == "" {
+			fmt.Fprintln(stderr, "sim: --sms needs --twilio-token (the serve banner prints it in embedded mode)")
+			return exitConfig
+		}
+		return p.texting(ctx, in, *token, stderr)
+	}
 	fmt.Fprintf(stdout, "Dialling %s from %s. Type the number of your choice and Enter; Ctrl-D hangs up.\n", p.code, p.msisdn)
 	for {
 		if err := p.session(ctx, in); err != nil {
@@ -149,4 +161,45 @@ func (p *phone) fetchSMS(ctx context.Context) bool {
 		p.lastSMS = m.Ref
 	}
 	return true
+}
+
+// texting is the SMS conversation: every line typed is one SMS to the
+// gateway's Twilio webhook, signed as Twilio signs it; the TwiML reply is
+// the next screen.
+func (p *phone) texting(ctx context.Context, in *bufio.Scanner, token string, stderr io.Writer) int {
+	fmt.Fprintf(p.out, "Texting TikaSetu from %s. Send REG to start; Ctrl-D quits.\n> ", p.msisdn)
+	for n := 1; in.Scan(); n++ {
+		body := strings.TrimSpace(in.Text())
+		form := url.Values{"MessageSid": {fmt.Sprintf("SMsim%028d", time.Now().UnixNano()+int64(n))},
+			"AccountSid": {"ACsim"}, "From": {p.msisdn}, "To": {"+15005550006"}, "Body": {body}, "NumMedia": {"0"}}
+		target := p.base + twilio.Path
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+		if err != nil {
+			fmt.Fprintln(stderr, "sim:", err)
+			return exitFail
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(twilio.SignatureHeader, twilio.Sign(token, target, form))
+		resp, err := p.client.Do(req)
+		if err != nil {
+			fmt.Fprintf(stderr, "sim: gateway not reachable at %s (is `tikasetu serve` running?): %v\n", p.base, err)
+			return exitFail
+		}
+		var twiml struct {
+			Messages []string `xml:"Message"`
+		}
+		err = xml.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&twiml)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil {
+			fmt.Fprintf(stderr, "sim: gateway answered %s\n", resp.Status)
+			return exitFail
+		}
+		for _, m := range twiml.Messages {
+			fmt.Fprintf(p.out, "\n+--------------------------------\n%s\n+--------------------------------\n", indent(m))
+		}
+		p.showSMS(ctx)
+		fmt.Fprint(p.out, "> ")
+	}
+	fmt.Fprintln(p.out)
+	return exitOK
 }

@@ -1,5 +1,6 @@
 -- Issue an OTP for one caller (both keys on the caller's slot).
--- KEYS[1] ts:otp:{m}     hash: h (HMAC hex), exp (ms), tries, last (ms), locked
+-- KEYS[1] ts:otp:{m}     hash: h (HMAC hex), exp (ms), tries, last (ms), locked,
+--                        undelivered (the SMS carrying it failed: no cool-down)
 -- KEYS[2] ts:otplog:{m}  sorted set of issue times (ms) in the rolling window
 -- ARGV[1] now ms, ARGV[2] HMAC hex, ARGV[3] validity ms, ARGV[4] cool-down ms,
 -- ARGV[5] window ms, ARGV[6] cap, ARGV[7] unique member for the log
@@ -9,7 +10,8 @@ local window = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 local wait, hourly = 0, 0
 local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
-if last > 0 and now - last < tonumber(ARGV[4]) then
+local undelivered = redis.call('HGET', KEYS[1], 'undelivered') == '1'
+if last > 0 and now - last < tonumber(ARGV[4]) and not undelivered then
   wait = last + tonumber(ARGV[4]) - now
 end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
@@ -24,7 +26,7 @@ if wait > 0 then
   return {0, wait, hourly}
 end
 redis.call('HSET', KEYS[1], 'h', ARGV[2], 'exp', now + tonumber(ARGV[3]), 'tries', 0, 'last', now)
-redis.call('HDEL', KEYS[1], 'locked')
+redis.call('HDEL', KEYS[1], 'locked', 'undelivered')
 redis.call('PEXPIRE', KEYS[1], window)
 redis.call('ZADD', KEYS[2], now, ARGV[7])
 redis.call('PEXPIRE', KEYS[2], window)
