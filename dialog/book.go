@@ -233,7 +233,7 @@ func (tr *turn) datesWithRoom() ([]string, error) {
 // to the dates still open at that centre, else to the centres still open at
 // that PIN code, else home; never a dead end.
 func (tr *turn) refill() (string, error) {
-	tr.account = nil
+	tr.forgetAccount()
 	offer, err := tr.datesWithRoom()
 	if err != nil {
 		return "", err
@@ -518,7 +518,7 @@ func cancelConfirmInput(tr *turn) (string, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", fmt.Errorf("dialog: cancel for %s: %w", MaskMsisdn(tr.c.Account), err)
 	}
-	tr.account = nil
+	tr.forgetAccount()
 	tr.c.Booking = Booking{}
 	if err == nil {
 		tr.e.cfg.Observer.Count("cancelled")

@@ -58,7 +58,10 @@ type Conversation struct {
 	Resume string `json:"resume,omitempty"`
 
 	Account string `json:"account,omitempty"` // verified number (E.164), "" until OTP passes
-	Target  string `json:"target,omitempty"`  // number being verified
+	// Snapshot is the account as this conversation last read it, so that
+	// one journey's screens read it from the store once.
+	Snapshot *Account `json:"snapshot,omitempty"`
+	Target   string   `json:"target,omitempty"` // number being verified
 
 	Draft   Draft   `json:"draft,omitempty"`
 	Booking Booking `json:"booking,omitempty"`

@@ -142,9 +142,9 @@ type Appointment struct {
 
 // Account is everything registered under one verified mobile number.
 type Account struct {
-	Msisdn        string
-	Beneficiaries []Beneficiary // in registration order
-	Appointments  []Appointment
+	Msisdn        string        `json:"msisdn"`
+	Beneficiaries []Beneficiary `json:"beneficiaries,omitempty"` // in registration order
+	Appointments  []Appointment `json:"appointments,omitempty"`
 }
 
 // AppointmentFor returns the beneficiary's appointment for a dose, if any.

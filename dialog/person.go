@@ -207,7 +207,7 @@ func confirmPersonInput(tr *turn) (string, error) {
 		return "", fmt.Errorf("dialog: add person for %s: %w", MaskMsisdn(tr.c.Account), err)
 	}
 	tr.c.Draft = Draft{}
-	tr.account = nil
+	tr.forgetAccount()
 	tr.notice("person.added", "name", b.Name, "ref", b.Ref)
 	tr.e.cfg.Observer.Count("registered")
 	return evRegistered, nil

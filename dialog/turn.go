@@ -255,16 +255,29 @@ func (tr *turn) menu(st state) (Menu, error) {
 	return m, nil
 }
 
-// loadAccount returns the verified account, loading it once per turn.
+// loadAccount returns the verified account. The conversation keeps a copy
+// between turns, so that the screens of one journey read it from Redis
+// once rather than on every turn; each change this conversation makes to
+// the account drops the copy (forgetAccount). The copy only shapes
+// screens: the store checks every registration and booking itself.
 func (tr *turn) loadAccount() (Account, error) {
 	if tr.account == nil {
-		a, err := tr.e.cfg.Registry.Account(tr.ctx, tr.c.Account)
-		if err != nil {
-			return Account{}, fmt.Errorf("dialog: account %s: %w", MaskMsisdn(tr.c.Account), err)
+		if tr.c.Snapshot != nil {
+			tr.account = tr.c.Snapshot
+		} else {
+			a, err := tr.e.cfg.Registry.Account(tr.ctx, tr.c.Account)
+			if err != nil {
+				return Account{}, fmt.Errorf("dialog: account %s: %w", MaskMsisdn(tr.c.Account), err)
+			}
+			tr.account, tr.c.Snapshot = &a, &a
 		}
-		tr.account = &a
 	}
 	return *tr.account, nil
+}
+
+// forgetAccount drops the copy of the account after a change to it.
+func (tr *turn) forgetAccount() {
+	tr.account, tr.c.Snapshot = nil, nil
 }
 
 // centresAt returns the centres at a PIN code, once per turn.

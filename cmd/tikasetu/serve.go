@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -66,6 +67,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go g.repairLoop(ctx, time.Minute)
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	g.banner(stdout, ln.Addr().String())
 
 	select {
@@ -85,6 +89,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// servePprof exposes Go's profiler on its own address, never on the
+// public router.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn("pprof server", "err", err)
+	}
+}
+
 // repairLoop frees, every interval, seats held by bookings that a crash
 // interrupted between their steps (store.Repair). It is idempotent, so
 // every gateway process may run it.
@@ -101,7 +118,7 @@ func (g *gateway) repairLoop(ctx context.Context, every time.Duration) {
 			case err != nil && ctx.Err() == nil:
 				g.log.Warn("repair", "err", err)
 			case n > 0:
-				g.metrics.Count("seat_repaired")
+				g.metrics.outcomes.WithLabelValues("seat_repaired").Add(float64(n))
 				g.log.Info("repair freed seats held without an appointment", "seats", n)
 			}
 		}

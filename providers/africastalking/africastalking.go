@@ -120,21 +120,26 @@ func (s *server) serve(c *gin.Context) {
 
 	start := time.Now()
 	reply, err := s.run(c.Request.Context(), t)
-	log := s.opt.Logger.With(
-		slog.String("provider", Name),
-		slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
-		slog.String("session", req.session),
-		slog.Duration("took", time.Since(start)),
-	)
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(Name, err == nil)
 	}
+	// The log line is built only when it will be written: this is the
+	// per-request path.
+	ctx := c.Request.Context()
 	if err != nil {
-		log.Error("ussd turn failed; answered busy", slog.String("err", err.Error()))
+		s.opt.Logger.LogAttrs(ctx, slog.LevelError, "ussd turn failed; answered busy",
+			slog.String("provider", Name), slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
+			slog.String("session", req.session), slog.Duration("took", time.Since(start)),
+			slog.String("err", err.Error()))
 		c.Data(http.StatusOK, contentType, []byte("END "+BusyText))
 		return
 	}
-	log.Debug("ussd turn", slog.Bool("end", reply.End))
+	if s.opt.Logger.Enabled(ctx, slog.LevelDebug) {
+		s.opt.Logger.LogAttrs(ctx, slog.LevelDebug, "ussd turn",
+			slog.String("provider", Name), slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
+			slog.String("session", req.session), slog.Duration("took", time.Since(start)),
+			slog.Bool("end", reply.End))
+	}
 	c.Data(http.StatusOK, contentType, []byte(encode(reply)))
 }
 
