@@ -187,13 +187,17 @@ func (tr *turn) fire(ev string) error {
 		return nil
 	}
 	m := machines.Get().(*fsm.FSM)
-	defer machines.Put(m)
 	m.SetState(tr.c.State)
-	err := m.Event(tr.ctx, ev)
+	// The machine has no callbacks, so the transition needs no deadline;
+	// given the turn's, an expired one would leave the transition half
+	// done inside the machine, and every later turn that borrowed it
+	// would fail.
+	err := m.Event(context.Background(), ev)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
 		return fmt.Errorf("dialog: event %q in state %q: %w", ev, tr.c.State, err)
 	}
+	defer machines.Put(m) // only a machine that finished its transition goes back
 	if m.Current() != tr.c.State {
 		tr.c.Page = 0
 	}
