@@ -12,7 +12,6 @@
 package africastalking
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/deadline"
 )
 
 // Name is the provider name carried in dialog.Turn.Provider and given to
@@ -119,7 +119,7 @@ func (s *server) serve(c *gin.Context) {
 	}
 
 	start := time.Now()
-	reply, err := s.run(c.Request.Context(), t)
+	reply, err := deadline.Run(c.Request.Context(), s.h, t, s.opt.Deadline)
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(Name, err == nil)
 	}
@@ -141,46 +141,6 @@ func (s *server) serve(c *gin.Context) {
 			slog.Bool("end", reply.End))
 	}
 	c.Data(http.StatusOK, contentType, []byte(encode(reply)))
-}
-
-// errDeadline reports a handler that had not answered by the deadline.
-var errDeadline = errors.New("handler did not answer before the deadline")
-
-// run calls the handler under the deadline. The handler runs in its own
-// goroutine so that one ignoring its context still cannot hold the response
-// past the deadline; its late result is dropped (the engine's reply cache
-// serves it if the aggregator retries the same delivery).
-func (s *server) run(parent context.Context, t dialog.Turn) (dialog.Reply, error) {
-	// The deadline starts now whatever the client does: an aggregator that
-	// hung up still gets its turn processed consistently.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opt.Deadline)
-	defer cancel()
-
-	type result struct {
-		reply dialog.Reply
-		err   error
-	}
-	done := make(chan result, 1) // buffered: a late handler never blocks
-	go func() {
-		var res result
-		defer func() {
-			if p := recover(); p != nil {
-				res = result{err: fmt.Errorf("handler panicked: %v", p)}
-			}
-			done <- res
-		}()
-		res.reply, res.err = s.h.Handle(ctx, t)
-	}()
-
-	select {
-	case res := <-done:
-		if res.err != nil {
-			return dialog.Reply{}, res.err
-		}
-		return res.reply, nil
-	case <-ctx.Done():
-		return dialog.Reply{}, errDeadline
-	}
 }
 
 // decode validates the request and extracts the form fields.

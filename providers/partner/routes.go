@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/deadline"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
 )
 
@@ -240,7 +241,7 @@ func (s *server) ussd(c *gin.Context) {
 		GSM7Only:    !a.Unicode,
 	}
 	start := time.Now()
-	reply, err := s.run(c.Request.Context(), t, s.opt.USSDDeadline)
+	reply, err := deadline.Run(c.Request.Context(), s.h, t, s.opt.USSDDeadline)
 	log := s.opt.Logger.With(
 		slog.String("provider", a.name),
 		slog.String("msisdn", dialog.MaskMsisdn(msisdn)),
@@ -340,7 +341,7 @@ func (s *server) sms(c *gin.Context) {
 // the busy text when the turn failed.
 func (s *server) smsTurn(ctx context.Context, a *account, t dialog.Turn) string {
 	start := time.Now()
-	reply, err := s.run(ctx, t, s.opt.SMSDeadline)
+	reply, err := deadline.Run(ctx, s.h, t, s.opt.SMSDeadline)
 	log := s.opt.Logger.With(
 		slog.String("provider", a.name),
 		slog.String("msisdn", dialog.MaskMsisdn(t.Msisdn)),
@@ -547,39 +548,4 @@ func printable(s string) bool {
 func refuse(c *gin.Context, status int, msg string) {
 	c.Abort()
 	c.PureJSON(status, gin.H{"error": msg})
-}
-
-// run calls the handler under the deadline. The handler runs in its own
-// goroutine so that one ignoring its context still cannot hold the response
-// past the deadline; its late result is dropped (the engine's reply cache
-// serves it if the partner retries the same delivery).
-func (s *server) run(parent context.Context, t dialog.Turn, deadline time.Duration) (dialog.Reply, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), deadline)
-	defer cancel()
-
-	type result struct {
-		reply dialog.Reply
-		err   error
-	}
-	done := make(chan result, 1) // buffered: a late handler never blocks
-	go func() {
-		var res result
-		defer func() {
-			if p := recover(); p != nil {
-				res = result{err: fmt.Errorf("handler panicked: %v", p)}
-			}
-			done <- res
-		}()
-		res.reply, res.err = s.h.Handle(ctx, t)
-	}()
-
-	select {
-	case res := <-done:
-		if res.err != nil {
-			return dialog.Reply{}, res.err
-		}
-		return res.reply, nil
-	case <-ctx.Done():
-		return dialog.Reply{}, errors.New("handler did not answer before the deadline")
-	}
 }

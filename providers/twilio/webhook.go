@@ -24,7 +24,6 @@
 package twilio
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -45,6 +44,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/deadline"
 )
 
 // Name is the provider name carried in dialog.Turn.Provider and given to
@@ -282,7 +282,7 @@ func (s *server) serveSMS(c *gin.Context) {
 	}
 
 	start := time.Now()
-	reply, err := s.run(c.Request.Context(), t)
+	reply, err := deadline.Run(c.Request.Context(), s.h, t, s.opt.Deadline)
 	var doc string
 	if err == nil {
 		doc, err = encode(reply.Text)
@@ -336,44 +336,6 @@ func xmlSafe(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, ""))
-}
-
-// errDeadline reports a handler that had not answered by the deadline.
-var errDeadline = errors.New("handler did not answer before the deadline")
-
-// run calls the handler under the deadline. The handler runs in its own
-// goroutine so that one ignoring its context still cannot hold the response
-// past the deadline; its late result is dropped (the engine's reply cache
-// serves it when Twilio retries the same MessageSid).
-func (s *server) run(parent context.Context, t dialog.Turn) (dialog.Reply, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.opt.Deadline)
-	defer cancel()
-
-	type result struct {
-		reply dialog.Reply
-		err   error
-	}
-	done := make(chan result, 1) // buffered: a late handler never blocks
-	go func() {
-		var res result
-		defer func() {
-			if p := recover(); p != nil {
-				res = result{err: fmt.Errorf("handler panicked: %v", p)}
-			}
-			done <- res
-		}()
-		res.reply, res.err = s.h.Handle(ctx, t)
-	}()
-
-	select {
-	case res := <-done:
-		if res.err != nil {
-			return dialog.Reply{}, res.err
-		}
-		return res.reply, nil
-	case <-ctx.Done():
-		return dialog.Reply{}, errDeadline
-	}
 }
 
 func (s *server) serveStatus(c *gin.Context) {
