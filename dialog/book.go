@@ -288,7 +288,7 @@ func dateScreen(tr *turn) (Menu, error) {
 		l := tr.day(s) + " " + s.Vaccine + " " + strconv.Itoa(s.MinAge) + "+"
 		labels = append(labels, strings.TrimSpace(l))
 	}
-	return Menu{Head: []string{Shorten(c.Name, 28), tr.text("date.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
+	return Menu{Head: []string{Shorten(c.Name, 20), tr.text("date.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
 }
 
 func dateInput(tr *turn) (string, error) {
