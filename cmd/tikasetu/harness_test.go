@@ -17,6 +17,7 @@ import (
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/outbox"
+	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 	"github.com/tikasetu/tikasetu/store/redistest"
@@ -70,6 +71,9 @@ func sharedFile(t testing.TB, name string) string {
 const (
 	testTwilioToken = "twilio-test-auth-token"
 	testPublicURL   = "https://sms.tikasetu.test"
+
+	testPartnerID     = "conformance"
+	testPartnerSecret = "conformance-partner-secret-0123456789"
 )
 
 // testGateway is the whole gateway on a real redis-server, with a fixed
@@ -118,6 +122,8 @@ func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session
 		TwilioToken: testTwilioToken, PublicURL: testPublicURL, MaxInflight: 64}
 	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: clock,
 		outbox: outbox.New(outbox.Options{Logger: log, Now: clock.Now})}
+	g.partners = &partner.Config{Partners: []partner.Partner{{ID: testPartnerID, Secret: partner.Secret(testPartnerSecret),
+		Unicode: true, Rate: 1000, Burst: 1000}}}
 	if err := g.start(g.outbox); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/providers/twilio"
 )
 
@@ -760,5 +764,111 @@ func TestUndeliveredOTP(t *testing.T) {
 	}
 	if got := c.send(tg.otp(c.msisdn)); !strings.Contains(got, "people registered") {
 		t.Fatalf("the new code does not verify:\n%s", got)
+	}
+}
+
+// exchange is one recorded request of a provider dialect and what its
+// answer must be (testdata/conformance/*.json).
+type exchange struct {
+	Name    string `json:"name"`
+	Request struct {
+		Path      string            `json:"path"`
+		Form      map[string]string `json:"form"`
+		JSON      json.RawMessage   `json:"json"`
+		Raw       string            `json:"raw"`
+		Sign      bool              `json:"sign"`
+		Signature string            `json:"signature"`
+		Offset    int64             `json:"timestamp_offset_s"`
+	} `json:"request"`
+	Status      int      `json:"status"`
+	ContentType string   `json:"content_type"`
+	Body        []string `json:"body"` // regular expressions the body must match
+}
+
+// TestConformance replays every dialect's recorded exchanges through the
+// real router, in order, so that a change that breaks a dialect fails here.
+func TestConformance(t *testing.T) {
+	files, err := filepath.Glob("testdata/conformance/*.json")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("conformance files: %v %v", files, err)
+	}
+	for _, f := range files {
+		var rec struct {
+			Dialect   string     `json:"dialect"`
+			Exchanges []exchange `json:"exchanges"`
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &rec); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		t.Run(rec.Dialect, func(t *testing.T) {
+			tg := newTestGateway(t, everySeat(5), "10-maharashtra-400001.json")
+			session := "conf-" + rec.Dialect
+			for i, ex := range rec.Exchanges {
+				req := ex.build(t, tg, session)
+				rr := httptest.NewRecorder()
+				tg.h.ServeHTTP(rr, req)
+				body := rr.Body.String()
+				if rr.Code != ex.Status {
+					t.Fatalf("%d %q: status %d, want %d: %s", i, ex.Name, rr.Code, ex.Status, body)
+				}
+				if ex.ContentType != "" && !strings.HasPrefix(rr.Header().Get("Content-Type"), ex.ContentType) {
+					t.Fatalf("%d %q: content type %q, want %s", i, ex.Name, rr.Header().Get("Content-Type"), ex.ContentType)
+				}
+				for _, pat := range ex.Body {
+					if !regexp.MustCompile(pat).MatchString(body) {
+						t.Fatalf("%d %q: body does not match %q:\n%s", i, ex.Name, pat, body)
+					}
+				}
+			}
+		})
+	}
+}
+
+// build makes the recorded request, filling {session} and {otp} and
+// signing it as the dialect requires.
+func (ex exchange) build(t *testing.T, tg *testGateway, session string) *http.Request {
+	t.Helper()
+	fill := func(s string) string {
+		s = strings.ReplaceAll(s, "{session}", session)
+		if strings.Contains(s, "{otp}") {
+			n, _ := dialog.NormaliseMsisdn(ex.Request.Form["phoneNumber"])
+			s = strings.ReplaceAll(s, "{otp}", tg.otp(n))
+		}
+		return s
+	}
+	r := ex.Request
+	switch {
+	case r.Form != nil:
+		form := url.Values{}
+		for k, v := range r.Form {
+			form.Set(k, fill(v))
+		}
+		req := httptest.NewRequest(http.MethodPost, r.Path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if r.Sign {
+			req.Header.Set(twilio.SignatureHeader, twilio.Sign(testTwilioToken, testPublicURL+r.Path, form))
+		} else if r.Signature != "" {
+			req.Header.Set(twilio.SignatureHeader, r.Signature)
+		}
+		return req
+	default:
+		body := []byte(fill(string(r.JSON)))
+		if r.Raw != "" {
+			body = []byte(r.Raw)
+		}
+		req := httptest.NewRequest(http.MethodPost, r.Path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		ts := strconv.FormatInt(time.Now().Unix()+r.Offset, 10)
+		req.Header.Set(partner.TimestampHeader, ts)
+		if r.Sign {
+			req.Header.Set(partner.SignatureHeader, partner.Sign([]byte(testPartnerSecret), ts, body))
+		} else if r.Signature != "" {
+			req.Header.Set(partner.SignatureHeader, r.Signature)
+		}
+		return req
 	}
 }
