@@ -123,22 +123,13 @@ func (s *server) serve(c *gin.Context) {
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(Name, err == nil)
 	}
-	// The log line is built only when it will be written: this is the
-	// per-request path.
-	ctx := c.Request.Context()
+	deadline.Report(c.Request.Context(), s.opt.Logger, err, "ussd turn failed; answered busy", "ussd turn", func() []slog.Attr {
+		return []slog.Attr{slog.String("provider", Name), slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
+			slog.String("session", req.session), slog.Duration("took", time.Since(start)), slog.Bool("end", reply.End)}
+	})
 	if err != nil {
-		s.opt.Logger.LogAttrs(ctx, slog.LevelError, "ussd turn failed; answered busy",
-			slog.String("provider", Name), slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
-			slog.String("session", req.session), slog.Duration("took", time.Since(start)),
-			slog.String("err", err.Error()))
 		c.Data(http.StatusOK, contentType, []byte("END "+BusyText))
 		return
-	}
-	if s.opt.Logger.Enabled(ctx, slog.LevelDebug) {
-		s.opt.Logger.LogAttrs(ctx, slog.LevelDebug, "ussd turn",
-			slog.String("provider", Name), slog.String("msisdn", dialog.MaskMsisdn(req.msisdn)),
-			slog.String("session", req.session), slog.Duration("took", time.Since(start)),
-			slog.Bool("end", reply.End))
 	}
 	c.Data(http.StatusOK, contentType, []byte(encode(reply)))
 }

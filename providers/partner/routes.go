@@ -242,21 +242,17 @@ func (s *server) ussd(c *gin.Context) {
 	}
 	start := time.Now()
 	reply, err := deadline.Run(c.Request.Context(), s.h, t, s.opt.USSDDeadline)
-	log := s.opt.Logger.With(
-		slog.String("provider", a.name),
-		slog.String("msisdn", dialog.MaskMsisdn(msisdn)),
-		slog.String("session", t.Session),
-		slog.Duration("took", time.Since(start)),
-	)
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(a.name, err == nil)
 	}
+	deadline.Report(c.Request.Context(), s.opt.Logger, err, "ussd turn failed; answered busy", "ussd turn", func() []slog.Attr {
+		return []slog.Attr{slog.String("provider", a.name), slog.String("msisdn", dialog.MaskMsisdn(msisdn)),
+			slog.String("session", t.Session), slog.Duration("took", time.Since(start)), slog.Bool("end", reply.End)}
+	})
 	if err != nil {
-		log.Error("ussd turn failed; answered busy", slog.String("err", err.Error()))
 		c.PureJSON(http.StatusOK, ussdResponse{Message: s.busy(a, t), EndSession: true})
 		return
 	}
-	log.Debug("ussd turn", slog.Bool("end", reply.End))
 	c.PureJSON(http.StatusOK, ussdResponse{Message: reply.Text, EndSession: reply.End})
 }
 
@@ -342,20 +338,16 @@ func (s *server) sms(c *gin.Context) {
 func (s *server) smsTurn(ctx context.Context, a *account, t dialog.Turn) string {
 	start := time.Now()
 	reply, err := deadline.Run(ctx, s.h, t, s.opt.SMSDeadline)
-	log := s.opt.Logger.With(
-		slog.String("provider", a.name),
-		slog.String("msisdn", dialog.MaskMsisdn(t.Msisdn)),
-		slog.String("delivery", t.Delivery),
-		slog.Duration("took", time.Since(start)),
-	)
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(a.name, err == nil)
 	}
+	deadline.Report(ctx, s.opt.Logger, err, "sms turn failed; answered busy", "sms turn", func() []slog.Attr {
+		return []slog.Attr{slog.String("provider", a.name), slog.String("msisdn", dialog.MaskMsisdn(t.Msisdn)),
+			slog.String("delivery", t.Delivery), slog.Duration("took", time.Since(start)), slog.Bool("end", reply.End)}
+	})
 	if err != nil {
-		log.Error("sms turn failed; answered busy", slog.String("err", err.Error()))
 		return s.busy(a, t)
 	}
-	log.Debug("sms turn", slog.Bool("end", reply.End))
 	return reply.Text
 }
 

@@ -287,21 +287,18 @@ func (s *server) serveSMS(c *gin.Context) {
 	if err == nil {
 		doc, err = encode(reply.Text)
 	}
-	log := s.opt.Logger.With(
-		slog.String("provider", Name),
-		slog.String("msisdn", dialog.MaskMsisdn(in.msisdn)),
-		slog.String("message_sid", in.sid),
-		slog.Duration("took", time.Since(start)),
-	)
 	if s.opt.OnTurn != nil {
 		s.opt.OnTurn(Name, err == nil)
 	}
+	deadline.Report(c.Request.Context(), s.opt.Logger, err, "sms turn failed; answered busy", "sms turn", func() []slog.Attr {
+		return []slog.Attr{slog.String("provider", Name), slog.String("msisdn", dialog.MaskMsisdn(in.msisdn)),
+			slog.String("message_sid", in.sid), slog.Duration("took", time.Since(start)),
+			slog.Bool("end", reply.End), slog.Int("segments", dialog.SMSSegments(reply.Text))}
+	})
 	if err != nil {
-		log.Error("sms turn failed; answered busy", slog.String("err", err.Error()))
 		c.Data(http.StatusOK, xmlContentType, []byte(busyTwiML))
 		return
 	}
-	log.Debug("sms turn", slog.Bool("end", reply.End), slog.Int("segments", dialog.SMSSegments(reply.Text)))
 	c.Data(http.StatusOK, xmlContentType, []byte(doc))
 }
 

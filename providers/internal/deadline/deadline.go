@@ -1,12 +1,13 @@
 // Package deadline runs a conversation turn for a provider under the
 // channel's deadline, so that every dialect answers in time however the
-// turn behaves.
+// turn behaves, and reports how the turn went in one log line.
 package deadline
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
@@ -50,4 +51,22 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 	case <-ctx.Done():
 		return dialog.Reply{}, ErrDeadline
 	}
+}
+
+// Report logs a finished turn: a failure at Error level, a success at
+// Debug level. The line's attributes are built only when it will be
+// written, since this is the per-request path.
+func Report(ctx context.Context, l *slog.Logger, err error, failed, served string, attrs func() []slog.Attr) {
+	level, msg := slog.LevelDebug, served
+	if err != nil {
+		level, msg = slog.LevelError, failed
+	}
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	a := attrs()
+	if err != nil {
+		a = append(a, slog.String("err", err.Error()))
+	}
+	l.LogAttrs(ctx, level, msg, a...)
 }

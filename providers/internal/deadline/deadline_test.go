@@ -1,8 +1,11 @@
 package deadline
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +59,45 @@ func TestRun(t *testing.T) {
 			}
 			if err != nil || r.Text != tt.want {
 				t.Fatalf("Run = %q, %v; want %q", r.Text, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReport(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name  string
+		level slog.Level
+		err   error
+		want  string // "" means nothing is written
+	}{
+		{"success is not written at info", slog.LevelInfo, nil, ""},
+		{"success is written at debug", slog.LevelDebug, nil, "level=DEBUG msg=served msisdn=+91XXXXXX3210"},
+		{"failure is written with its error", slog.LevelInfo, boom, "level=ERROR msg=failed msisdn=+91XXXXXX3210 err=boom"},
+		{"failure below the level is not written", slog.LevelError + 1, boom, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level,
+				ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+					if a.Key == slog.TimeKey {
+						return slog.Attr{}
+					}
+					return a
+				}}))
+			built := false
+			Report(context.Background(), l, tt.err, "failed", "served", func() []slog.Attr {
+				built = true
+				return []slog.Attr{slog.String("msisdn", "+91XXXXXX3210")}
+			})
+			got := strings.TrimSpace(buf.String())
+			if got != tt.want {
+				t.Fatalf("logged %q, want %q", got, tt.want)
+			}
+			if built != (tt.want != "") {
+				t.Fatalf("attributes built = %v for a line written = %v", built, tt.want != "")
 			}
 		})
 	}
