@@ -21,6 +21,7 @@ import (
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
+	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
@@ -174,35 +175,6 @@ func (cal *calendar) world(t *testing.T) *world {
 	return &world{ctx: ctx, st: st, eng: eng, ob: ob, clock: clock, cat: eng.Catalogue(), target: cal.target}
 }
 
-// cowinDir is ../shared/data/cowin beside the module root (the folder
-// holding go.mod). Absent, the test skips; under CI it fails.
-func cowinDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-		root = parent
-	}
-	dir := filepath.Join(root, "..", "shared", "data", "cowin")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real Co-WIN files not found (CI is set): %v", err)
-		}
-		t.Skipf("real Co-WIN files not found, skipping the worst-case walk: %v", err)
-	}
-	return dir
-}
-
 // worstCaseCalendar takes from every real Co-WIN file the centres with the
 // longest names (top 12) and the longest addresses (top 4), moves them all
 // to one PIN code and gives them fresh bookable sessions (18+ and 45+, the
@@ -213,7 +185,7 @@ func cowinDir(t *testing.T) string {
 // of each; a third of the others are paid as well.
 func worstCaseCalendar(t *testing.T, now time.Time) ([]dialog.Centre, dialog.Centre) {
 	t.Helper()
-	dir := cowinDir(t)
+	dir := cowintest.Dir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no Co-WIN files in %s: %v", dir, err)

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
+	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
@@ -38,34 +37,6 @@ func (c *testClock) Advance(d time.Duration) {
 
 // mayDay is the tests' "now": before every date in the shared Co-WIN files.
 var mayDay = time.Date(2021, 5, 1, 10, 0, 0, 0, time.FixedZone("IST", 5*3600+1800))
-
-// sharedFile returns the path of a file in ../shared/data/cowin, skipping
-// the test when the folder is absent (failing under CI).
-func sharedFile(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "cowin", name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared Co-WIN data missing under CI: %v", err)
-		}
-		t.Skipf("shared Co-WIN data not here (%v); skipping", err)
-	}
-	return p
-}
 
 // The Twilio account the test gateway verifies webhooks for.
 const (
@@ -95,7 +66,7 @@ func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session
 	clock := &testClock{t: mayDay}
 	var centres []dialog.Centre
 	for _, f := range files {
-		cs, err := cowin.ParseFile(sharedFile(t, f))
+		cs, err := cowin.ParseFile(cowintest.File(t, f))
 		if err != nil {
 			t.Fatal(err)
 		}

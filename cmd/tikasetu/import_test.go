@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
 const importSecret = "import-test-secret-import-test-secret"
 
 func TestImportEverySharedFileTwice(t *testing.T) {
-	dir := filepath.Dir(sharedFile(t, "SOURCES.md"))
+	dir := filepath.Dir(cowintest.File(t, "SOURCES.md"))
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no shared Co-WIN files: %v", err)
@@ -53,7 +54,7 @@ func TestImportEverySharedFileTwice(t *testing.T) {
 
 func TestImportRejectsAMalformedFileWhole(t *testing.T) {
 	url := redistest.Start(t)
-	good := sharedFile(t, "01-west-bengal-743337.json")
+	good := cowintest.File(t, "01-west-bengal-743337.json")
 	bad := filepath.Join(t.TempDir(), "broken.json")
 	// Valid JSON whose second centre lacks its id: nothing of the file may land.
 	if err := os.WriteFile(bad, []byte(`{"centers":[{"center_id":1,"name":"A","pincode":700001,"fee_type":"Free","sessions":[]},{"name":"B","pincode":700001,"sessions":[]}]}`), 0o600); err != nil {

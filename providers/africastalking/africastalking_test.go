@@ -1,7 +1,6 @@
 package africastalking
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,56 +15,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// fakeHandler stands in for the engine: it records every Turn and answers
-// with a fixed reply, error, or whatever fn returns.
-type fakeHandler struct {
-	mu    sync.Mutex
-	turns []dialog.Turn
-	ctxs  []context.Context
-	reply dialog.Reply
-	err   error
-	fn    func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
-}
-
-func (f *fakeHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
-	f.mu.Lock()
-	f.turns = append(f.turns, t)
-	f.ctxs = append(f.ctxs, ctx)
-	fn := f.fn
-	f.mu.Unlock()
-	if fn != nil {
-		return fn(ctx, t)
-	}
-	return f.reply, f.err
-}
-
-func (f *fakeHandler) calls() []dialog.Turn {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]dialog.Turn(nil), f.turns...)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type outcome struct {
 	provider string
@@ -74,15 +27,15 @@ type outcome struct {
 
 type harness struct {
 	engine   *gin.Engine
-	h        *fakeHandler
-	logs     *syncBuffer
+	h        *providertest.Handler
+	logs     *providertest.LogBuffer
 	mu       sync.Mutex
 	outcomes []outcome
 }
 
-func newHarness(t *testing.T, h *fakeHandler, opt Options) *harness {
+func newHarness(t *testing.T, h *providertest.Handler, opt Options) *harness {
 	t.Helper()
-	hs := &harness{engine: gin.New(), h: h, logs: &syncBuffer{}}
+	hs := &harness{engine: gin.New(), h: h, logs: &providertest.LogBuffer{}}
 	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.OnTurn = func(p string, ok bool) {
 		hs.mu.Lock()
@@ -183,13 +136,13 @@ func TestTurnDecoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, tc.opt)
 			rec := hs.postForm(tc.form)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 			}
-			calls := h.calls()
+			calls := h.Calls()
 			if len(calls) != 1 {
 				t.Fatalf("handler called %d times, want 1", len(calls))
 			}
@@ -206,13 +159,13 @@ func TestTurnDecoding(t *testing.T) {
 // An unencoded "+" in a hand-written form decodes as a space; the number is
 // still accepted.
 func TestUnencodedPlus(t *testing.T) {
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, Options{})
 	rec := hs.post("sessionId=x&phoneNumber=+919876543210&text=", "application/x-www-form-urlencoded")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 	}
-	if got := h.calls()[0].Msisdn; got != "+919876543210" {
+	if got := h.Calls()[0].Msisdn; got != "+919876543210" {
 		t.Errorf("msisdn %q", got)
 	}
 }
@@ -229,7 +182,7 @@ func TestReplyEncoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := newHarness(t, &fakeHandler{reply: tc.reply}, Options{})
+			hs := newHarness(t, &providertest.Handler{Reply: tc.reply}, Options{})
 			rec := hs.postForm(form("s", "9876543210", ""))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
@@ -270,7 +223,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, Options{})
 			path := Path
 			if tc.name == "fields only in query string" {
@@ -288,7 +241,7 @@ func TestBadInput(t *testing.T) {
 			if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
 				t.Errorf("want a short reason, got %q", rec.Body)
 			}
-			if n := len(h.calls()); n != 0 {
+			if n := len(h.Calls()); n != 0 {
 				t.Errorf("handler called %d times", n)
 			}
 			if len(hs.outcomes) != 0 {
@@ -300,13 +253,13 @@ func TestBadInput(t *testing.T) {
 
 // The longest accepted text still reaches the handler.
 func TestTextAtLimit(t *testing.T) {
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, Options{})
 	text := strings.Repeat("क", MaxTextRunes)
 	if rec := hs.postForm(form("s", "9876543210", text)); rec.Code != http.StatusOK {
 		t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 	}
-	if got := h.calls()[0].Input; got != text {
+	if got := h.Calls()[0].Input; got != text {
 		t.Errorf("input has %d bytes, want %d", len(got), len(text))
 	}
 }
@@ -329,7 +282,7 @@ func TestBusy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{fn: tc.fn}
+			h := &providertest.Handler{Fn: tc.fn}
 			hs := newHarness(t, h, Options{Deadline: 20 * time.Millisecond})
 			rec := hs.postForm(form("s", "+919876543210", "1"))
 			assertBusy(t, rec)
@@ -365,7 +318,7 @@ func assertBusy(t *testing.T, rec *httptest.ResponseRecorder) {
 func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
 	release := make(chan struct{})
 	finished := make(chan struct{})
-	h := &fakeHandler{fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
+	h := &providertest.Handler{Fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
 		defer close(finished)
 		<-release // ignores ctx
 		return dialog.Reply{Text: "too late"}, nil
@@ -396,7 +349,7 @@ func TestHandlerContextDeadline(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var left time.Duration
-			h := &fakeHandler{fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+			h := &providertest.Handler{Fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
 				d, ok := ctx.Deadline()
 				if !ok {
 					return dialog.Reply{}, errors.New("no deadline")
@@ -420,7 +373,7 @@ func TestHandlerContextDeadline(t *testing.T) {
 
 // Neither the caller's input nor the full number appear in logs on success.
 func TestLogsHoldNoInputOrNumber(t *testing.T) {
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, Options{})
 	hs.postForm(form("s", "9876543210", "1*482913"))
 	logs := hs.logs.String()

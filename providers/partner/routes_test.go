@@ -1,7 +1,6 @@
 package partner
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
 )
 
@@ -38,55 +38,10 @@ func testConfig() Config {
 	}}
 }
 
-// fakeHandler stands in for the engine: it records every Turn and answers
-// with a fixed reply, error, or whatever fn returns.
-type fakeHandler struct {
-	mu    sync.Mutex
-	turns []dialog.Turn
-	reply dialog.Reply
-	err   error
-	fn    func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
-}
-
-func (f *fakeHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
-	f.mu.Lock()
-	f.turns = append(f.turns, t)
-	fn := f.fn
-	f.mu.Unlock()
-	if fn != nil {
-		return fn(ctx, t)
-	}
-	return f.reply, f.err
-}
-
-func (f *fakeHandler) calls() []dialog.Turn {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]dialog.Turn(nil), f.turns...)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type harness struct {
 	engine  *gin.Engine
-	h       *fakeHandler
-	logs    *syncBuffer
+	h       *providertest.Handler
+	logs    *providertest.LogBuffer
 	pending *sync.WaitGroup
 
 	mu       sync.Mutex
@@ -94,9 +49,9 @@ type harness struct {
 	outcomes []bool
 }
 
-func newHarness(t *testing.T, h *fakeHandler, cfg Config, opt Options) *harness {
+func newHarness(t *testing.T, h *providertest.Handler, cfg Config, opt Options) *harness {
 	t.Helper()
-	hs := &harness{engine: gin.New(), h: h, logs: &syncBuffer{}, pending: &sync.WaitGroup{}, now: epoch}
+	hs := &harness{engine: gin.New(), h: h, logs: &providertest.LogBuffer{}, pending: &sync.WaitGroup{}, now: epoch}
 	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.Now = hs.clock
 	opt.Pending = hs.pending
@@ -249,7 +204,7 @@ func TestRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, testConfig(), Options{})
 			req := hs.signed(tc.path, tc.body, testSecret)
 			if tc.mutate != nil {
@@ -263,7 +218,7 @@ func TestRefused(t *testing.T) {
 			if !strings.Contains(msg, tc.want) {
 				t.Errorf("error %q, want it to contain %q", msg, tc.want)
 			}
-			if n := len(h.calls()); n != 0 {
+			if n := len(h.Calls()); n != 0 {
 				t.Errorf("handler called %d times", n)
 			}
 			if len(hs.outcomes) != 0 {
@@ -277,7 +232,7 @@ func TestRefused(t *testing.T) {
 func TestSkewEdges(t *testing.T) {
 	for _, d := range []time.Duration{-MaxSkew, MaxSkew, 0} {
 		t.Run(d.String(), func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, testConfig(), Options{})
 			hs.advance(d) // the request is signed at now+d …
 			req := hs.signed(acmeUSSD, ussdBody, testSecret)
@@ -329,7 +284,7 @@ func TestUSSDTurn(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "1 English\n2 हिन्दी <&>"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "1 English\n2 हिन्दी <&>"}}
 			hs := newHarness(t, h, testConfig(), Options{})
 			secret := testSecret
 			if strings.Contains(tc.path, "/other/") {
@@ -340,7 +295,7 @@ func TestUSSDTurn(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
 			}
-			calls := h.calls()
+			calls := h.Calls()
 			if len(calls) != 1 {
 				t.Fatalf("handler called %d times", len(calls))
 			}
@@ -362,7 +317,7 @@ func TestUSSDTurn(t *testing.T) {
 }
 
 func TestUSSDEnd(t *testing.T) {
-	h := &fakeHandler{reply: dialog.Reply{Text: "Booked!", End: true}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "Booked!", End: true}}
 	hs := newHarness(t, h, testConfig(), Options{})
 	m := jsonBody(t, hs.post(acmeUSSD, ussdBody))
 	if m["message"] != "Booked!" || m["end_session"] != true {
@@ -387,7 +342,7 @@ func TestDelivery(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, testConfig(), Options{})
 			first := hs.signed(acmeUSSD, ussdBody, testSecret)
 			if rec := hs.do(first); rec.Code != 200 {
@@ -403,7 +358,7 @@ func TestDelivery(t *testing.T) {
 			if rec := hs.do(second); rec.Code != 200 {
 				t.Fatalf("second: status %d body %s", rec.Code, rec.Body)
 			}
-			calls := h.calls()
+			calls := h.Calls()
 			if len(calls) != 2 {
 				t.Fatalf("%d calls", len(calls))
 			}
@@ -429,7 +384,7 @@ func TestSMSTurn(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "1 English\n2 हिन्दी"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "1 English\n2 हिन्दी"}}
 			hs := newHarness(t, h, testConfig(), Options{})
 			rec := hs.post(acmeSMS, tc.body)
 			if rec.Code != http.StatusOK {
@@ -438,7 +393,7 @@ func TestSMSTurn(t *testing.T) {
 			if m := jsonBody(t, rec); m["reply"] != "1 English\n2 हिन्दी" || len(m) != 1 {
 				t.Errorf("response %v", m)
 			}
-			calls := h.calls()
+			calls := h.Calls()
 			if len(calls) != 1 {
 				t.Fatalf("handler called %d times", len(calls))
 			}
@@ -450,12 +405,12 @@ func TestSMSTurn(t *testing.T) {
 		})
 	}
 	// A retry with a fresh timestamp is the same delivery.
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, testConfig(), Options{})
 	hs.post(acmeSMS, smsBody)
 	hs.advance(90 * time.Second)
 	hs.post(acmeSMS, smsBody)
-	if c := h.calls(); len(c) != 2 || c[0].Delivery != c[1].Delivery {
+	if c := h.Calls(); len(c) != 2 || c[0].Delivery != c[1].Delivery {
 		t.Errorf("retried SMS deliveries %v", c)
 	}
 }
@@ -477,7 +432,7 @@ func TestRateLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.Partners[0].Rate, cfg.Partners[0].Burst = tc.rate, tc.burst
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, cfg, Options{})
 
 			// Refused requests before the limiter take no token.
@@ -508,7 +463,7 @@ func TestRateLimit(t *testing.T) {
 					t.Errorf("error %q", msg)
 				}
 			}
-			if n := len(h.calls()); n != tc.burst {
+			if n := len(h.Calls()); n != tc.burst {
 				t.Errorf("handler called %d times, want %d", n, tc.burst)
 			}
 			// Other partners have their own bucket.
@@ -541,7 +496,7 @@ func TestBusy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{fn: tc.fn}
+			h := &providertest.Handler{Fn: tc.fn}
 			hs := newHarness(t, h, testConfig(), Options{USSDDeadline: 20 * time.Millisecond, SMSDeadline: 20 * time.Millisecond})
 
 			rec := hs.post(acmeUSSD, ussdBody)
@@ -592,7 +547,7 @@ func TestBusyOption(t *testing.T) {
 				asked = append(asked, msisdn+" "+string(ch))
 				return dialog.Reply{Text: tc.busy, End: true}
 			}}
-			hs := newHarness(t, &fakeHandler{err: errors.New("store down")}, testConfig(), opt)
+			hs := newHarness(t, &providertest.Handler{Err: errors.New("store down")}, testConfig(), opt)
 			m := jsonBody(t, hs.do(hs.signed(tc.path, tc.body, tc.secret)))
 			got := m["message"]
 			if tc.channel == dialog.SMSChannel {
@@ -613,7 +568,7 @@ func TestBusyOption(t *testing.T) {
 func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
 	release := make(chan struct{})
 	finished := make(chan struct{})
-	h := &fakeHandler{fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
+	h := &providertest.Handler{Fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
 		defer close(finished)
 		<-release
 		return dialog.Reply{Text: "too late"}, nil
@@ -648,7 +603,7 @@ func TestHandlerDeadlines(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var left time.Duration
-			h := &fakeHandler{fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+			h := &providertest.Handler{Fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
 				d, ok := ctx.Deadline()
 				if !ok {
 					return dialog.Reply{}, errors.New("no deadline")
@@ -669,7 +624,7 @@ func TestHandlerDeadlines(t *testing.T) {
 
 // Neither the caller's input nor the full number appear in logs.
 func TestLogsHoldNoInputOrNumber(t *testing.T) {
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, testConfig(), Options{})
 	hs.post(acmeUSSD, `{"session_id":"s","msisdn":"9876543210","input":"482913","new_session":false}`)
 	hs.post(acmeSMS, `{"message_id":"m","msisdn":"9876543210","text":"Asha Devi"}`)
@@ -722,11 +677,11 @@ func (sc *smsCentre) received() []smshttp.Payload {
 func TestAsyncSMS(t *testing.T) {
 	tests := []struct {
 		name  string
-		h     *fakeHandler
+		h     *providertest.Handler
 		reply string
 	}{
-		{"reply", &fakeHandler{reply: dialog.Reply{Text: "1 English\n2 हिन्दी"}}, "1 English\n2 हिन्दी"},
-		{"busy", &fakeHandler{err: errors.New("store down")}, BusyText},
+		{"reply", &providertest.Handler{Reply: dialog.Reply{Text: "1 English\n2 हिन्दी"}}, "1 English\n2 हिन्दी"},
+		{"busy", &providertest.Handler{Err: errors.New("store down")}, BusyText},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -749,7 +704,7 @@ func TestAsyncSMS(t *testing.T) {
 			if got := centre.received(); len(got) != 1 || got[0] != want[0] {
 				t.Errorf("received %+v, want %+v", got, want)
 			}
-			if c := tc.h.calls(); len(c) != 1 || c[0].Delivery != "sms:m-1" {
+			if c := tc.h.Calls(); len(c) != 1 || c[0].Delivery != "sms:m-1" {
 				t.Errorf("turns %+v", c)
 			}
 			// USSD on the same partner still answers in the response.
@@ -793,7 +748,7 @@ func TestAsyncBounds(t *testing.T) {
 	}}
 	cfg := testConfig()
 	cfg.Partners[1].SMSURL = "https://sms.example.net/replies"
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, cfg, opt)
 	if len(partners) != 1 || partners[0] != "other" {
 		t.Fatalf("AsyncSender called for %v, want [other]", partners)
@@ -809,7 +764,7 @@ func TestAsyncBounds(t *testing.T) {
 	}
 	close(cs.gate)
 	hs.pending.Wait()
-	if c := h.calls(); len(c) != 1 || c[0].Delivery != "sms:m-1" {
+	if c := h.Calls(); len(c) != 1 || c[0].Delivery != "sms:m-1" {
 		t.Errorf("turns %+v, want only m-1", c)
 	}
 	if len(cs.sent) != 1 || cs.sent[0] != (dialog.SMS{To: "+919876543210", Text: "ok", Ref: "reply-m-1"}) {
@@ -833,9 +788,9 @@ func TestRegisterPanics(t *testing.T) {
 		want string
 	}{
 		{"nil handler", nil, testConfig(), "nil dialog.Handler"},
-		{"short secret", &fakeHandler{}, Config{Partners: []Partner{{ID: "a", Secret: "short", Unicode: true, Rate: 1, Burst: 1}}}, "secret shorter"},
-		{"duplicate id", &fakeHandler{}, Config{Partners: []Partner{testConfig().Partners[0], testConfig().Partners[0]}}, "duplicate id"},
-		{"plain http to a remote host", &fakeHandler{}, Config{Partners: []Partner{{ID: "a", Secret: testSecret, Rate: 1, Burst: 1, SMSURL: "http://sms.example.net/"}}}, "https"},
+		{"short secret", &providertest.Handler{}, Config{Partners: []Partner{{ID: "a", Secret: "short", Unicode: true, Rate: 1, Burst: 1}}}, "secret shorter"},
+		{"duplicate id", &providertest.Handler{}, Config{Partners: []Partner{testConfig().Partners[0], testConfig().Partners[0]}}, "duplicate id"},
+		{"plain http to a remote host", &providertest.Handler{}, Config{Partners: []Partner{{ID: "a", Secret: testSecret, Rate: 1, Burst: 1, SMSURL: "http://sms.example.net/"}}}, "https"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

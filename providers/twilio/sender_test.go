@@ -19,6 +19,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 )
 
 const (
@@ -199,7 +200,7 @@ type senderRig struct {
 	guard *guard
 	s     *Sender
 	waits *waits
-	logs  *syncBuffer
+	logs  *providertest.LogBuffer
 }
 
 // newRig builds a sender on the fake API with defaults a test may override
@@ -225,7 +226,7 @@ func newRig(t *testing.T, opt SenderOptions, wantHost string, script ...reply) *
 		opt.From = "+918000000000"
 	}
 	opt.HTTPClient = &http.Client{Transport: g}
-	logs := &syncBuffer{}
+	logs := &providertest.LogBuffer{}
 	opt.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := NewSender(opt)
 	if err != nil {

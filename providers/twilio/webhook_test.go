@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -21,6 +20,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -30,51 +30,6 @@ const (
 	testPublic = "https://sms.example.in"
 )
 
-// fakeHandler stands in for the engine: it records every Turn and answers
-// with a fixed reply, error, or whatever fn returns.
-type fakeHandler struct {
-	mu    sync.Mutex
-	turns []dialog.Turn
-	reply dialog.Reply
-	err   error
-	fn    func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
-}
-
-func (f *fakeHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
-	f.mu.Lock()
-	f.turns = append(f.turns, t)
-	fn := f.fn
-	f.mu.Unlock()
-	if fn != nil {
-		return fn(ctx, t)
-	}
-	return f.reply, f.err
-}
-
-func (f *fakeHandler) calls() []dialog.Turn {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]dialog.Turn(nil), f.turns...)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type outcome struct {
 	provider string
 	ok       bool
@@ -82,9 +37,9 @@ type outcome struct {
 
 type harness struct {
 	engine   *gin.Engine
-	h        *fakeHandler
+	h        *providertest.Handler
 	opt      Options
-	logs     *syncBuffer
+	logs     *providertest.LogBuffer
 	mu       sync.Mutex
 	outcomes []outcome
 	statuses []StatusEvent
@@ -92,7 +47,7 @@ type harness struct {
 
 // newHarness registers the routes with testToken and testPublic unless opt
 // says otherwise.
-func newHarness(t *testing.T, h *fakeHandler, opt Options) *harness {
+func newHarness(t *testing.T, h *providertest.Handler, opt Options) *harness {
 	t.Helper()
 	if opt.AuthToken == "" {
 		opt.AuthToken = testToken
@@ -100,7 +55,7 @@ func newHarness(t *testing.T, h *fakeHandler, opt Options) *harness {
 	if opt.PublicURL == "" {
 		opt.PublicURL = testPublic
 	}
-	hs := &harness{engine: gin.New(), h: h, logs: &syncBuffer{}}
+	hs := &harness{engine: gin.New(), h: h, logs: &providertest.LogBuffer{}}
 	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.OnTurn = func(p string, ok bool) {
 		hs.mu.Lock()
@@ -213,7 +168,7 @@ func TestPublishedExampleSignature(t *testing.T) {
 // front of both real routes) on the published example's path, so that the
 // published request can go through gin as Twilio sent it.
 func verifyRoute(opt Options) (*gin.Engine, *int) {
-	s := &server{h: &fakeHandler{}, opt: opt}
+	s := &server{h: &providertest.Handler{}, opt: opt}
 	s.opt.Logger = slog.New(slog.DiscardHandler)
 	reached := new(int)
 	e := gin.New()
@@ -306,7 +261,7 @@ func TestSMSRouteSignature(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, tc.opt)
 			target := tc.target
 			if target == "" {
@@ -327,7 +282,7 @@ func TestSMSRouteSignature(t *testing.T) {
 			} else if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
 				t.Errorf("want a short reason, got %q", rec.Body)
 			}
-			if n := len(h.calls()); n != wantCalls {
+			if n := len(h.Calls()); n != wantCalls {
 				t.Errorf("handler called %d times, want %d", n, wantCalls)
 			}
 			if n := len(hs.turnOutcomes()); n != wantCalls {
@@ -415,7 +370,7 @@ func TestRepeatedKeys(t *testing.T) {
 				t.Errorf("ValidSignature = %v, want %v", got, tc.want)
 			}
 
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, Options{})
 			req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -428,7 +383,7 @@ func TestRepeatedKeys(t *testing.T) {
 			if rec.Code != want {
 				t.Errorf("route status %d, want %d", rec.Code, want)
 			}
-			if n := len(h.calls()); n != map[bool]int{true: 1}[tc.want] {
+			if n := len(h.Calls()); n != map[bool]int{true: 1}[tc.want] {
 				t.Errorf("handler called %d times", n)
 			}
 		})
@@ -465,13 +420,13 @@ func TestTurnDecoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, Options{})
 			rec := hs.do(signedPost(Path, tc.form.Encode(), testToken, testPublic))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 			}
-			calls := h.calls()
+			calls := h.Calls()
 			if len(calls) != 1 {
 				t.Fatalf("handler called %d times", len(calls))
 			}
@@ -491,7 +446,7 @@ func TestTurnDecoding(t *testing.T) {
 // A Twilio retry of the same message reaches the engine with the same
 // Delivery, so that the engine's reply cache answers it.
 func TestRetryKeepsDelivery(t *testing.T) {
-	h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 	hs := newHarness(t, h, Options{})
 	body := sms("SMretry", "+919876543210", "1").Encode()
 	for range 2 {
@@ -499,7 +454,7 @@ func TestRetryKeepsDelivery(t *testing.T) {
 			t.Fatalf("status %d", rec.Code)
 		}
 	}
-	calls := h.calls()
+	calls := h.Calls()
 	if len(calls) != 2 || calls[0] != calls[1] || calls[0].Delivery != "SMretry" {
 		t.Errorf("turns %#v", calls)
 	}
@@ -547,7 +502,7 @@ func TestTwiMLReply(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := newHarness(t, &fakeHandler{reply: tc.reply}, Options{})
+			hs := newHarness(t, &providertest.Handler{Reply: tc.reply}, Options{})
 			rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
@@ -566,7 +521,7 @@ func TestTwiMLReply(t *testing.T) {
 		})
 	}
 	// The escaping itself, for the record.
-	hs := newHarness(t, &fakeHandler{reply: dialog.Reply{Text: "a & b < c > d"}}, Options{})
+	hs := newHarness(t, &providertest.Handler{Reply: dialog.Reply{Text: "a & b < c > d"}}, Options{})
 	rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
 	if !strings.Contains(rec.Body.String(), "<Message>a &amp; b &lt; c &gt; d</Message>") {
 		t.Errorf("body %s", rec.Body)
@@ -591,7 +546,7 @@ func TestBusy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := newHarness(t, &fakeHandler{fn: tc.fn}, Options{Deadline: 20 * time.Millisecond})
+			hs := newHarness(t, &providertest.Handler{Fn: tc.fn}, Options{Deadline: 20 * time.Millisecond})
 			rec := hs.do(signedPost(Path, sms("SM1", "+919876543210", "482913").Encode(), testToken, testPublic))
 			assertBusy(t, rec)
 			logs := hs.logs.String()
@@ -626,7 +581,7 @@ func assertBusy(t *testing.T, rec *httptest.ResponseRecorder) {
 func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
 	release := make(chan struct{})
 	finished := make(chan struct{})
-	h := &fakeHandler{fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
+	h := &providertest.Handler{Fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
 		defer close(finished)
 		<-release // ignores ctx
 		return dialog.Reply{Text: "too late"}, nil
@@ -656,7 +611,7 @@ func TestHandlerContextDeadline(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var left time.Duration
-			h := &fakeHandler{fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+			h := &providertest.Handler{Fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
 				d, ok := ctx.Deadline()
 				if !ok {
 					return dialog.Reply{}, errors.New("no deadline")
@@ -706,7 +661,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{reply: dialog.Reply{Text: "ok"}}
+			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, Options{})
 			req := signedPost(Path, tc.body, testToken, testPublic)
 			req.Header.Del("Content-Type")
@@ -720,7 +675,7 @@ func TestBadInput(t *testing.T) {
 			if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
 				t.Errorf("want a short reason, got %q", rec.Body)
 			}
-			if n := len(h.calls()); n != 0 {
+			if n := len(h.Calls()); n != 0 {
 				t.Errorf("handler called %d times", n)
 			}
 			if got := hs.turnOutcomes(); len(got) != 0 {
@@ -732,7 +687,7 @@ func TestBadInput(t *testing.T) {
 
 // Neither the message body nor the full number appear in logs on success.
 func TestLogsHoldNoBodyOrNumber(t *testing.T) {
-	hs := newHarness(t, &fakeHandler{reply: dialog.Reply{Text: "ok"}}, Options{})
+	hs := newHarness(t, &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}, Options{})
 	hs.do(signedPost(Path, sms("SM1", "9876543210", "482913").Encode(), testToken, testPublic))
 	logs := hs.logs.String()
 	for _, secret := range []string{"482913", "9876543210"} {
@@ -837,7 +792,7 @@ func TestStatusCallback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &fakeHandler{}
+			h := &providertest.Handler{}
 			hs := newHarness(t, h, Options{})
 			req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(tc.form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -859,7 +814,7 @@ func TestStatusCallback(t *testing.T) {
 			case tc.event != nil && (len(evs) != 1 || evs[0] != *tc.event):
 				t.Errorf("events %+v, want %+v", evs, *tc.event)
 			}
-			if n := len(h.calls()); n != 0 {
+			if n := len(h.Calls()); n != 0 {
 				t.Errorf("dialog handler called %d times", n)
 			}
 		})
@@ -893,7 +848,7 @@ func TestOptionsValidate(t *testing.T) {
 						t.Error("Register did not panic")
 					}
 				}()
-				Register(gin.New(), &fakeHandler{}, tc.opt)
+				Register(gin.New(), &providertest.Handler{}, tc.opt)
 			}
 		})
 	}

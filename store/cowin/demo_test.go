@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
 )
 
 func TestDemo(t *testing.T) {
@@ -132,7 +133,7 @@ func TestDemoFreshCopy(t *testing.T) {
 // TestDemoInvented checks that the demo calendar copies no centre or session
 // id from the real files.
 func TestDemoInvented(t *testing.T) {
-	dir := sharedDir(t)
+	dir := cowintest.Dir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)

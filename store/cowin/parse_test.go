@@ -13,37 +13,8 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
 )
-
-// sharedDir returns ../shared/data/cowin beside the module root (the directory
-// holding go.mod). It skips the test when the directory is absent, and fails
-// it instead when CI is set.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-		root = parent
-	}
-	dir := filepath.Join(root, "..", "shared", "data", "cowin")
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real Co-WIN files not found (CI is set): %v", err)
-		}
-		t.Skipf("real Co-WIN files not found, skipping: %v", err)
-	}
-	return dir
-}
 
 // sourceCounts reads the | file | source | centers | sessions | table of
 // SOURCES.md.
@@ -86,7 +57,7 @@ func sourceCounts(t *testing.T, dir string) map[string][2]int {
 }
 
 func TestParseRealFiles(t *testing.T) {
-	dir := sharedDir(t)
+	dir := filepath.Dir(cowintest.File(t, "SOURCES.md"))
 	want := sourceCounts(t, dir)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -158,7 +129,7 @@ func TestParseRealFiles(t *testing.T) {
 // TestParseRealQuirks pins what the real files do that a naive reader gets
 // wrong.
 func TestParseRealQuirks(t *testing.T) {
-	dir := sharedDir(t)
+	dir := cowintest.Dir(t)
 	find := func(t *testing.T, file string, centreID int64) dialog.Centre {
 		t.Helper()
 		centres, err := ParseFile(filepath.Join(dir, file))
