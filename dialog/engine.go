@@ -198,5 +198,5 @@ func (e *Engine) text(lang, key string, args ...string) string {
 	return e.cat.Text(lang, key, args...)
 }
 
-// sanitizeKeyword upper-cases an SMS keyword candidate.
+// keyword upper-cases an SMS keyword candidate.
 func keyword(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }

@@ -242,20 +242,6 @@ func concat(parts ...[]string) []string {
 	return out
 }
 
-// fitLines shortens the last lines of a text that has no items until it fits.
-func fitLines(lines []string, limit int) []string {
-	for len(lines) > 0 && Units(strings.Join(lines, "\n")) > limit {
-		last := len(lines) - 1
-		room := limit - Units(strings.Join(lines[:last], "\n")) - 1
-		if room > 4 {
-			lines[last] = Shorten(lines[last], room)
-			break
-		}
-		lines = lines[:last]
-	}
-	return lines
-}
-
 // Shorten cuts s to at most room units, ending it with an ellipsis ("..."
 // in GSM-7 text, "…" in UCS-2 text) when it had to be cut.
 func Shorten(s string, room int) string {

@@ -26,9 +26,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
-	"github.com/tikasetu/tikasetu/providers/smshttp"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 	"github.com/tikasetu/tikasetu/store/redistest"
@@ -255,7 +255,7 @@ type gateway struct {
 	engine  *dialog.Engine
 	outbox  *outbox.Outbox
 	pending *sync.WaitGroup
-	centre  *smsCentre
+	centre  *providertest.SMSCentre
 	secrets map[string]string
 }
 
@@ -283,7 +283,7 @@ func newGateway(t *testing.T) *gateway {
 			"sms-async": "sms-async-secret-0123456789abcdef0123",
 			"gsm-co":    "gsm-co-secret-0123456789abcdef0123456",
 		}}
-	g.centre = &smsCentre{t: t, secret: g.secrets["sms-async"]}
+	g.centre = &providertest.SMSCentre{T: t, Secret: g.secrets["sms-async"]}
 	srv := httptest.NewServer(g.centre)
 	t.Cleanup(srv.Close)
 	cfg := partner.Config{Partners: []partner.Partner{
@@ -333,38 +333,6 @@ func (g *gateway) otp(msisdn string) string {
 	}
 	g.t.Fatalf("no OTP in the outbox of %s: %+v", msisdn, msgs)
 	return ""
-}
-
-// smsCentre is the async partner's SMS centre: it checks each reply's
-// signature and keeps the replies.
-type smsCentre struct {
-	t      *testing.T
-	secret string
-	mu     sync.Mutex
-	got    []smshttp.Payload
-}
-
-func (c *smsCentre) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if !smshttp.Verify([]byte(c.secret), body, r.Header.Get(smshttp.SignatureHeader)) {
-		c.t.Errorf("reply with a bad signature: %s", body)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	var p smshttp.Payload
-	if err := json.Unmarshal(body, &p); err != nil {
-		c.t.Errorf("reply %s: %v", body, err)
-	}
-	c.mu.Lock()
-	c.got = append(c.got, p)
-	c.mu.Unlock()
-	w.WriteHeader(http.StatusOK)
-}
-
-func (c *smsCentre) replies() []smshttp.Payload {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]smshttp.Payload(nil), c.got...)
 }
 
 // phone is a caller on one channel of one partner.
@@ -432,14 +400,14 @@ func (p *smsPhone) send(input string) (string, bool) {
 // again resends the last SMS, signed afresh: a partner's retry.
 func (p *smsPhone) again() (string, bool) {
 	p.g.t.Helper()
-	before := len(p.g.centre.replies())
+	before := len(p.g.centre.Received())
 	_, rec := p.g.post(p.id, "sms", p.last)
 	if p.async {
 		if rec.Code != http.StatusAccepted {
 			p.g.t.Fatalf("sms: status %d body %s", rec.Code, rec.Body)
 		}
 		p.g.pending.Wait()
-		got := p.g.centre.replies()
+		got := p.g.centre.Received()
 		if len(got) != before+1 {
 			p.g.t.Fatalf("sms: %d replies arrived, want 1", len(got)-before)
 		}

@@ -640,38 +640,6 @@ func TestLogsHoldNoInputOrNumber(t *testing.T) {
 	}
 }
 
-// smsCentre is a partner's SMS centre receiving asynchronous replies: it
-// verifies each signature as a partner would.
-type smsCentre struct {
-	t        *testing.T
-	secret   string
-	mu       sync.Mutex
-	payloads []smshttp.Payload
-}
-
-func (sc *smsCentre) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if !smshttp.Verify([]byte(sc.secret), body, r.Header.Get(smshttp.SignatureHeader)) {
-		sc.t.Errorf("reply signature %q does not verify %s", r.Header.Get(smshttp.SignatureHeader), body)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	var p smshttp.Payload
-	if err := json.Unmarshal(body, &p); err != nil {
-		sc.t.Errorf("reply %s: %v", body, err)
-	}
-	sc.mu.Lock()
-	sc.payloads = append(sc.payloads, p)
-	sc.mu.Unlock()
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (sc *smsCentre) received() []smshttp.Payload {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	return append([]smshttp.Payload(nil), sc.payloads...)
-}
-
 // With an sms_url the route answers 202 and the reply arrives later, signed
 // with the partner's secret, through the default (http) sender.
 func TestAsyncSMS(t *testing.T) {
@@ -685,7 +653,7 @@ func TestAsyncSMS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			centre := &smsCentre{t: t, secret: testSecret}
+			centre := &providertest.SMSCentre{T: t, Secret: testSecret}
 			srv := httptest.NewServer(centre)
 			defer srv.Close()
 			cfg := testConfig()
@@ -701,7 +669,7 @@ func TestAsyncSMS(t *testing.T) {
 			}
 			hs.pending.Wait()
 			want := []smshttp.Payload{{To: "+919876543210", Text: tc.reply, Ref: "reply-m-1"}}
-			if got := centre.received(); len(got) != 1 || got[0] != want[0] {
+			if got := centre.Received(); len(got) != 1 || got[0] != want[0] {
 				t.Errorf("received %+v, want %+v", got, want)
 			}
 			if c := tc.h.Calls(); len(c) != 1 || c[0].Delivery != "sms:m-1" {

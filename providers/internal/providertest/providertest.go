@@ -1,15 +1,20 @@
 // Package providertest holds test doubles shared by the provider packages'
 // tests: Handler, a recording stand-in for dialog.Handler (the engine,
-// which lives in another package), and LogBuffer, a log sink safe for
-// concurrent writers.
+// which lives in another package), LogBuffer, a log sink safe for
+// concurrent writers, and SMSCentre, a receiver of the signed SMS posts.
 package providertest
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"sync"
+	"testing"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/smshttp"
 )
 
 // Handler stands in for the engine: it records every Turn and its context
@@ -73,4 +78,40 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// SMSCentre stands in for a partner's SMS centre: it accepts the signed
+// JSON posts of the http SMS sender, failing the test on a bad signature or
+// body, and keeps what it received.
+type SMSCentre struct {
+	T      testing.TB
+	Secret string
+
+	mu  sync.Mutex
+	got []smshttp.Payload
+}
+
+// ServeHTTP takes one post.
+func (c *SMSCentre) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if !smshttp.Verify([]byte(c.Secret), body, r.Header.Get(smshttp.SignatureHeader)) {
+		c.T.Errorf("reply signature %q does not verify %s", r.Header.Get(smshttp.SignatureHeader), body)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var p smshttp.Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		c.T.Errorf("reply %s: %v", body, err)
+	}
+	c.mu.Lock()
+	c.got = append(c.got, p)
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// Received returns a copy of what arrived, oldest first.
+func (c *SMSCentre) Received() []smshttp.Payload {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]smshttp.Payload(nil), c.got...)
 }

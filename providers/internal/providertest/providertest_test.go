@@ -1,14 +1,18 @@
 package providertest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/smshttp"
 )
 
 type ctxKey struct{}
@@ -112,5 +116,43 @@ func TestLogBuffer(t *testing.T) {
 	out := buf.String()
 	if got := strings.Count(out, "msg=\"turn handled\" provider=test\n"); got != n {
 		t.Fatalf("%d whole log lines, want %d:\n%s", got, n, out)
+	}
+}
+
+// errorsTB counts Errorf calls instead of failing the test.
+type errorsTB struct {
+	testing.TB
+	n int
+}
+
+func (e *errorsTB) Errorf(string, ...any) { e.n++ }
+
+func TestSMSCentre(t *testing.T) {
+	tests := []struct {
+		name    string
+		secret  string // what the sender signs with
+		status  int
+		kept    int
+		errored int
+	}{
+		{"signed with the shared secret", "centre-secret", http.StatusOK, 1, 0},
+		{"signed with another secret", "wrong-secret", http.StatusUnauthorized, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := &errorsTB{TB: t}
+			c := &SMSCentre{T: tb, Secret: "centre-secret"}
+			body := []byte(`{"to":"+919876543210","text":"hi","ref":"r1"}`)
+			req := httptest.NewRequest(http.MethodPost, "/sms", bytes.NewReader(body))
+			req.Header.Set(smshttp.SignatureHeader, smshttp.Sign([]byte(tt.secret), body))
+			rec := httptest.NewRecorder()
+			c.ServeHTTP(rec, req)
+			if rec.Code != tt.status || len(c.Received()) != tt.kept || tb.n != tt.errored {
+				t.Fatalf("status %d, kept %d, errors %d; want %d, %d, %d", rec.Code, len(c.Received()), tb.n, tt.status, tt.kept, tt.errored)
+			}
+			if tt.kept == 1 && c.Received()[0].Ref != "r1" {
+				t.Fatalf("kept %+v", c.Received()[0])
+			}
+		})
 	}
 }
