@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -48,6 +49,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		floor       = fs.Bool("floor", false, "target a \"tikasetu floor\" handler: journeys of --floor-hops meaningless requests")
 		floorHops   = fs.Int("floor-hops", loadgen.RealJourneyHops, "requests per floor journey (18 is a real journey registering one person)")
 		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
+		cpuProfile  = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (to keep its cost in view)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
@@ -104,6 +106,17 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "SMS sink at %s\n", cfg.Sink.URL())
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail("cpu profile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	sum, timeline, err := loadgen.Run(ctx, cfg)
 	if err != nil {
 		return fail("%v", err)

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/outbound"
 )
 
 // SignatureHeader carries the body signature.
@@ -109,9 +110,10 @@ var _ dialog.Sender = (*Sender)(nil)
 // Option configures New.
 type Option func(*Sender)
 
-// WithClient sets the HTTP client (default: a client of its own on
-// http.DefaultTransport). Per-attempt timeouts are applied through the
-// request context, on top of any client timeout.
+// WithClient sets the HTTP client (default: a client of its own on a
+// transport that keeps outbound.IdlePerHost idle connections). Per-attempt
+// timeouts are applied through the request context, on top of any client
+// timeout.
 func WithClient(c *http.Client) Option { return func(s *Sender) { s.client = c } }
 
 // WithTimeout bounds each attempt (default DefaultTimeout).
@@ -144,7 +146,7 @@ func New(rawURL string, secret []byte, opts ...Option) (*Sender, error) {
 	s := &Sender{
 		url:        rawURL,
 		secret:     bytes.Clone(secret),
-		client:     &http.Client{},
+		client:     &http.Client{Transport: outbound.Transport()},
 		timeout:    DefaultTimeout,
 		attempts:   DefaultAttempts,
 		backoff:    DefaultBackoff,
@@ -155,7 +157,7 @@ func New(rawURL string, secret []byte, opts ...Option) (*Sender, error) {
 		o(s)
 	}
 	if s.client == nil {
-		s.client = &http.Client{}
+		s.client = &http.Client{Transport: outbound.Transport()}
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout

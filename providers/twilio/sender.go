@@ -19,6 +19,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/outbound"
 )
 
 // Sender defaults.
@@ -54,8 +55,9 @@ type SenderOptions struct {
 	// Retry-After from Twilio included (default DefaultMaxBackoff).
 	Backoff    time.Duration
 	MaxBackoff time.Duration
-	// HTTPClient carries the requests (default: a client of its own on
-	// http.DefaultTransport that does not follow redirects). Per-attempt
+	// HTTPClient carries the requests (default: a client of its own, with a
+	// pool of outbound.IdlePerHost idle connections, that does not follow
+	// redirects). Per-attempt
 	// timeouts and cancellation are applied through the request context.
 	HTTPClient *http.Client
 	// Edge and Region select a Twilio edge location and region
@@ -113,7 +115,7 @@ func NewSender(opt SenderOptions) (*Sender, error) {
 		s.base = u
 	}
 	if s.httpc == nil {
-		s.httpc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		s.httpc = &http.Client{Transport: outbound.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if s.opt.Timeout <= 0 {
 		s.opt.Timeout = DefaultSendTimeout

@@ -1,0 +1,63 @@
+package outbound
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestTransportReusesConnections posts in bursts of concurrent requests and
+// counts the connections the server accepts: a pool of two idle
+// connections (http.DefaultTransport's) opens many more than the burst
+// size; ours opens at most one per request in flight at once.
+func TestTransportReusesConnections(t *testing.T) {
+	const burst, rounds = 32, 10
+	tests := []struct {
+		name      string
+		transport http.RoundTripper
+		maxConns  int64
+		minConns  int64
+	}{
+		{"outbound", Transport(), burst, 1},
+		{"two idle per host (http.DefaultTransport's default)", &http.Transport{MaxIdleConnsPerHost: 2}, 1 << 30, burst + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			c := &http.Client{Transport: tt.transport}
+			for range rounds {
+				var wg sync.WaitGroup
+				for range burst {
+					wg.Go(func() {
+						resp, err := c.Post(srv.URL, "application/json", nil)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					})
+				}
+				wg.Wait()
+			}
+			if n := conns.Load(); n > tt.maxConns || n < tt.minConns {
+				t.Errorf("%d requests in bursts of %d opened %d connections, want %d..%d", burst*rounds, burst, n, tt.minConns, tt.maxConns)
+			}
+		})
+	}
+}
