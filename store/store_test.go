@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,4 +155,79 @@ func TestErrorsWrapped(t *testing.T) {
 	if err == nil || !errors.Is(err, redis.ErrClosed) || err.Error()[:7] != "store: " {
 		t.Errorf("closed client error = %v", err)
 	}
+}
+
+// TestConnectionsHideTheirDescriptor checks that NewClient's connections do
+// not offer syscall.Conn (so go-redis skips its per-command peek), and that
+// a connection the server closed costs the caller nothing: the next command
+// reads EOF on it and go-redis retries it on a new connection.
+func TestConnectionsHideTheirDescriptor(t *testing.T) {
+	for _, b := range []backend{realRedis, cluster} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			rdb, err := NewClient(b.start(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rdb.Close()
+
+			var dial func(context.Context, string, string) (net.Conn, error)
+			var addr string
+			switch c := rdb.(type) {
+			case *redis.Client:
+				dial, addr = c.Options().Dialer, c.Options().Addr
+			case *redis.ClusterClient:
+				dial, addr = c.Options().Dialer, c.Options().Addrs[0]
+			}
+			conn, err := dial(ctx, "tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := conn.(syscall.Conn); ok {
+				t.Errorf("%T offers syscall.Conn: go-redis would peek at it before every command", conn)
+			}
+			conn.Close()
+
+			key := "ts:test:{killed}"
+			for i := range 3 {
+				if err := rdb.Set(ctx, key, i, time.Minute).Err(); err != nil {
+					t.Fatalf("set before kill %d: %v", i, err)
+				}
+				// Close every other client's connection from the server side
+				// (SKIPME yes spares the killer's own connection).
+				killer := redis.NewClient(&redis.Options{Addr: killAddr(t, ctx, rdb, key)})
+				if err := killer.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+					t.Fatalf("client kill: %v", err)
+				}
+				killer.Close()
+				got, err := rdb.Get(ctx, key).Int()
+				if err != nil || got != i {
+					t.Fatalf("get after the server closed the connection: %d, %v; want %d", got, err, i)
+				}
+			}
+		})
+	}
+}
+
+// killAddr is the address of the node that holds key.
+func killAddr(t *testing.T, ctx context.Context, rdb redis.UniversalClient, key string) string {
+	t.Helper()
+	switch c := rdb.(type) {
+	case *redis.Client:
+		return c.Options().Addr
+	case *redis.ClusterClient:
+		var addr string
+		err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			if n.Exists(ctx, key).Val() == 1 {
+				addr = n.Options().Addr
+			}
+			return nil
+		})
+		if err != nil || addr == "" {
+			t.Fatalf("no master holds %s (%v)", key, err)
+		}
+		return addr
+	}
+	t.Fatalf("client %T", rdb)
+	return ""
 }

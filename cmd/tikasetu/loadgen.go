@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/store"
 )
 
 // loadgenCmd drives simulated citizens through whole USSD journeys against a
@@ -164,7 +165,7 @@ func floorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "tikasetu floor: needs --redis-url (REDIS_URL), a positive --ttl, and no arguments")
 		return exitConfig
 	}
-	rdb, err := loadgen.RedisClient(*redisURL)
+	rdb, err := store.NewClient(*redisURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "tikasetu floor:", err)
 		return exitConfig

@@ -1,9 +1,7 @@
 package loadgen
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,25 +41,4 @@ func FloorHandler(rdb redis.UniversalClient, ttl time.Duration) http.Handler {
 		c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("CON ok"))
 	})
 	return r
-}
-
-// RedisClient opens a go-redis client for rawURL: a single node, or a Redis
-// Cluster given as redis://h1:p1?addr=h2:p2 (the gateway's syntax).
-func RedisClient(rawURL string) (redis.UniversalClient, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("redis URL: %w", err)
-	}
-	if u.Query().Has("addr") {
-		o, err := redis.ParseClusterURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("redis cluster URL: %w", err)
-		}
-		return redis.NewClusterClient(o), nil
-	}
-	o, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("redis URL: %w", err)
-	}
-	return redis.NewClient(o), nil
 }

@@ -10,11 +10,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
 func TestFloorHandler(t *testing.T) {
-	rdb, err := RedisClient(redistest.Start(t))
+	rdb, err := store.NewClient(redistest.Start(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,31 +65,5 @@ func TestFloorHandlerRedisDown(t *testing.T) {
 	FloorHandler(rdb, time.Minute).ServeHTTP(rec, req)
 	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "END ") || !strings.Contains(rec.Body.String(), "busy") {
 		t.Fatalf("%d %q, want the busy screen", rec.Code, rec.Body)
-	}
-}
-
-func TestRedisClientURLs(t *testing.T) {
-	for _, tt := range []struct {
-		url     string
-		cluster bool
-		wantErr bool
-	}{
-		{"redis://127.0.0.1:6379", false, false},
-		{"redis://127.0.0.1:7000?addr=127.0.0.1:7001&addr=127.0.0.1:7002", true, false},
-		{"http://nope", false, true},
-	} {
-		c, err := RedisClient(tt.url)
-		if (err != nil) != tt.wantErr {
-			t.Errorf("%s: err %v", tt.url, err)
-			continue
-		}
-		if err != nil {
-			continue
-		}
-		_, isCluster := c.(*redis.ClusterClient)
-		if isCluster != tt.cluster {
-			t.Errorf("%s: cluster %v, want %v", tt.url, isCluster, tt.cluster)
-		}
-		c.Close()
 	}
 }
