@@ -125,7 +125,7 @@ func (tr *turn) bookable(centres []Centre) ([][]Session, error) {
 	}
 	free := map[string]int{}
 	if len(ids) > 0 {
-		seats, err := tr.e.cfg.Registry.Seats(tr.ctx, ids)
+		seats, err := tr.reg.Seats(tr.ctx, ids)
 		if err != nil {
 			return nil, fmt.Errorf("dialog: seats: %w", err)
 		}
@@ -375,7 +375,7 @@ func confirmBookInput(tr *turn) (string, error) {
 	}
 	var booked []string
 	for _, b := range who {
-		ap, err := tr.e.cfg.Registry.Book(tr.ctx, BookRequest{
+		ap, err := tr.reg.Book(tr.ctx, BookRequest{
 			Msisdn: tr.c.Account, Beneficiary: b.Ref, SessionID: s.ID, Slot: tr.c.Booking.Slot, Dose: bookDose,
 		})
 		switch {
@@ -402,7 +402,7 @@ func confirmBookInput(tr *turn) (string, error) {
 
 // apptLine describes an appointment in a list.
 func (tr *turn) apptLine(name string, ap Appointment) (string, error) {
-	c, err := tr.e.cfg.Registry.Centre(tr.ctx, ap.CentreID)
+	c, err := tr.reg.Centre(tr.ctx, ap.CentreID)
 	if err != nil {
 		return "", fmt.Errorf("dialog: centre %d: %w", ap.CentreID, err)
 	}
@@ -514,7 +514,7 @@ func cancelConfirmInput(tr *turn) (string, error) {
 		return "", nil
 	}
 	ref := tr.c.Booking.Cancel
-	err := tr.e.cfg.Registry.Cancel(tr.ctx, tr.c.Account, ref, bookDose)
+	err := tr.reg.Cancel(tr.ctx, tr.c.Account, ref, bookDose)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", fmt.Errorf("dialog: cancel for %s: %w", MaskMsisdn(tr.c.Account), err)
 	}

@@ -1,6 +1,9 @@
 package dialog
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Channel is the kind of bearer a turn arrives on.
 type Channel string
@@ -43,8 +46,9 @@ type Reply struct {
 }
 
 // Conversation is a caller's stored dialogue state: the FSM state and the
-// answers collected so far. It is the whole memory of the conversation:
-// nothing is kept in process between turns.
+// answers collected so far. It is the whole memory of the conversation; the
+// copy in the store is the truth (a process may keep one of its own, see
+// Conversations.Peek, which the store's compare-and-set checks).
 type Conversation struct {
 	Msisdn  string  `json:"msisdn"` // caller, E.164: the key it is stored under
 	Version int64   `json:"-"`      // compare-and-set version, kept by the store
@@ -95,4 +99,19 @@ type Booking struct {
 	// saw even if seats change meanwhile.
 	Centres  []string `json:"centres,omitempty"`
 	Sessions []string `json:"sessions,omitempty"`
+}
+
+// Clone returns a deep copy of c: changing one changes nothing in the other.
+func (c *Conversation) Clone() *Conversation {
+	d := *c
+	if c.Snapshot != nil {
+		a := *c.Snapshot
+		a.Beneficiaries = slices.Clone(a.Beneficiaries)
+		a.Appointments = slices.Clone(a.Appointments)
+		d.Snapshot = &a
+	}
+	d.Booking.Who = slices.Clone(c.Booking.Who)
+	d.Booking.Centres = slices.Clone(c.Booking.Centres)
+	d.Booking.Sessions = slices.Clone(c.Booking.Sessions)
+	return &d
 }

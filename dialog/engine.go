@@ -18,7 +18,9 @@ type Observer interface {
 	// Screen counts a turn answered with a screen of the given state.
 	Screen(provider, state string)
 	// Count counts an outcome: "registered", "booked", "cancelled",
-	// "otp_sent", "sms_failed", "conflict".
+	// "otp_sent", "sms_failed", "conflict", and the turns started from a
+	// peek and run again from a Load: "peek_stale" (another turn wrote
+	// first), "peek_refused" (the turn would have written).
 	Count(outcome string)
 }
 
@@ -52,12 +54,15 @@ type Config struct {
 
 // Engine runs conversations: it loads the caller's state, applies one input
 // through the state machine, saves the state with compare-and-set and sends
-// the SMS the turn produced. It keeps nothing in memory between turns.
+// the SMS the turn produced. The state lives in the store; a turn may start
+// from the copy the store kept of its own last write (Conversations.Peek),
+// which the compare-and-set proves current or refuses.
 type Engine struct {
-	cfg   Config
-	cat   *Catalogue
-	sends sync.WaitGroup
-	langs langMemo // callers' languages, for the busy screen only
+	cfg     Config
+	cat     *Catalogue
+	sends   sync.WaitGroup
+	langs   langMemo // callers' languages, for the busy screen only
+	writers stateSet // states whose input may write: turns there start from a Load
 }
 
 // NewEngine checks cfg and loads the message catalogue.
@@ -114,16 +119,42 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 		sum := sha256.Sum256([]byte(t.Provider + "\x00" + t.Delivery))
 		replyKey = hex.EncodeToString(sum[:12])
 	}
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		ld, err := e.cfg.Conversations.Load(ctx, msisdn, replyKey)
-		if err != nil {
-			return Reply{}, fmt.Errorf("dialog: load %s: %w", MaskMsisdn(msisdn), err)
+	peek := true
+	for attempt := 0; attempt < maxAttempts; {
+		// The first try starts from the copy this process saved last, if
+		// any and if the screen it shows does not write; any other try
+		// from a Load, which alone counts towards maxAttempts.
+		var ld Loaded
+		fromPeek := false
+		if peek {
+			peek = false
+			ld, fromPeek = e.cfg.Conversations.Peek(msisdn, replyKey)
+			fromPeek = fromPeek && (ld.Conversation == nil || !e.writers.has(ld.Conversation.State))
+		}
+		if !fromPeek {
+			attempt++
+			if ld, err = e.cfg.Conversations.Load(ctx, msisdn, replyKey); err != nil {
+				return Reply{}, fmt.Errorf("dialog: load %s: %w", MaskMsisdn(msisdn), err)
+			}
 		}
 		if ld.Cached != nil {
 			return *ld.Cached, nil
 		}
-		tr := &turn{e: e, ctx: ctx, in: t, msisdn: msisdn, now: e.cfg.Clock.Now()}
+		tr := &turn{e: e, ctx: ctx, in: t, msisdn: msisdn, now: e.cfg.Clock.Now(), reg: e.cfg.Registry, otps: e.cfg.OTPs}
+		var guard *readOnly
+		var peeked string // the state the peeked conversation was in
+		if fromPeek {
+			peeked = ld.Conversation.State
+			guard = &readOnly{Registry: e.cfg.Registry, OTPs: e.cfg.OTPs}
+			tr.reg, tr.otps = guard, guard
+		}
 		reply, err := tr.run(ld)
+		if guard != nil && guard.refused {
+			// This screen writes: learn it, and run the turn from a Load.
+			e.writers.add(peeked)
+			e.cfg.Observer.Count("peek_refused")
+			continue
+		}
 		if err != nil {
 			return Reply{}, err
 		}
@@ -133,7 +164,11 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 		}
 		err = e.cfg.Conversations.Save(ctx, tr.c, ttl, replyKey, reply)
 		if errors.Is(err, ErrConflict) {
-			e.cfg.Observer.Count("conflict")
+			if fromPeek {
+				e.cfg.Observer.Count("peek_stale")
+			} else {
+				e.cfg.Observer.Count("conflict")
+			}
 			continue
 		}
 		if err != nil {

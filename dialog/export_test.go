@@ -14,7 +14,7 @@ func (e *Engine) ScreenMenu(ctx context.Context, t Turn) (Menu, Budget, error) {
 	if err != nil || ld.Conversation == nil {
 		return Menu{}, Budget{}, err
 	}
-	tr := &turn{e: e, ctx: ctx, in: t, msisdn: msisdn, now: e.cfg.Clock.Now(), c: ld.Conversation}
+	tr := &turn{e: e, ctx: ctx, in: t, msisdn: msisdn, now: e.cfg.Clock.Now(), c: ld.Conversation, reg: e.cfg.Registry, otps: e.cfg.OTPs}
 	st, ok := states[tr.c.State]
 	if !ok {
 		return Menu{}, tr.budget(), nil

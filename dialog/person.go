@@ -191,7 +191,7 @@ func confirmPersonInput(tr *turn) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("dialog: open ID number: %w", err)
 	}
-	b, err := tr.e.cfg.Registry.AddBeneficiary(tr.ctx, tr.c.Account, NewBeneficiary{
+	b, err := tr.reg.AddBeneficiary(tr.ctx, tr.c.Account, NewBeneficiary{
 		Name: d.Name, BirthYear: d.BirthYear, Gender: d.Gender, IDType: d.IDType, IDNumber: n,
 	})
 	switch {

@@ -19,6 +19,14 @@ type Conversations interface {
 	// and remembers c.Lang. It returns ErrConflict when another turn wrote
 	// first. A c with State "" deletes the conversation instead.
 	Save(ctx context.Context, c *Conversation, ttl time.Duration, replyKey string, reply Reply) error
+	// Peek returns without I/O what Load would, from a copy of the
+	// conversation this process saved last for msisdn, if it kept one
+	// (ok false otherwise). Cached is set only when replyKey is the key of
+	// that last save; an older delivery's reply is not seen, nor is a write
+	// by another process, so a turn started from a peek changes nothing
+	// but the conversation, and Save must refuse it (ErrConflict) when the
+	// version moved on or a reply is already cached under its key.
+	Peek(msisdn, replyKey string) (ld Loaded, ok bool)
 }
 
 // Loaded is what Conversations.Load returns.

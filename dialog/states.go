@@ -241,7 +241,7 @@ func otherNumberInput(tr *turn) (string, error) {
 // sendOTP issues a code for number and queues its SMS; ev is fired when
 // the code is on its way.
 func (tr *turn) sendOTP(number, ev string) (string, error) {
-	code, err := tr.e.cfg.OTPs.Issue(tr.ctx, number)
+	code, err := tr.otps.Issue(tr.ctx, number)
 	var limit *OTPLimitError
 	switch {
 	case errors.As(err, &limit) && limit.Hourly:
@@ -264,7 +264,7 @@ func (tr *turn) sendOTP(number, ev string) (string, error) {
 func minutes(m float64) string { return strconv.Itoa(int(m + 0.999)) }
 
 func otpScreen(tr *turn) (Menu, error) {
-	failed, err := tr.e.cfg.OTPs.Undelivered(tr.ctx, tr.c.Target)
+	failed, err := tr.otps.Undelivered(tr.ctx, tr.c.Target)
 	if err != nil {
 		return Menu{}, fmt.Errorf("dialog: code delivery for %s: %w", MaskMsisdn(tr.c.Target), err)
 	}
@@ -289,7 +289,7 @@ func otpInput(tr *turn) (string, error) {
 		tr.notice("hint.otp")
 		return "", nil
 	}
-	err := tr.e.cfg.OTPs.Verify(tr.ctx, tr.c.Target, tr.input)
+	err := tr.otps.Verify(tr.ctx, tr.c.Target, tr.input)
 	var wrong *OTPWrongError
 	switch {
 	case err == nil:

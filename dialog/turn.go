@@ -23,6 +23,8 @@ type turn struct {
 	msisdn string
 	now    time.Time
 	c      *Conversation
+	reg    Registry // the engine's, or a readOnly one
+	otps   OTPs     // likewise
 
 	input  string // cleaned input
 	shown  string // state whose screen the reply shows
@@ -269,7 +271,7 @@ func (tr *turn) loadAccount() (Account, error) {
 		if tr.c.Snapshot != nil {
 			tr.account = tr.c.Snapshot
 		} else {
-			a, err := tr.e.cfg.Registry.Account(tr.ctx, tr.c.Account)
+			a, err := tr.reg.Account(tr.ctx, tr.c.Account)
 			if err != nil {
 				return Account{}, fmt.Errorf("dialog: account %s: %w", MaskMsisdn(tr.c.Account), err)
 			}
@@ -289,7 +291,7 @@ func (tr *turn) centresAt(pin string) ([]Centre, error) {
 	if cs, ok := tr.centres[pin]; ok {
 		return cs, nil
 	}
-	cs, err := tr.e.cfg.Registry.CentresByPin(tr.ctx, pin)
+	cs, err := tr.reg.CentresByPin(tr.ctx, pin)
 	if err != nil {
 		return nil, fmt.Errorf("dialog: centres at %s: %w", pin, err)
 	}
@@ -311,7 +313,7 @@ func (tr *turn) centre(id int64) (Centre, error) {
 			return c, nil
 		}
 	}
-	c, err := tr.e.cfg.Registry.Centre(tr.ctx, id)
+	c, err := tr.reg.Centre(tr.ctx, id)
 	if err != nil {
 		return Centre{}, fmt.Errorf("dialog: centre %d: %w", id, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	mrand "math/rand/v2"
 	"strconv"
 	"time"
 
@@ -62,12 +64,17 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 	return out, nil
 }
 
-// Save writes c if the stored version still equals c.Version (then sets
-// c.Version to the new version), with ttl (DefaultConversationTTL when ≤ 0);
-// in the same script it caches reply under replyKey (when not empty) and
-// remembers c.Lang (when not empty) without expiry. A c with State ""
-// deletes the conversation (c.Version becomes 0) but still caches the reply.
-// It returns dialog.ErrConflict when another turn saved first.
+// Save writes c if the stored version still equals c.Version (then gives c
+// a new random version), with ttl (DefaultConversationTTL when ≤ 0); in the
+// same script it caches reply under replyKey (when not empty) and remembers
+// c.Lang (when not empty) without expiry. A c with State "" deletes the
+// conversation (c.Version becomes 0) but still caches the reply. It returns
+// dialog.ErrConflict when another turn saved first, or when a reply is
+// already cached under replyKey.
+//
+// Versions are random, not counted, so that a version never comes back: a
+// conversation deleted and written again by other gateways cannot reach
+// the version a Peek remembers, which a counter restarting at 1 could.
 func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Duration, replyKey string, reply dialog.Reply) error {
 	if c == nil {
 		return errors.New("store: save conversation: nil")
@@ -80,10 +87,12 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	}
 	var js, rj []byte
 	var err error
+	nv := int64(0)
 	if c.State != "" {
 		if js, err = json.Marshal(c); err != nil {
 			return fmt.Errorf("store: save conversation: %w", err)
 		}
+		nv = mrand.Int64N(math.MaxInt64) + 1
 	}
 	rk := convKey(c.Msisdn) // placeholder on the same slot when no reply
 	if replyKey != "" {
@@ -92,15 +101,64 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			return fmt.Errorf("store: save reply: %w", err)
 		}
 	}
-	nv, err := scriptConvSave.Run(ctx, s.rdb,
+	res, err := scriptConvSave.Run(ctx, s.rdb,
 		[]string{convKey(c.Msisdn), rk, langKey(c.Msisdn)},
-		c.Version, js, ttl.Milliseconds(), rj, c.Lang).Int64()
+		c.Version, js, ttl.Milliseconds(), rj, c.Lang, nv).Int64()
+	if err != nil || res != 0 {
+		s.forget(c.Msisdn)
+	}
 	if err != nil {
 		return wrap("save conversation", err)
 	}
-	if nv < 0 {
+	if res != 0 {
 		return dialog.ErrConflict
 	}
 	c.Version = nv
+	if c.State == "" {
+		s.forget(c.Msisdn)
+		return nil
+	}
+	if s.recent != nil {
+		s.recent.Add(c.Msisdn, recentConv{conv: c.Clone(), replyKey: replyKey, reply: reply, at: s.now()})
+	}
 	return nil
+}
+
+// recentConv is the conversation this process last wrote for a caller.
+type recentConv struct {
+	conv     *dialog.Conversation // never handed out: Peek returns clones
+	replyKey string
+	reply    dialog.Reply
+	at       time.Time
+}
+
+// Peek returns, without I/O, the conversation this process last saved for
+// msisdn, if it did so within Config.RecentFor: as Load would return it, or
+// with Cached set when replyKey is the key that save cached its reply
+// under. Another gateway may have written since; Save then conflicts.
+func (s *Store) Peek(msisdn, replyKey string) (dialog.Loaded, bool) {
+	if s.recent == nil {
+		return dialog.Loaded{}, false
+	}
+	r, ok := s.recent.Get(msisdn)
+	if !ok {
+		return dialog.Loaded{}, false
+	}
+	if s.now().Sub(r.at) > s.cfg.RecentFor {
+		s.recent.Remove(msisdn)
+		return dialog.Loaded{}, false
+	}
+	if replyKey != "" && replyKey == r.replyKey {
+		reply := r.reply
+		return dialog.Loaded{Cached: &reply}, true
+	}
+	c := r.conv.Clone()
+	return dialog.Loaded{Conversation: c, Lang: c.Lang}, true
+}
+
+// forget drops what Peek would return for msisdn.
+func (s *Store) forget(msisdn string) {
+	if s.recent != nil {
+		s.recent.Remove(msisdn)
+	}
 }

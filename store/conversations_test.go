@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -28,14 +30,15 @@ func TestConversationRoundTrip(t *testing.T) {
 		if err := env.Save(ctx, c, 10*time.Minute, "k1", reply); err != nil {
 			t.Fatal(err)
 		}
-		if c.Version != 1 {
+		if c.Version == 0 {
 			t.Errorf("version after first save = %d", c.Version)
 		}
+		first := c.Version
 		l, err = env.Load(ctx, m, "k1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.Conversation == nil || l.Conversation.State != "number" || l.Conversation.Version != 1 ||
+		if l.Conversation == nil || l.Conversation.State != "number" || l.Conversation.Version != first ||
 			l.Conversation.Booking.Pin != "700001" || !l.Conversation.Updated.Equal(c.Updated) {
 			t.Errorf("loaded = %+v", l.Conversation)
 		}
@@ -85,10 +88,15 @@ func TestConversationRoundTrip(t *testing.T) {
 		if l.Conversation != nil || l.Lang != "hi" || l.Cached == nil || !l.Cached.End {
 			t.Errorf("after delete = %+v", l)
 		}
-		// A new conversation starts from version 0 again.
+		// A new conversation starts from version 0 again, and gets a
+		// version never seen before: a turn holding the old one conflicts.
 		n := &dialog.Conversation{Msisdn: m, State: "home"}
-		if err := env.Save(ctx, n, 0, "", dialog.Reply{}); err != nil || n.Version != 1 {
-			t.Errorf("new conversation: %v, version %d", err, n.Version)
+		if err := env.Save(ctx, n, 0, "", dialog.Reply{}); err != nil || n.Version == 0 || n.Version == first {
+			t.Errorf("new conversation: %v, version %d (first was %d)", err, n.Version, first)
+		}
+		old := &dialog.Conversation{Msisdn: m, State: "old", Version: first}
+		if err := env.Save(ctx, old, 0, "", dialog.Reply{}); !errors.Is(err, dialog.ErrConflict) {
+			t.Errorf("save with the deleted conversation's version: %v, want conflict", err)
 		}
 		if ttl := env.rdb.PTTL(ctx, convKey(m)).Val(); ttl <= DefaultConversationTTL-time.Minute {
 			t.Errorf("default TTL = %v", ttl)
@@ -145,12 +153,121 @@ func TestConversationCAS(t *testing.T) {
 				t.Fatalf("round %d: errors %v", round, errs)
 			}
 			l, _ := env.Load(ctx, m, "")
-			if l.Conversation.State != convs[winner].State || l.Conversation.Version != base.Version+1 {
+			if l.Conversation.State != convs[winner].State || l.Conversation.Version != convs[winner].Version || l.Conversation.Version == base.Version {
 				t.Fatalf("round %d: stored %+v, winner %+v", round, l.Conversation, convs[winner])
 			}
 			base = l.Conversation
 		}
 	})
+}
+
+// TestPeek: the store keeps a copy of what it last saved for a caller and
+// hands it out as Load would; Save refuses a turn started from a copy that
+// another writer (or another delivery's reply) has overtaken.
+func TestPeek(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		m := msisdn(3)
+		if _, ok := env.Peek(m, ""); ok {
+			t.Fatal("peek before any save")
+		}
+		c := benchConversation()
+		c.Msisdn = m
+		r1 := dialog.Reply{Text: "1 Add person"}
+		if err := env.Save(ctx, c, time.Minute, "k1", r1); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := env.Load(ctx, m, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := env.Peek(m, "")
+		if !ok || p.Cached != nil || !sameConversation(p.Conversation, loaded.Conversation) || p.Lang != loaded.Lang {
+			t.Fatalf("peek = %+v, %v; load = %+v", p, ok, loaded)
+		}
+		if p, ok := env.Peek(m, "k1"); !ok || p.Cached == nil || *p.Cached != r1 || p.Conversation != nil {
+			t.Errorf("peek of the last delivery = %+v, %v; want its reply", p, ok)
+		}
+		// Each peek is a copy of its own.
+		p.Conversation.State = "changed"
+		p.Conversation.Booking.Who[0] = "changed"
+		if again, _ := env.Peek(m, ""); !sameConversation(again.Conversation, loaded.Conversation) {
+			t.Errorf("a change to one peek shows in the next: %+v", again.Conversation)
+		}
+
+		// A delivery already answered is refused even at the right version,
+		// and changes nothing.
+		dup, _ := env.Peek(m, "")
+		dup.Conversation.State = "dup"
+		if err := env.Save(ctx, dup.Conversation, time.Minute, "k1", dialog.Reply{Text: "again"}); !errors.Is(err, dialog.ErrConflict) {
+			t.Errorf("save of an answered delivery: %v, want conflict", err)
+		}
+		if l, _ := env.Load(ctx, m, "k1"); l.Conversation == nil || l.Conversation.State != c.State || *l.Cached != r1 {
+			t.Errorf("after the refused save: %+v", l)
+		}
+		if _, ok := env.Peek(m, ""); ok {
+			t.Error("peek after a conflict: the copy should be dropped")
+		}
+
+		// Another writer (another gateway's store on the same Redis)
+		// overtakes this one's copy: the save from the copy conflicts.
+		if err := env.Save(ctx, loaded.Conversation, time.Minute, "k2", dialog.Reply{Text: "2"}); err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := env.Peek(m, "")
+		other := newEnv(t, env.url)
+		theirs, err := other.Load(ctx, m, "")
+		if err != nil || theirs.Conversation == nil {
+			t.Fatal(theirs, err)
+		}
+		if err := other.Save(ctx, theirs.Conversation, time.Minute, "k3", dialog.Reply{Text: "3"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Save(ctx, mine.Conversation, time.Minute, "k4", dialog.Reply{Text: "4"}); !errors.Is(err, dialog.ErrConflict) {
+			t.Errorf("save from an overtaken copy: %v, want conflict", err)
+		}
+
+		// Copies expire; deleting drops them.
+		if err := env.Save(ctx, theirs.Conversation, time.Minute, "k5", dialog.Reply{}); err != nil {
+			t.Fatal(err)
+		}
+		env.clock.Advance(DefaultRecentFor + time.Second)
+		if _, ok := env.Peek(m, ""); ok {
+			t.Error("peek after RecentFor")
+		}
+		l, _ := env.Load(ctx, m, "")
+		if err := env.Save(ctx, l.Conversation, time.Minute, "k6", dialog.Reply{}); err != nil {
+			t.Fatal(err)
+		}
+		l.Conversation.State = ""
+		if err := env.Save(ctx, l.Conversation, time.Minute, "k7", dialog.Reply{End: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := env.Peek(m, ""); ok {
+			t.Error("peek after the conversation was deleted")
+		}
+
+		// RecentConversations < 0 keeps no copies.
+		none := newEnv(t, env.url, func(c *Config) { c.RecentConversations = -1 })
+		n := &dialog.Conversation{Msisdn: msisdn(4), State: "home"}
+		if err := none.Save(ctx, n, time.Minute, "", dialog.Reply{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := none.Peek(n.Msisdn, ""); ok {
+			t.Error("peek with RecentConversations -1")
+		}
+	})
+}
+
+// sameConversation compares what is stored of two conversations (times
+// equal as instants, whatever their location).
+func sameConversation(a, b *dialog.Conversation) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := a.Clone(), b.Clone()
+	x.Updated, y.Updated = time.Time{}, time.Time{}
+	return a.Updated.Equal(b.Updated) && reflect.DeepEqual(x, y)
 }
 
 func BenchmarkConversationSave(b *testing.B) {
@@ -160,7 +277,8 @@ func BenchmarkConversationSave(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := env.Save(ctx, c, 10*time.Minute, "at:ATUid_1:1*2", dialog.Reply{Text: "1 Add person\n2 Book"}); err != nil {
+		// A new delivery each time: Save refuses one already answered.
+		if err := env.Save(ctx, c, 10*time.Minute, "at:ATUid_1:1*2:"+strconv.Itoa(i), dialog.Reply{Text: "1 Add person\n2 Book"}); err != nil {
 			b.Fatal(err)
 		}
 	}

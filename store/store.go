@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikasetu/tikasetu/dialog"
@@ -44,6 +45,13 @@ type Config struct {
 	// OTPWindow is the rolling window of the cap (default 1 h).
 	OTPWindow time.Duration
 
+	// RecentConversations is how many callers' last-written conversations
+	// the store keeps in process for Peek (default 50,000; negative: none).
+	RecentConversations int
+	// RecentFor is how long Peek may serve a kept conversation after its
+	// write (default 2 min).
+	RecentFor time.Duration
+
 	// RepairGrace is how old a seat hold must be before Repair may release
 	// it for want of an appointment, so that Repair never races a booking
 	// in flight (default 2 min).
@@ -53,17 +61,26 @@ type Config struct {
 // Defaults.
 const (
 	DefaultMaxBeneficiaries = 4
-	DefaultOTPValidity      = 180 * time.Second
-	DefaultOTPMaxTries      = 3
-	DefaultOTPCooldown      = 30 * time.Second
-	DefaultOTPHourlyCap     = 5
-	DefaultOTPWindow        = time.Hour
-	DefaultRepairGrace      = 2 * time.Minute
+	// About 1.5 KB each: 75 MB at most.
+	DefaultRecentConversations = 50_000
+	DefaultRecentFor           = 2 * time.Minute
+	DefaultOTPValidity         = 180 * time.Second
+	DefaultOTPMaxTries         = 3
+	DefaultOTPCooldown         = 30 * time.Second
+	DefaultOTPHourlyCap        = 5
+	DefaultOTPWindow           = time.Hour
+	DefaultRepairGrace         = 2 * time.Minute
 	// DefaultConversationTTL applies when Save is given a ttl ≤ 0.
 	DefaultConversationTTL = 30 * time.Minute
 )
 
 func (c *Config) setDefaults() {
+	if c.RecentConversations == 0 {
+		c.RecentConversations = DefaultRecentConversations
+	}
+	if c.RecentFor <= 0 {
+		c.RecentFor = DefaultRecentFor
+	}
 	if c.MaxBeneficiaries <= 0 {
 		c.MaxBeneficiaries = DefaultMaxBeneficiaries
 	}
@@ -97,6 +114,7 @@ type Store struct {
 	cfg    Config
 	sealer *Sealer
 	keys   derivedKeys
+	recent *lru.Cache[string, recentConv] // nil when cfg.RecentConversations < 0
 }
 
 // Compile-time checks that Store implements the ports.
@@ -210,7 +228,13 @@ func newStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{rdb: rdb, cfg: cfg, sealer: sealer, keys: deriveKeys(cfg.Secret)}, nil
+	s := &Store{rdb: rdb, cfg: cfg, sealer: sealer, keys: deriveKeys(cfg.Secret)}
+	if cfg.RecentConversations > 0 {
+		if s.recent, err = lru.New[string, recentConv](cfg.RecentConversations); err != nil {
+			return nil, fmt.Errorf("store: recent conversations: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // OpenEmbedded starts an in-process miniredis and opens a Store on it, for

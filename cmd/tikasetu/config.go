@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+
+	"github.com/tikasetu/tikasetu/store"
 )
 
 // config is the gateway's configuration, read from the environment and
@@ -28,6 +30,7 @@ type config struct {
 	USSDLimit   int
 	USSDUCS2    int
 	MaxInflight int
+	Recent      int
 	Partners    string
 	PprofAddr   string
 }
@@ -67,6 +70,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Partners, "partners-file", envOr("TIKASETU_PARTNERS_FILE", ""), "telecom partners: ids, secrets, limits (YAML or JSON; see docs/partners.md) (TIKASETU_PARTNERS_FILE)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("TIKASETU_PPROF_ADDR", ""), "serve Go's /debug/pprof on this separate address (keep it on loopback); empty: off (TIKASETU_PPROF_ADDR)")
 	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight before callers get the busy screen; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
+	fs.IntVar(&c.Recent, "recent-conversations", envInt("TIKASETU_RECENT_CONVERSATIONS", store.DefaultRecentConversations), "conversations this process keeps after writing them, so that the caller's next turn needs no read (about 1.5 KB each); 0 turns it off (TIKASETU_RECENT_CONVERSATIONS)")
 	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")
 }
 
@@ -113,6 +117,9 @@ func (c *config) check() error {
 	}
 	if c.MaxInflight < 0 {
 		return fmt.Errorf("%w: TIKASETU_MAX_INFLIGHT must be 0 (off) or more", errConfig)
+	}
+	if c.Recent < 0 {
+		return fmt.Errorf("%w: TIKASETU_RECENT_CONVERSATIONS must be 0 (off) or more", errConfig)
 	}
 	if c.MaxPeople < 1 {
 		return fmt.Errorf("%w: TIKASETU_MAX_PEOPLE must be at least 1", errConfig)

@@ -27,6 +27,7 @@ func TestConfigRefusesUnsafeStarts(t *testing.T) {
 		{"the http sender without its URL", []string{"--sms-sender", "http"}, "TIKASETU_SMS_HTTP_URL"},
 		{"an unknown sender", []string{"--sms-sender", "pigeon"}, "outbox, http or twilio"},
 		{"negative admission limit", []string{"--max-inflight", "-1"}, "TIKASETU_MAX_INFLIGHT"},
+		{"negative recent conversations", []string{"--recent-conversations", "-1"}, "TIKASETU_RECENT_CONVERSATIONS"},
 		{"embedded mode needs nothing", nil, ""},
 	}
 	for _, tt := range tests {

@@ -28,7 +28,7 @@ func newMetrics() *metrics {
 			Name: "tikasetu_turns_total", Help: "Turns answered, by provider and the screen shown.",
 		}, []string{"provider", "screen"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, sms_failed (sender gave up), sms_undelivered (reported by the SMS gateway), conflict.",
+			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, sms_failed (sender gave up), sms_undelivered (reported by the SMS gateway), conflict, peek_stale and peek_refused (turns started from the conversation kept in memory and run again from Redis).",
 		}, []string{"outcome"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_turn_failures_total", Help: "Turns answered with the busy screen because of an error or the deadline, by provider.",

@@ -147,7 +147,10 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		secret = make([]byte, 32)
 		rand.Read(secret)
 	}
-	scfg := store.Config{URL: cfg.RedisURL, Secret: secret, MaxBeneficiaries: cfg.MaxPeople}
+	scfg := store.Config{URL: cfg.RedisURL, Secret: secret, MaxBeneficiaries: cfg.MaxPeople, RecentConversations: cfg.Recent}
+	if cfg.Recent == 0 {
+		scfg.RecentConversations = -1 // off
+	}
 	var (
 		st      *store.Store
 		closeSt func()

@@ -2,20 +2,23 @@
 -- KEYS[1] ts:conv:{m}   hash: v (version), j (conversation JSON)
 -- KEYS[2] ts:reply:{m}:<h>  cached reply JSON
 -- KEYS[3] ts:lang:{m}   remembered language (no TTL)
--- ARGV[1] expected version, ARGV[2] JSON ("" deletes), ARGV[3] ttl ms,
--- ARGV[4] reply JSON ("" = none), ARGV[5] language ("" = keep)
--- Returns the new version (0 after a delete), or -1 on conflict.
-local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if cur ~= tonumber(ARGV[1]) then
+-- ARGV[1] expected version ("0": none), ARGV[2] JSON ("" deletes),
+-- ARGV[3] ttl ms, ARGV[4] reply JSON ("" = none), ARGV[5] language
+-- ("" = keep), ARGV[6] new version (random, never "0").
+-- Versions are compared as strings: Lua numbers lose digits past 2^53.
+-- Returns 0, or -1 on conflict: the stored version differs, or a reply is
+-- already cached under KEYS[2] (this delivery was answered by another turn).
+if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then
+  return -1
+end
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
   return -1
 end
 local ttl = tonumber(ARGV[3])
-local nv = 0
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
 else
-  nv = cur + 1
-  redis.call('HSET', KEYS[1], 'v', nv, 'j', ARGV[2])
+  redis.call('HSET', KEYS[1], 'v', ARGV[6], 'j', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
 if ARGV[4] ~= '' then
@@ -24,4 +27,4 @@ end
 if ARGV[5] ~= '' then
   redis.call('SET', KEYS[3], ARGV[5])
 end
-return nv
+return 0
