@@ -17,9 +17,13 @@ import (
 //
 // The bound is a count of turns in flight (by Little's law, capacity ×
 // the latency one accepts). A caller already in a journey may use every
-// slot; a new session only the first newShare of them, so that under
-// surge the half-registered are served first and new callers are the ones
-// asked to dial again.
+// slot, up to limit; a new session is let in only while fewer than
+// newLimit turns are in flight. newLimit is small: about the concurrency at
+// which the machine serves the most, so that new journeys are taken on
+// only while the CPU has room for them; limit is large, so that the
+// callers already taken on are turned away only in a burst far beyond
+// that. Under surge the half-registered are served first and new callers
+// are the ones asked to dial again.
 type admission struct {
 	next     dialog.Handler
 	busy     func(msisdn string, ch dialog.Channel) dialog.Reply
@@ -30,12 +34,9 @@ type admission struct {
 	admitted *prometheus.CounterVec
 }
 
-// newShare is the part of the limit open to new sessions.
-const newShare = 0.75
-
-func newAdmission(next dialog.Handler, limit int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
+func newAdmission(next dialog.Handler, limit, newLimit int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
 	a := &admission{
-		next: next, busy: busy, limit: int64(limit), newLimit: max(1, int64(float64(limit)*newShare)),
+		next: next, busy: busy, limit: int64(limit), newLimit: int64(max(1, min(newLimit, limit))),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen because too many were in flight, by kind (new, continuing).",
 		}, []string{"kind"}),

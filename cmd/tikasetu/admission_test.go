@@ -30,23 +30,25 @@ func TestAdmissionFavoursCallersMidJourney(t *testing.T) {
 	tests := []struct {
 		name    string
 		limit   int
+		newLim  int
 		holding int // turns already in flight (continuing callers)
 		turn    dialog.Turn
 		served  bool
 	}{
-		{"new session with room", 8, 5, dialog.Turn{Channel: dialog.USSD, NewSession: true}, true},
-		{"new session at 75% of the limit is turned away", 8, 6, dialog.Turn{Channel: dialog.USSD, NewSession: true}, false},
-		{"continuing caller at 75% is served", 8, 6, dialog.Turn{Channel: dialog.USSD, Input: "1"}, true},
-		{"continuing caller at the limit is turned away", 8, 8, dialog.Turn{Channel: dialog.USSD, Input: "1"}, false},
-		{"SMS REG counts as new", 8, 6, dialog.Turn{Channel: dialog.SMSChannel, Input: " reg "}, false},
-		{"SMS answer counts as continuing", 8, 6, dialog.Turn{Channel: dialog.SMSChannel, Input: "2"}, true},
-		{"a limit of 1 still lets a new caller in", 1, 0, dialog.Turn{Channel: dialog.USSD, NewSession: true}, true},
+		{"new session with room", 8, 3, 2, dialog.Turn{Channel: dialog.USSD, NewSession: true}, true},
+		{"new session at the new-session limit is turned away", 8, 3, 3, dialog.Turn{Channel: dialog.USSD, NewSession: true}, false},
+		{"continuing caller past the new-session limit is served", 8, 3, 6, dialog.Turn{Channel: dialog.USSD, Input: "1"}, true},
+		{"continuing caller at the limit is turned away", 8, 3, 8, dialog.Turn{Channel: dialog.USSD, Input: "1"}, false},
+		{"SMS REG counts as new", 8, 3, 3, dialog.Turn{Channel: dialog.SMSChannel, Input: " reg "}, false},
+		{"SMS answer counts as continuing", 8, 3, 3, dialog.Turn{Channel: dialog.SMSChannel, Input: "2"}, true},
+		{"a new-session limit above the limit is the limit", 4, 10, 4, dialog.Turn{Channel: dialog.USSD, NewSession: true}, false},
+		{"a limit of 1 still lets a new caller in", 1, 1, 0, dialog.Turn{Channel: dialog.USSD, NewSession: true}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &blockingHandler{started: make(chan struct{}, 64), release: make(chan struct{})}
 			reg := prometheus.NewRegistry()
-			a := newAdmission(h, tt.limit, busy, reg)
+			a := newAdmission(h, tt.limit, tt.newLim, busy, reg)
 			var wg sync.WaitGroup
 			for range tt.holding {
 				wg.Go(func() { a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Input: "1"}) })
