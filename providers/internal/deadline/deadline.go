@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
@@ -18,10 +19,11 @@ var ErrDeadline = errors.New("handler did not answer before the deadline")
 
 // Run calls h under a deadline that starts now, whatever the client does:
 // a caller who hung up still has the turn processed consistently. The
-// handler runs in its own goroutine, so that one ignoring its context still
-// cannot hold the answer past the deadline; its late result is dropped (the
-// engine's reply cache serves it when the same delivery is retried). A
-// panic in the handler is returned as an error.
+// handler runs on a goroutine of its own (kept between turns: see spawn),
+// so that one ignoring its context still cannot hold the answer past the
+// deadline; its late result is dropped (the engine's reply cache serves it
+// when the same delivery is retried). A panic in the handler is returned as
+// an error.
 func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duration) (dialog.Reply, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d)
 	defer cancel()
@@ -31,7 +33,7 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 		err   error
 	}
 	done := make(chan result, 1) // buffered: a late handler never blocks
-	go func() {
+	spawn(func() {
 		var res result
 		defer func() {
 			if p := recover(); p != nil {
@@ -40,7 +42,7 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 			done <- res
 		}()
 		res.reply, res.err = h.Handle(ctx, t)
-	}()
+	})
 
 	select {
 	case res := <-done:
@@ -50,6 +52,42 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 		return res.reply, nil
 	case <-ctx.Done():
 		return dialog.Reply{}, ErrDeadline
+	}
+}
+
+// Turns run on goroutines kept between turns. A turn's calls (engine,
+// state machine, Redis client) grow a goroutine's stack to tens of
+// kilobytes; a new goroutine per turn copied its stack over as it grew,
+// about 5% of the gateway's CPU in a profile. A kept goroutine has its
+// stack grown already.
+var idle = make(chan func()) // unbuffered: a send succeeds only when a worker waits
+
+// workerIdle is how long a kept goroutine waits for a turn before it ends
+// (nanoseconds; a variable for tests).
+var workerIdle atomic.Int64
+
+func init() { workerIdle.Store(int64(10 * time.Second)) }
+
+// spawn runs f on an idle kept goroutine, or on a new one.
+func spawn(f func()) {
+	select {
+	case idle <- f:
+	default:
+		go work(f)
+	}
+}
+
+func work(f func()) {
+	t := time.NewTimer(time.Duration(workerIdle.Load()))
+	defer t.Stop()
+	for {
+		f()
+		t.Reset(time.Duration(workerIdle.Load()))
+		select {
+		case f = <-idle:
+		case <-t.C:
+			return
+		}
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,5 +102,68 @@ func TestReport(t *testing.T) {
 				t.Fatalf("attributes built = %v for a line written = %v", built, tt.want != "")
 			}
 		})
+	}
+}
+
+// TestRunKeepsGoroutines: turns one after another run on one kept
+// goroutine, turns at once each get one (none waits for another), and kept
+// goroutines end once idle.
+func TestRunKeepsGoroutines(t *testing.T) {
+	defer workerIdle.Store(workerIdle.Load())
+	workerIdle.Store(int64(100 * time.Millisecond))
+	// Goroutines kept by earlier tests take the short idle time and end.
+	for range 100 {
+		select {
+		case idle <- func() {}:
+		default:
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	settle := func(want int) int {
+		var n int
+		for range 100 {
+			if n = runtime.NumGoroutine(); n == want {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return n
+	}
+	base := runtime.NumGoroutine()
+
+	ok := handlerFunc(func(context.Context, dialog.Turn) (dialog.Reply, error) { return dialog.Reply{Text: "ok"}, nil })
+	for range 20 {
+		if r, err := Run(context.Background(), ok, dialog.Turn{}, time.Second); err != nil || r.Text != "ok" {
+			t.Fatal(r, err)
+		}
+	}
+	time.Sleep(30 * time.Millisecond) // a goroutine per turn would have ended by now
+	if n := runtime.NumGoroutine(); n != base+1 {
+		t.Errorf("after 20 turns one after another: %d goroutines, want %d (one kept)", n, base+1)
+	}
+
+	const together = 5
+	entered := make(chan struct{}, together)
+	hold := make(chan struct{})
+	held := handlerFunc(func(context.Context, dialog.Turn) (dialog.Reply, error) {
+		entered <- struct{}{}
+		<-hold
+		return dialog.Reply{}, nil
+	})
+	var wg sync.WaitGroup
+	for range together {
+		wg.Go(func() { Run(context.Background(), held, dialog.Turn{}, time.Second) })
+	}
+	for i := range together {
+		select {
+		case <-entered:
+		case <-time.After(time.Second):
+			t.Fatalf("only %d of %d turns started at once", i, together)
+		}
+	}
+	close(hold)
+	wg.Wait()
+	if n := settle(base); n != base {
+		t.Errorf("after the idle time: %d goroutines, want %d", n, base)
 	}
 }
