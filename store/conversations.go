@@ -101,9 +101,18 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			return fmt.Errorf("store: save reply: %w", err)
 		}
 	}
+	lang := c.Lang
+	if s.recent != nil {
+		// The language key holds what this store's last save wrote there; if
+		// that save is the version replaced, it needs no write. (Only saves
+		// write it, and any other save would have moved the version on.)
+		if r, ok := s.recent.Peek(c.Msisdn); ok && r.conv.Version == c.Version && r.conv.Lang == lang {
+			lang = ""
+		}
+	}
 	res, err := scriptConvSave.Run(ctx, s.rdb,
 		[]string{convKey(c.Msisdn), rk, langKey(c.Msisdn)},
-		c.Version, js, ttl.Milliseconds(), rj, c.Lang, nv).Int64()
+		c.Version, js, ttl.Milliseconds(), rj, lang, nv).Int64()
 	if err != nil || res != 0 {
 		s.forget(c.Msisdn)
 	}

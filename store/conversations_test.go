@@ -227,8 +227,21 @@ func TestPeek(t *testing.T) {
 			t.Errorf("save from an overtaken copy: %v, want conflict", err)
 		}
 
+		// A language changed on a kept copy is remembered.
+		if err := env.Save(ctx, theirs.Conversation, time.Minute, "k4b", dialog.Reply{}); err != nil {
+			t.Fatal(err)
+		}
+		hi, _ := env.Peek(m, "")
+		hi.Conversation.Lang = "hi"
+		if err := env.Save(ctx, hi.Conversation, time.Minute, "k4c", dialog.Reply{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := env.rdb.Get(ctx, langKey(m)).Val(); got != "hi" {
+			t.Errorf("remembered language after a change = %q, want hi", got)
+		}
+
 		// Copies expire; deleting drops them.
-		if err := env.Save(ctx, theirs.Conversation, time.Minute, "k5", dialog.Reply{}); err != nil {
+		if err := env.Save(ctx, hi.Conversation, time.Minute, "k5", dialog.Reply{}); err != nil {
 			t.Fatal(err)
 		}
 		env.clock.Advance(DefaultRecentFor + time.Second)
