@@ -3,51 +3,100 @@ package main
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// admission bounds the turns in progress so that, past the machine's
-// capacity, the gateway answers every request at once, serving what it can
-// and turning the rest away politely, instead of letting every caller wait
-// into the USSD deadline.
+// admission decides, for every turn, whether to serve it or to answer at
+// once with the busy screen, so that past the machine's capacity the
+// gateway serves what it can and turns the rest away politely instead of
+// letting every caller wait into the USSD deadline.
 //
-// The bound is a count of turns in flight (by Little's law, capacity ×
-// the latency one accepts). A caller already in a journey may use every
-// slot, up to limit; a new session is let in only while fewer than
-// newLimit turns are in flight. newLimit is small: about the concurrency at
-// which the machine serves the most, so that new journeys are taken on
-// only while the CPU has room for them; limit is large, so that the
-// callers already taken on are turned away only in a burst far beyond
-// that. Under surge the half-registered are served first and new callers
-// are the ones asked to dial again.
+// It admits journeys, not requests. A caller who has begun a journey is
+// always served while fewer than limit turns are in flight (a bound on
+// latency, by Little's law). A new caller is let in only while fewer
+// journeys are in progress than sessionLimit, which the gate adapts every
+// tick from the (smoothed) average number of turns in flight: above target (the
+// concurrency at which the machine serves the most) it stops letting new
+// callers in, below it lets the limit grow. The limit therefore settles
+// at whatever number of journeys keeps the machine busy but not queued:
+// about target for callers who answer at once, thousands for callers who
+// take seconds to read and type. A gate on turns in flight alone let in
+// new callers whenever the machine was momentarily idle between the hops
+// of slow typists, and then had to turn away callers mid-journey.
 type admission struct {
-	next     dialog.Handler
-	busy     func(msisdn string, ch dialog.Channel) dialog.Reply
-	limit    int64 // turns in flight for callers mid-journey
-	newLimit int64 // turns in flight at which new sessions are turned away
+	next   dialog.Handler
+	busy   func(msisdn string, ch dialog.Channel) dialog.Reply
+	limit  int64   // turns in flight at which even callers mid-journey are turned away
+	target float64 // average turns in flight the session limit steers to
+	now    func() time.Time
+
 	inflight atomic.Int64
+	busyNs   atomic.Int64 // time spent in turns finished since the last tick
+	nextTick atomic.Int64 // unix ns of the next tick
+
+	mu           sync.Mutex
+	sessions     map[string]time.Time // callers with a journey in progress → their last turn
+	sessionLimit int
+	avgInflight  float64 // smoothed average of turns in flight
+	lastTick     time.Time
+	lastSweep    time.Time
+
 	shed     *prometheus.CounterVec
 	admitted *prometheus.CounterVec
 }
 
-func newAdmission(next dialog.Handler, limit, newLimit int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
+const (
+	// admissionTick is how often the session limit is adjusted.
+	admissionTick = 100 * time.Millisecond
+	// sessionIdle is how long a journey counts as in progress after its
+	// last turn: a caller who hung up without an END stops counting then.
+	sessionIdle = time.Minute
+	// minSessionLimit keeps a few new callers coming in whatever happens.
+	minSessionLimit = 4
+	// sessionGrowth and sessionCut are the adjustments per tick: growth by
+	// 3% (doubling in about 2.5 s) while there is room, a cut to 95% of the
+	// journeys in progress as soon as turns queue.
+	sessionGrowth = 0.03
+	sessionCut    = 0.95
+	// growBelow is the share of the target under which the limit grows:
+	// between it and the target the limit holds.
+	growBelow = 0.5
+	// smoothing is the weight of each tick's average in the smoothed one.
+	smoothing = 0.2
+)
+
+func newAdmission(next dialog.Handler, limit, target int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
+	target = max(1, min(target, limit))
 	a := &admission{
-		next: next, busy: busy, limit: int64(limit), newLimit: int64(max(1, min(newLimit, limit))),
+		next: next, busy: busy, limit: int64(limit), target: float64(target), now: time.Now,
+		sessions: map[string]time.Time{}, sessionLimit: target,
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen because too many were in flight, by kind (new, continuing).",
+			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen, by kind (new: no room for another journey; continuing: too many turns in flight).",
 		}, []string{"kind"}),
 		admitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_admission_admitted_total", Help: "Turns admitted, by kind (new, continuing).",
 		}, []string{"kind"}),
 	}
-	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "tikasetu_turns_in_flight", Help: "Turns being processed now.",
-	}, func() float64 { return float64(a.inflight.Load()) })
-	reg.MustRegister(a.shed, a.admitted, inflight)
+	a.lastTick = a.now()
+	a.lastSweep = a.lastTick
+	a.nextTick.Store(a.lastTick.Add(admissionTick).UnixNano())
+	reg.MustRegister(a.shed, a.admitted,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tikasetu_turns_in_flight", Help: "Turns being processed now.",
+		}, func() float64 { return float64(a.inflight.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tikasetu_admission_journeys", Help: "Journeys in progress (callers served within the last minute, not yet ended).",
+		}, func() float64 { n, _ := a.journeys(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tikasetu_admission_journey_limit", Help: "Journeys in progress at which new callers are turned away (adapted every 100 ms).",
+		}, func() float64 { _, l := a.journeys(); return float64(l) }),
+	)
 	return a
 }
 
@@ -68,14 +117,82 @@ func isNew(t dialog.Turn) bool {
 func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
 	n := a.inflight.Add(1)
 	defer a.inflight.Add(-1)
-	kind, limit := "continuing", a.limit
+	start := a.now()
+	a.maybeTick(start)
+
+	kind := "continuing"
+	a.mu.Lock()
+	ok := n <= a.limit
 	if isNew(t) {
-		kind, limit = "new", a.newLimit
+		kind = "new"
+		_, known := a.sessions[t.Msisdn] // a caller redialling keeps their place
+		ok = ok && (known || len(a.sessions) < a.sessionLimit)
 	}
-	if n > limit {
+	if ok {
+		a.sessions[t.Msisdn] = start
+	}
+	a.mu.Unlock()
+	if !ok {
 		a.shed.WithLabelValues(kind).Inc()
 		return a.busy(t.Msisdn, t.Channel), nil
 	}
 	a.admitted.WithLabelValues(kind).Inc()
-	return a.next.Handle(ctx, t)
+
+	r, err := a.next.Handle(ctx, t)
+	a.busyNs.Add(int64(a.now().Sub(start)))
+	if err == nil && r.End {
+		a.mu.Lock()
+		delete(a.sessions, t.Msisdn)
+		a.mu.Unlock()
+	}
+	return r, err
+}
+
+// maybeTick adjusts the session limit once per admissionTick, on whichever
+// turn comes first after it is due.
+func (a *admission) maybeTick(now time.Time) {
+	due := a.nextTick.Load()
+	if now.UnixNano() < due || !a.nextTick.CompareAndSwap(due, now.Add(admissionTick).UnixNano()) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.adjust(now)
+}
+
+// adjust is one tick of the controller (a.mu held).
+func (a *admission) adjust(now time.Time) {
+	elapsed := now.Sub(a.lastTick)
+	a.lastTick = now
+	if elapsed <= 0 {
+		return
+	}
+	// By Little's law, time spent in turns over elapsed time is the
+	// average number of turns in flight; it is smoothed over about half a
+	// second, as one tick's average swings with every burst.
+	sample := float64(a.busyNs.Swap(0)) / float64(elapsed)
+	a.avgInflight += smoothing * (sample - a.avgInflight)
+	avg := a.avgInflight
+	if now.Sub(a.lastSweep) >= time.Second {
+		a.lastSweep = now
+		for m, last := range a.sessions {
+			if now.Sub(last) > sessionIdle {
+				delete(a.sessions, m)
+			}
+		}
+	}
+	active := len(a.sessions)
+	switch {
+	case avg > a.target:
+		a.sessionLimit = max(minSessionLimit, min(a.sessionLimit, int(float64(active)*sessionCut)))
+	case avg < growBelow*a.target && float64(active) >= 0.9*float64(a.sessionLimit):
+		a.sessionLimit += max(1, int(float64(a.sessionLimit)*sessionGrowth))
+	}
+}
+
+// journeys returns the journeys in progress and the current limit.
+func (a *admission) journeys() (int, int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.sessions), a.sessionLimit
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -11,63 +13,76 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// blockingHandler holds every turn until released, counting them.
-type blockingHandler struct {
+// gateHandler answers at once, or holds turns whose input is "hold" until
+// released; a turn whose input is "bye" ends the journey.
+type gateHandler struct {
 	started chan struct{}
 	release chan struct{}
 }
 
-func (b *blockingHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
-	b.started <- struct{}{}
-	<-b.release
+func (g *gateHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
+	switch t.Input {
+	case "hold":
+		g.started <- struct{}{}
+		<-g.release
+	case "bye":
+		return dialog.Reply{Text: "served", End: true}, nil
+	}
 	return dialog.Reply{Text: "served"}, nil
 }
 
-func TestAdmissionFavoursCallersMidJourney(t *testing.T) {
+func gateCaller(i int) string { return fmt.Sprintf("+9198000%05d", i) }
+
+func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 	busy := func(msisdn string, ch dialog.Channel) dialog.Reply {
 		return dialog.Reply{Text: "busy " + string(ch), End: true}
 	}
+	dial := func(i int) dialog.Turn {
+		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: true}
+	}
+	answer := func(i int, input string) dialog.Turn {
+		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), Input: input}
+	}
+	const limit, target = 8, 3
 	tests := []struct {
-		name    string
-		limit   int
-		newLim  int
-		holding int // turns already in flight (continuing callers)
-		turn    dialog.Turn
-		served  bool
+		name     string
+		journeys int // callers 0..journeys-1 have begun a journey
+		ended    int // of them, callers 0..ended-1 then finished it
+		holding  int // turns in flight (callers 100..), held
+		turn     dialog.Turn
+		served   bool
 	}{
-		{"new session with room", 8, 3, 2, dialog.Turn{Channel: dialog.USSD, NewSession: true}, true},
-		{"new session at the new-session limit is turned away", 8, 3, 3, dialog.Turn{Channel: dialog.USSD, NewSession: true}, false},
-		{"continuing caller past the new-session limit is served", 8, 3, 6, dialog.Turn{Channel: dialog.USSD, Input: "1"}, true},
-		{"continuing caller at the limit is turned away", 8, 3, 8, dialog.Turn{Channel: dialog.USSD, Input: "1"}, false},
-		{"SMS REG counts as new", 8, 3, 3, dialog.Turn{Channel: dialog.SMSChannel, Input: " reg "}, false},
-		{"SMS answer counts as continuing", 8, 3, 3, dialog.Turn{Channel: dialog.SMSChannel, Input: "2"}, true},
-		{"a new-session limit above the limit is the limit", 4, 10, 4, dialog.Turn{Channel: dialog.USSD, NewSession: true}, false},
-		{"a limit of 1 still lets a new caller in", 1, 1, 0, dialog.Turn{Channel: dialog.USSD, NewSession: true}, true},
+		{"new caller with room", 2, 0, 0, dial(50), true},
+		{"new caller with the journeys at the limit", 3, 0, 0, dial(50), false},
+		{"new caller once a journey has ended", 3, 1, 0, dial(50), true},
+		{"a caller redialling mid-journey keeps their place", 3, 0, 0, dial(1), true},
+		{"caller mid-journey past the journey limit", 3, 0, 4, answer(2, "1"), true},
+		{"caller mid-journey with turns in flight at the limit", 3, 0, 8, answer(2, "1"), false},
+		{"new caller with turns in flight at the limit", 0, 0, 8, dial(50), false},
+		{"SMS REG starts a journey", 3, 0, 0, dialog.Turn{Channel: dialog.SMSChannel, Msisdn: gateCaller(50), Input: " reg "}, false},
+		{"an SMS answer continues one", 3, 0, 0, dialog.Turn{Channel: dialog.SMSChannel, Msisdn: gateCaller(50), Input: "2"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &blockingHandler{started: make(chan struct{}, 64), release: make(chan struct{})}
-			reg := prometheus.NewRegistry()
-			a := newAdmission(h, tt.limit, tt.newLim, busy, reg)
+			h := &gateHandler{started: make(chan struct{}, 64), release: make(chan struct{})}
+			a := newAdmission(h, limit, target, busy, prometheus.NewRegistry())
+			a.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // no adjustment during the test
+			for i := range tt.journeys {
+				if r, _ := a.Handle(context.Background(), dial(i)); r.Text != "served" {
+					t.Fatalf("setting up: journey %d not admitted: %q", i, r.Text)
+				}
+			}
+			for i := range tt.ended {
+				a.Handle(context.Background(), answer(i, "bye"))
+			}
 			var wg sync.WaitGroup
-			for range tt.holding {
-				wg.Go(func() { a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Input: "1"}) })
+			for i := range tt.holding {
+				wg.Go(func() { a.Handle(context.Background(), answer(100+i, "hold")) })
 				<-h.started
 			}
-			done := make(chan dialog.Reply, 1)
-			go func() {
-				r, _ := a.Handle(context.Background(), tt.turn)
-				done <- r
-			}()
-			var r dialog.Reply
-			if tt.served {
-				<-h.started // it reached the engine
-				close(h.release)
-				r = <-done
-			} else {
-				r = <-done // answered while every other turn is still held
-				close(h.release)
-			}
+			shedBefore := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing"))
+			r, _ := a.Handle(context.Background(), tt.turn)
+			close(h.release)
 			wg.Wait()
 			if got := r.Text == "served"; got != tt.served {
 				t.Fatalf("served = %v (%q), want %v", got, r.Text, tt.served)
@@ -75,13 +90,112 @@ func TestAdmissionFavoursCallersMidJourney(t *testing.T) {
 			if !tt.served && (!r.End || r.Text != "busy "+string(tt.turn.Channel)) {
 				t.Fatalf("shed reply = %+v, want the channel's busy screen, ending", r)
 			}
-			shed := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing"))
+			shed := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing")) - shedBefore
 			if want := map[bool]float64{true: 0, false: 1}[tt.served]; shed != want {
-				t.Fatalf("shed counter = %v, want %v", shed, want)
+				t.Fatalf("shed counter rose by %v, want %v", shed, want)
 			}
 			if n := a.inflight.Load(); n != 0 {
 				t.Fatalf("%d turns still counted in flight", n)
 			}
 		})
+	}
+}
+
+// TestAdmissionAdaptsTheJourneyLimit drives the controller one tick with a
+// chosen average of turns in flight (steady, so smoothing leaves it).
+func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
+	const target = 10
+	tests := []struct {
+		name      string
+		limit     int // journey limit before the tick
+		journeys  int
+		inFlight  float64 // average over the tick
+		wantLimit int
+	}{
+		{"room and every journey slot used: grows by 3%, at least 1", 10, 10, 2, 11},
+		{"room, a large limit used: grows by 3%", 1000, 950, 2, 1030},
+		{"room but slots unused: unchanged", 100, 50, 2, 100},
+		{"between half the target and the target: unchanged", 100, 100, 7, 100},
+		{"near the target: unchanged", 100, 100, 9, 100},
+		{"queued: cut to 95% of the journeys in progress", 1000, 800, 12, 760},
+		{"queued, limit already below the journeys: stays", 500, 800, 12, 500},
+		{"queued, few journeys: not below the minimum", 10, 2, 50, minSessionLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAdmission(&gateHandler{}, 1<<20, target, nil, prometheus.NewRegistry())
+			start := time.Unix(1_700_000_000, 0)
+			a.lastTick, a.lastSweep = start, start
+			a.sessionLimit = tt.limit
+			for i := range tt.journeys {
+				a.sessions[gateCaller(i)] = start
+			}
+			a.avgInflight = tt.inFlight // as if it had been so for a while
+			a.busyNs.Store(int64(tt.inFlight * float64(admissionTick)))
+			a.adjust(start.Add(admissionTick))
+			if a.sessionLimit != tt.wantLimit {
+				t.Errorf("journey limit %d, want %d", a.sessionLimit, tt.wantLimit)
+			}
+		})
+	}
+}
+
+// TestAdmissionForgetsIdleJourneys: a caller who hung up without an END
+// stops counting after sessionIdle; one still answering does not.
+func TestAdmissionForgetsIdleJourneys(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	a := newAdmission(&gateHandler{}, 64, 2, func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }, prometheus.NewRegistry())
+	a.now = func() time.Time { return now }
+	a.lastTick, a.lastSweep = now, now
+	a.nextTick.Store(now.Add(admissionTick).UnixNano())
+	turn := func(i int, fresh bool) string {
+		r, _ := a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: fresh, Input: "1"})
+		return r.Text
+	}
+	turn(0, true)
+	turn(1, true)
+	if got := turn(2, true); got != "busy" {
+		t.Fatalf("third caller with a limit of 2: %q, want busy", got)
+	}
+	for range 7 { // caller 1 keeps answering; caller 0 has gone
+		now = now.Add(10 * time.Second)
+		turn(1, false)
+	}
+	if n, _ := a.journeys(); n != 1 {
+		t.Fatalf("%d journeys after a minute and more, want 1 (the caller who went quiet forgotten)", n)
+	}
+	if got := turn(2, true); got != "served" {
+		t.Errorf("new caller once the quiet one is forgotten: %q, want served", got)
+	}
+}
+
+// TestAdmissionSmoothsBursts: one tick of queueing among calm ones does not
+// cut the limit; queueing that lasts does.
+func TestAdmissionSmoothsBursts(t *testing.T) {
+	a := newAdmission(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
+	now := time.Unix(1_700_000_000, 0)
+	a.lastTick, a.lastSweep = now, now
+	a.sessionLimit = 100
+	a.avgInflight = 6
+	for i := range 100 {
+		a.sessions[gateCaller(i)] = now
+	}
+	tick := func(inFlight float64) {
+		a.busyNs.Store(int64(inFlight * float64(admissionTick)))
+		now = now.Add(admissionTick)
+		a.adjust(now)
+	}
+	for range 20 {
+		tick(6) // calm: between half the target and the target
+	}
+	tick(20) // one burst, twice the target
+	if a.sessionLimit != 100 {
+		t.Fatalf("one burst moved the limit to %d", a.sessionLimit)
+	}
+	for range 5 {
+		tick(20)
+	}
+	if a.sessionLimit >= 100 {
+		t.Fatalf("lasting queueing left the limit at %d", a.sessionLimit)
 	}
 }

@@ -30,9 +30,9 @@ type config struct {
 	USSDLimit   int
 	USSDUCS2    int
 	MaxInflight int
-	// MaxInflightNew is the turns in flight at which new sessions are
-	// turned away.
-	MaxInflightNew int
+	// TargetInflight is the average of turns in flight that admission
+	// control steers the number of journeys to.
+	TargetInflight int
 	Recent         int
 	Partners       string
 	PprofAddr      string
@@ -73,7 +73,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Partners, "partners-file", envOr("TIKASETU_PARTNERS_FILE", ""), "telecom partners: ids, secrets, limits (YAML or JSON; see docs/partners.md) (TIKASETU_PARTNERS_FILE)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("TIKASETU_PPROF_ADDR", ""), "serve Go's /debug/pprof on this separate address (keep it on loopback); empty: off (TIKASETU_PPROF_ADDR)")
 	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight before callers get the busy screen; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
-	fs.IntVar(&c.MaxInflightNew, "max-inflight-new", envInt("TIKASETU_MAX_INFLIGHT_NEW", defaultMaxInflightNew), "turns in flight at which new sessions get the busy screen (callers mid-journey only at -max-inflight; at most -max-inflight) (TIKASETU_MAX_INFLIGHT_NEW)")
+	fs.IntVar(&c.TargetInflight, "target-inflight", envInt("TIKASETU_TARGET_INFLIGHT", defaultTargetInflight), "average turns in flight that admission control steers to: new callers are let in while the machine keeps below it (at most -max-inflight) (TIKASETU_TARGET_INFLIGHT)")
 	fs.IntVar(&c.Recent, "recent-conversations", envInt("TIKASETU_RECENT_CONVERSATIONS", store.DefaultRecentConversations), "conversations this process keeps after writing them, so that the caller's next turn needs no read (about 1.5 KB each); 0 turns it off (TIKASETU_RECENT_CONVERSATIONS)")
 	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")
 }
@@ -83,10 +83,10 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 // docs/performance.md measures both on a 2-core machine.
 const defaultMaxInflight = 256
 
-// defaultMaxInflightNew is about the concurrency at which a 2-core gateway
-// with its Redis serves the most turns (docs/performance.md): new
-// journeys are taken on only while there is room below it.
-const defaultMaxInflightNew = 32
+// defaultTargetInflight is about the concurrency at which a 2-core gateway
+// with its Redis serves the most turns (docs/performance.md): new journeys
+// are taken on only while the average of turns in flight stays below it.
+const defaultTargetInflight = 32
 
 // errConfig marks a configuration error: exit status 2.
 var errConfig = errors.New("configuration")
@@ -127,8 +127,8 @@ func (c *config) check() error {
 	if c.MaxInflight < 0 {
 		return fmt.Errorf("%w: TIKASETU_MAX_INFLIGHT must be 0 (off) or more", errConfig)
 	}
-	if c.MaxInflight > 0 && c.MaxInflightNew < 1 {
-		return fmt.Errorf("%w: TIKASETU_MAX_INFLIGHT_NEW must be 1 or more (above TIKASETU_MAX_INFLIGHT it is TIKASETU_MAX_INFLIGHT)", errConfig)
+	if c.MaxInflight > 0 && c.TargetInflight < 1 {
+		return fmt.Errorf("%w: TIKASETU_TARGET_INFLIGHT must be 1 or more (above TIKASETU_MAX_INFLIGHT it is TIKASETU_MAX_INFLIGHT)", errConfig)
 	}
 	if c.Recent < 0 {
 		return fmt.Errorf("%w: TIKASETU_RECENT_CONVERSATIONS must be 0 (off) or more", errConfig)

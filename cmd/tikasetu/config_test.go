@@ -28,7 +28,7 @@ func TestConfigRefusesUnsafeStarts(t *testing.T) {
 		{"an unknown sender", []string{"--sms-sender", "pigeon"}, "outbox, http or twilio"},
 		{"negative admission limit", []string{"--max-inflight", "-1"}, "TIKASETU_MAX_INFLIGHT"},
 		{"negative recent conversations", []string{"--recent-conversations", "-1"}, "TIKASETU_RECENT_CONVERSATIONS"},
-		{"no room for new sessions", []string{"--max-inflight-new", "0"}, "TIKASETU_MAX_INFLIGHT_NEW"},
+		{"no room for new journeys", []string{"--target-inflight", "0"}, "TIKASETU_TARGET_INFLIGHT"},
 		{"embedded mode needs nothing", nil, ""},
 	}
 	for _, tt := range tests {

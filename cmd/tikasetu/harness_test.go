@@ -90,7 +90,7 @@ func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config{MaxPeople: 4, USSDLimit: 182, USSDUCS2: 80, AdminToken: "admin-token",
-		TwilioToken: testTwilioToken, PublicURL: testPublicURL, MaxInflight: 64}
+		TwilioToken: testTwilioToken, PublicURL: testPublicURL, MaxInflight: 64, TargetInflight: 32}
 	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: clock,
 		outbox: outbox.New(outbox.Options{Logger: log, Now: clock.Now})}
 	g.partners = &partner.Config{Partners: []partner.Partner{{ID: testPartnerID, Secret: partner.Secret(testPartnerSecret),

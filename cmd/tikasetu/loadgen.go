@@ -36,7 +36,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		maxInflight = fs.Int("max-inflight", 10000, "open loop: journeys in flight at most; arrivals beyond are dropped_by_loadgen")
 		timeout     = fs.Duration("timeout", 2*time.Second, "per request, and for the OTP SMS to arrive (the USSD deadline)")
 		drain       = fs.Duration("drain", 10*time.Second, "after the last arrival, wait this long for journeys in flight")
-		think       = fs.Duration("think", 0, "pause before each request after the dial (a caller reading and typing)")
+		think       = fs.Duration("think", 0, "mean pause before each request after the dial (a caller reading and typing; each pause uniform between half and 1.5 times it)")
 		pin         = fs.String("pin", "560001", "PIN code to book at (the one --seed fills)")
 		serviceCode = fs.String("service-code", "*123*45#", "USSD code dialled")
 		busy        = fs.String("busy-text", "busy", "comma-separated markers of the busy screen (any case): an END with one is shed")

@@ -96,7 +96,7 @@ func (g *gateway) handler() dialog.Handler {
 		if g.cfg.MaxInflight <= 0 {
 			return g.engine
 		}
-		g.gate = newAdmission(g.engine, g.cfg.MaxInflight, g.cfg.MaxInflightNew, g.engine.Busy, g.metrics.reg)
+		g.gate = newAdmission(g.engine, g.cfg.MaxInflight, g.cfg.TargetInflight, g.engine.Busy, g.metrics.reg)
 	}
 	return g.gate
 }

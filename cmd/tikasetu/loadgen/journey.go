@@ -55,7 +55,7 @@ type target struct {
 	ussdURL     string // base URL + USSDPath
 	serviceCode string
 	timeout     time.Duration // per request, and for the OTP SMS to arrive
-	think       time.Duration // pause before every request after the first
+	think       time.Duration // mean pause before every request after the first
 	busy        []string      // lower-cased markers of the busy screen
 	pin         string
 	sink        *Sink // nil in floor mode
@@ -83,6 +83,13 @@ func (j *journey) end(k Kind, step, reason, detail string) *Outcome {
 	return &Outcome{Kind: k, Step: step, Reason: reason, Detail: detail, Hops: j.hops}
 }
 
+// thinkTime draws one pause of a caller reading and typing: uniform between
+// half and one and a half times mean, so that callers who were held up
+// together do not all come back at the same instant.
+func thinkTime(rng *rand.Rand, mean time.Duration) time.Duration {
+	return mean/2 + time.Duration(rng.Int64N(int64(mean)+1))
+}
+
 // send makes one request: input appended to the session's inputs (nothing
 // on the dial). It returns the screen and whether it was END, or the
 // journey's Outcome when this answer ends it otherwise: no answer in time
@@ -94,7 +101,7 @@ func (j *journey) send(ctx context.Context, step, input string) (string, bool, *
 			select {
 			case <-ctx.Done():
 				return "", false, j.end(Abandoned, step, "", "")
-			case <-time.After(j.t.think):
+			case <-time.After(thinkTime(j.rng, j.t.think)):
 			}
 		}
 	}

@@ -248,3 +248,21 @@ func TestOptionNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestThinkTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, mean := range []time.Duration{time.Millisecond, time.Second, 7 * time.Second} {
+		var sum time.Duration
+		const n = 2000
+		for range n {
+			d := thinkTime(rng, mean)
+			if d < mean/2 || d > mean*3/2 {
+				t.Fatalf("mean %v: pause %v outside [%v, %v]", mean, d, mean/2, mean*3/2)
+			}
+			sum += d
+		}
+		if avg := sum / n; avg < mean*95/100 || avg > mean*105/100 {
+			t.Errorf("mean %v: average pause %v", mean, avg)
+		}
+	}
+}
