@@ -21,14 +21,17 @@ import (
 // always served while fewer than limit turns are in flight (a bound on
 // latency, by Little's law). A new caller is let in only while fewer
 // journeys are in progress than sessionLimit, which the gate adapts every
-// tick from the (smoothed) average number of turns in flight: above target (the
+// tick from the smoothed average of turns in flight: above target (the
 // concurrency at which the machine serves the most) it stops letting new
-// callers in, below it lets the limit grow. The limit therefore settles
-// at whatever number of journeys keeps the machine busy but not queued:
-// about target for callers who answer at once, thousands for callers who
-// take seconds to read and type. A gate on turns in flight alone let in
-// new callers whenever the machine was momentarily idle between the hops
-// of slow typists, and then had to turn away callers mid-journey.
+// callers in and notes the turns served per second as the capacity; well
+// below target it lets the limit grow. Since a journey let in now sends
+// its turns over the following minutes, too late for the turns in flight
+// to warn of them, the limit is also held to the journeys the capacity can
+// carry at the rate one journey sends turns. The limit settles at about
+// target journeys for callers who answer at once, thousands for callers who
+// take seconds to read and type. (A gate on turns in flight alone let in
+// new callers whenever the machine was idle between the hops of slow
+// typists, and then had to turn away callers mid-journey.)
 type admission struct {
 	next   dialog.Handler
 	busy   func(msisdn string, ch dialog.Channel) dialog.Reply
@@ -38,12 +41,15 @@ type admission struct {
 
 	inflight atomic.Int64
 	busyNs   atomic.Int64 // time spent in turns finished since the last tick
+	finished atomic.Int64 // turns finished since the last tick
 	nextTick atomic.Int64 // unix ns of the next tick
 
 	mu           sync.Mutex
 	sessions     map[string]time.Time // callers with a journey in progress → their last turn
 	sessionLimit int
 	avgInflight  float64 // smoothed average of turns in flight
+	perJourney   float64 // smoothed turns per second of one journey in progress
+	capacity     float64 // turns per second served while turns queued (0: not seen yet)
 	lastTick     time.Time
 	lastSweep    time.Time
 
@@ -69,6 +75,11 @@ const (
 	growBelow = 0.5
 	// smoothing is the weight of each tick's average in the smoothed one.
 	smoothing = 0.2
+	// carry is the share of the capacity seen that journeys let in may use.
+	carry = 0.95
+	// capacityProbe is how fast the capacity seen is assumed to grow back
+	// (per tick) while there is room: 3% a second.
+	capacityProbe = 0.003
 )
 
 func newAdmission(next dialog.Handler, limit, target int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
@@ -140,6 +151,7 @@ func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, er
 
 	r, err := a.next.Handle(ctx, t)
 	a.busyNs.Add(int64(a.now().Sub(start)))
+	a.finished.Add(1)
 	if err == nil && r.End {
 		a.mu.Lock()
 		delete(a.sessions, t.Msisdn)
@@ -182,11 +194,31 @@ func (a *admission) adjust(now time.Time) {
 		}
 	}
 	active := len(a.sessions)
+	served := float64(a.finished.Swap(0)) / elapsed.Seconds()
+	if active > 0 {
+		a.perJourney += smoothing * (served/float64(active) - a.perJourney)
+	}
 	switch {
 	case avg > a.target:
+		// Turns queue: what is served now is what the machine can serve.
+		if a.capacity == 0 {
+			a.capacity = served
+		}
+		a.capacity += smoothing * (served - a.capacity)
 		a.sessionLimit = max(minSessionLimit, min(a.sessionLimit, int(float64(active)*sessionCut)))
-	case avg < growBelow*a.target && float64(active) >= 0.9*float64(a.sessionLimit):
-		a.sessionLimit += max(1, int(float64(a.sessionLimit)*sessionGrowth))
+	case avg < growBelow*a.target:
+		// Room: the machine may be faster than last seen.
+		a.capacity *= 1 + capacityProbe
+		if float64(active) >= 0.9*float64(a.sessionLimit) {
+			a.sessionLimit += max(1, int(float64(a.sessionLimit)*sessionGrowth))
+		}
+	}
+	// Journeys let in now send their turns over the next seconds or
+	// minutes, too late for the turns in flight to warn of them: the limit
+	// is also held to the journeys the capacity seen can carry at the rate
+	// one journey sends turns now.
+	if a.capacity > 0 && a.perJourney > 0 {
+		a.sessionLimit = min(a.sessionLimit, max(minSessionLimit, int(carry*a.capacity/a.perJourney)))
 	}
 }
 

@@ -199,3 +199,52 @@ func TestAdmissionSmoothsBursts(t *testing.T) {
 		t.Fatalf("lasting queueing left the limit at %d", a.sessionLimit)
 	}
 }
+
+// TestAdmissionHoldsJourneysToCapacity: once the gate has seen what the
+// machine serves while turns queue, it lets in no more journeys than that
+// capacity carries at the rate one journey sends turns, even while the
+// turns in flight are few (slow typists: their turns are still to come).
+func TestAdmissionHoldsJourneysToCapacity(t *testing.T) {
+	a := newAdmission(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
+	now := time.Unix(1_700_000_000, 0)
+	a.lastTick, a.lastSweep = now, now
+	tick := func(journeys int, inFlight, served float64) {
+		for i := len(a.sessions); i < journeys; i++ {
+			a.sessions[gateCaller(i)] = now
+		}
+		a.busyNs.Store(int64(inFlight * float64(admissionTick)))
+		a.finished.Store(int64(served * admissionTick.Seconds()))
+		now = now.Add(admissionTick)
+		a.adjust(now)
+	}
+	// 1,000 journeys each sending one turn a second; the machine queues at
+	// 1,000 turns a second.
+	a.sessionLimit, a.avgInflight, a.perJourney = 1000, 20, 1
+	for range 10 {
+		tick(1000, 20, 1000)
+	}
+	if a.capacity < 990 || a.capacity > 1010 {
+		t.Fatalf("capacity seen %.0f turns/s, want about 1000", a.capacity)
+	}
+	// The queue drains and the turns in flight fall: the limit may not grow
+	// past what 1,000 turns a second carry (about 950 journeys, at 3% a
+	// second more capacity assumed).
+	for range 20 {
+		tick(1000, 1, 1000)
+	}
+	if a.sessionLimit > 1000 {
+		t.Errorf("journey limit %d with capacity for about 1000 journeys", a.sessionLimit)
+	}
+	// With no capacity seen the limit grows while there is room.
+	b := newAdmission(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
+	b.lastTick, b.lastSweep = now, now
+	b.sessionLimit = 1000
+	for i := range 1000 {
+		b.sessions[gateCaller(i)] = now
+	}
+	b.finished.Store(100)
+	b.adjust(now.Add(admissionTick))
+	if b.sessionLimit != 1030 {
+		t.Errorf("without a capacity seen: limit %d, want 1030", b.sessionLimit)
+	}
+}
