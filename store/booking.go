@@ -276,7 +276,8 @@ func (s *Store) Cancel(ctx context.Context, msisdn, beneficiary string, dose int
 	return nil
 }
 
-// repairBatch is how many sessions Repair examines per round trip.
+// repairBatch is how many sessions, or holds of one session, Repair reads
+// per round trip.
 const repairBatch = 500
 
 // Repair frees seat holds that no appointment owns, and returns how many.
@@ -319,31 +320,53 @@ func (s *Store) Repair(ctx context.Context) (int, error) {
 }
 
 func (s *Store) repairSessions(ctx context.Context, sids []string, cutoffMs int64) (int, error) {
-	p := s.rdb.Pipeline()
-	holds := make([]*redis.MapStringStringCmd, len(sids))
-	for i, sid := range sids {
-		holds[i] = p.HGetAll(ctx, holdKey(sid))
+	fixed := 0
+	for _, sid := range sids {
+		// A session's holds are read a batch at a time: a session with
+		// many bookings must not be loaded whole into memory each pass.
+		var cursor uint64
+		for {
+			kv, next, err := s.rdb.HScan(ctx, holdKey(sid), cursor, "", repairBatch).Result()
+			if err != nil {
+				return fixed, wrap("repair: read holds", err)
+			}
+			holds := make(map[string]string, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				holds[kv[i]] = kv[i+1]
+			}
+			n, err := s.repairHolds(ctx, sid, holds, cutoffMs)
+			fixed += n
+			if err != nil {
+				return fixed, err
+			}
+			cursor = next
+			if cursor == 0 {
+				break
+			}
+		}
 	}
-	if err := execPipe(ctx, p); err != nil {
-		return 0, wrap("repair: read holds", err)
-	}
+	return fixed, nil
+}
+
+// repairHolds frees the orphaned holds among some of one session's holds
+// (field → holder value). A hold seen twice (HSCAN may repeat one) is
+// harmless: fencing and freeing both check the value read.
+func (s *Store) repairHolds(ctx context.Context, sid string, holds map[string]string, cutoffMs int64) (int, error) {
 	type cand struct {
 		sid, field, value string
 		h                 holder
 		appt              *redis.StringCmd
 	}
 	var cands []*cand
-	p = s.rdb.Pipeline()
-	for i, sid := range sids {
-		for field, value := range holds[i].Val() {
-			h, ok := parseHolder(value)
-			if !ok || h.heldMs > cutoffMs {
-				continue
-			}
-			c := &cand{sid: sid, field: field, value: value, h: h}
-			c.appt = p.HGet(ctx, apptKey(h.msisdn), field)
-			cands = append(cands, c)
+	p := s.rdb.Pipeline()
+	for field, value := range holds {
+		h, ok := parseHolder(value)
+		if !ok || h.heldMs > cutoffMs {
+			continue
 		}
+		c := &cand{sid: sid, field: field, value: value, h: h}
+		c.appt = p.HGet(ctx, apptKey(h.msisdn), field)
+		cands = append(cands, c)
 	}
 	if len(cands) == 0 {
 		return 0, nil

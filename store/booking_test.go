@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -417,6 +418,32 @@ func TestRepair(t *testing.T) {
 		if n, _ := env.Repair(ctx); n != 0 {
 			t.Errorf("second repair fixed %d", n)
 		}
+	})
+}
+
+// TestRepairManyHolds: a session with more holds than Repair reads at a
+// time is repaired whole, a batch at a time.
+func TestRepairManyHolds(t *testing.T) {
+	forBackends(t, []backend{realRedis, miniRedis}, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		const seats, orphans = 2000, 3*repairBatch + 7
+		c := centreFixture(4, "Many", "700004", [2]int{seats, 0})
+		mustImport(t, env.Store, c)
+		sid := c.Sessions[0].ID
+		for i := range orphans {
+			field := apptField(fmt.Sprintf("%013d", i), 1)
+			st, _, err := env.takeSeat(ctx, sid, field, 1, newAppointmentID(), msisdn(100+i), newToken(), env.now().UnixMilli())
+			if err != nil || st != 0 {
+				t.Fatalf("takeSeat %d = %d, %v", i, st, err)
+			}
+		}
+		expectSeats(t, env, sid, dialog.Seats{Free: [2]int{seats - orphans, 0}, Booked: [2]int{orphans, 0}})
+		env.clock.Advance(env.cfg.RepairGrace + time.Second)
+		n, err := env.Repair(ctx)
+		if err != nil || n != orphans {
+			t.Fatalf("repaired %d, %v; want %d", n, err, orphans)
+		}
+		expectSeats(t, env, sid, dialog.Seats{Free: [2]int{seats, 0}, Booked: [2]int{0, 0}})
 	})
 }
 
