@@ -158,6 +158,12 @@ type world struct {
 
 func (cal *calendar) world(t *testing.T) *world {
 	t.Helper()
+	return cal.observedWorld(t, nil)
+}
+
+// observedWorld is a world whose engine reports to obs (nil: nowhere).
+func (cal *calendar) observedWorld(t *testing.T, obs dialog.Observer) *world {
+	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: start}
 	st, err := store.Open(ctx, store.Config{URL: cal.url, Secret: []byte(testSecret), Clock: dialog.ClockFunc(clock.now)})
@@ -167,7 +173,7 @@ func (cal *calendar) world(t *testing.T) *world {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ob := outbox.New(outbox.Options{Logger: quiet, Now: clock.now})
 	eng, err := dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Sender: ob,
-		Clock: dialog.ClockFunc(clock.now), Logger: quiet})
+		Clock: dialog.ClockFunc(clock.now), Logger: quiet, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -781,8 +787,14 @@ var sixDigits = regexp.MustCompile(`[0-9]{6}`)
 // otp is the latest code sent to the caller.
 func (c *caller) otp() string {
 	c.t.Helper()
-	c.w.eng.Drain()
-	msgs := c.w.ob.Messages(c.msisdn)
+	return c.w.lastCode(c.t, c.msisdn)
+}
+
+// lastCode is the latest code the world's engine sent to msisdn.
+func (w *world) lastCode(t *testing.T, msisdn string) string {
+	t.Helper()
+	w.eng.Drain()
+	msgs := w.ob.Messages(msisdn)
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if strings.HasPrefix(msgs[i].Ref, "otp-") {
 			if code := sixDigits.FindString(msgs[i].Text); code != "" {
@@ -790,7 +802,7 @@ func (c *caller) otp() string {
 			}
 		}
 	}
-	c.t.Fatalf("no code sent to %s", c.msisdn)
+	t.Fatalf("no code sent to %s", msisdn)
 	return ""
 }
 

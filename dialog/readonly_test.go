@@ -1,17 +1,12 @@
 package dialog_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/tikasetu/tikasetu/dialog"
-	"github.com/tikasetu/tikasetu/providers/outbox"
-	"github.com/tikasetu/tikasetu/store"
 )
 
 // countingObserver counts the engine's outcomes.
@@ -37,59 +32,22 @@ func (o *countingObserver) get(outcome string) int {
 	return o.n[outcome]
 }
 
-// gateway is one engine on a store of its own (its own peeked copies) over
-// the shared Redis, as one of several gateway processes would be.
-type gateway struct {
-	st  *store.Store
-	eng *dialog.Engine
-	ob  *outbox.Outbox
-	obs *countingObserver
-}
-
-func newGateway(t *testing.T, url string, clock *testClock) *gateway {
+// deliver sends one USSD request with the given delivery id to w (one
+// gateway process: an engine on a store of its own, so with its own peeked
+// copies, over the shared Redis) and checks that the conversation is then
+// in state.
+func deliver(t *testing.T, w *world, msisdn, delivery, input string, fresh bool, state string) dialog.Reply {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Config{URL: url, Secret: []byte(testSecret), Clock: dialog.ClockFunc(clock.now)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	g := &gateway{st: st, ob: outbox.New(outbox.Options{Logger: quiet, Now: clock.now}), obs: &countingObserver{}}
-	g.eng, err = dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Sender: g.ob,
-		Clock: dialog.ClockFunc(clock.now), Logger: quiet, Observer: g.obs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.eng.Drain(); st.Close() })
-	return g
-}
-
-// deliver sends one USSD request with the given delivery id and checks
-// that the conversation is then in state.
-func deliver(t *testing.T, g *gateway, msisdn, delivery, input string, fresh bool, state string) dialog.Reply {
-	t.Helper()
-	r, err := g.eng.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Provider: "peektest", Msisdn: msisdn,
+	r, err := w.eng.Handle(w.ctx, dialog.Turn{Channel: dialog.USSD, Provider: "peektest", Msisdn: msisdn,
 		Session: "S-" + msisdn, NewSession: fresh, Input: input, Delivery: delivery})
 	if err != nil {
 		t.Fatalf("%s %q: %v", delivery, input, err)
 	}
-	ld, err := g.st.Load(context.Background(), msisdn, "")
+	ld, err := w.st.Load(w.ctx, msisdn, "")
 	if err != nil || ld.Conversation == nil || ld.Conversation.State != state {
 		t.Fatalf("%s %q: conversation %+v (%v), want state %q; reply:\n%s", delivery, input, ld.Conversation, err, state, r.Text)
 	}
 	return r
-}
-
-func lastCode(t *testing.T, g *gateway, msisdn string) string {
-	t.Helper()
-	g.eng.Drain()
-	msgs := g.ob.Messages(msisdn)
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if code := sixDigits.FindString(msgs[i].Text); code != "" && strings.HasPrefix(msgs[i].Ref, "otp-") {
-			return code
-		}
-	}
-	t.Fatalf("no code sent to %s", msisdn)
-	return ""
 }
 
 // TestOlderDeliveryRepeatedAtAWritingScreen: a turn started from the
@@ -100,20 +58,20 @@ func lastCode(t *testing.T, g *gateway, msisdn string) string {
 // code), and the first wrong code must have been counted once, not twice.
 func TestOlderDeliveryRepeatedAtAWritingScreen(t *testing.T) {
 	cal := newCalendar(t)
-	clock := &testClock{t: start}
-	g := newGateway(t, cal.url, clock)
+	obs := &countingObserver{}
+	g := cal.observedWorld(t, obs)
 	m := "+919830012345"
 	deliver(t, g, m, "d0", "", true, "lang")
 	deliver(t, g, m, "d1", "1", false, "number")
 	deliver(t, g, m, "d2", "1", false, "otp")
-	if n := g.obs.get("peek_refused"); n != 1 {
+	if n := obs.get("peek_refused"); n != 1 {
 		t.Errorf("peek_refused = %d, want 1 (sending the code refused from the kept copy)", n)
 	}
 	g.eng.Drain()
 	if n := len(g.ob.Messages(m)); n != 1 {
 		t.Errorf("%d SMS sent, want one code", n)
 	}
-	code := lastCode(t, g, m)
+	code := g.lastCode(t, m)
 	wrong := func(n int) string { return fmt.Sprintf("%06d", (mustAtoi(t, code)+n)%1_000_000) }
 	cat := g.eng.Catalogue()
 
@@ -121,7 +79,7 @@ func TestOlderDeliveryRepeatedAtAWritingScreen(t *testing.T) {
 	if want := cat.Text("en", "otp.wrong", "left", "2"); !strings.Contains(first.Text, want) {
 		t.Fatalf("first wrong code: %q, want %q (one try counted)", first.Text, want)
 	}
-	if n := g.obs.get("peek_refused"); n != 2 {
+	if n := obs.get("peek_refused"); n != 2 {
 		t.Errorf("peek_refused = %d, want 2 (the code check refused from the kept copy)", n)
 	}
 	deliver(t, g, m, "d4", wrong(2), false, "otp")
@@ -138,24 +96,24 @@ func TestOlderDeliveryRepeatedAtAWritingScreen(t *testing.T) {
 // the caller sees the journey in order.
 func TestGatewaysTakeTurnsWithOneCaller(t *testing.T) {
 	cal := newCalendar(t)
-	clock := &testClock{t: start}
-	a, b := newGateway(t, cal.url, clock), newGateway(t, cal.url, clock)
+	aObs, bObs := &countingObserver{}, &countingObserver{}
+	a, b := cal.observedWorld(t, aObs), cal.observedWorld(t, bObs)
 	m := "+919830012346"
 	deliver(t, a, m, "d0", "", true, "lang")
 	deliver(t, b, m, "d1", "1", false, "number")
 	deliver(t, a, m, "d2", "1", false, "otp")
-	code := lastCode(t, a, m)
+	code := a.lastCode(t, m)
 	deliver(t, b, m, "d3", code, false, "home")
 	deliver(t, a, m, "d4", "1", false, "id_type") // from a's copy at "otp", "1" would be a bad code
 	deliver(t, b, m, "d5", "0", false, "home")
-	if n := a.obs.get("peek_stale") + b.obs.get("peek_stale"); n < 2 {
+	if n := aObs.get("peek_stale") + bObs.get("peek_stale"); n < 2 {
 		t.Errorf("peek_stale = %d, want every overtaken copy refused", n)
 	}
 	// One gateway alone serves from its copy: no more stale peeks.
-	before := b.obs.get("peek_stale")
+	before := bObs.get("peek_stale")
 	deliver(t, b, m, "d6", "1", false, "id_type")
 	deliver(t, b, m, "d7", "0", false, "home")
-	if n := b.obs.get("peek_stale"); n != before {
+	if n := bObs.get("peek_stale"); n != before {
 		t.Errorf("peek_stale rose from %d to %d with one gateway", before, n)
 	}
 }
