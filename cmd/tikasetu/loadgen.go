@@ -39,7 +39,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		think       = fs.Duration("think", 0, "mean pause before each request after the dial (a caller reading and typing; each pause uniform between half and 1.5 times it)")
 		pin         = fs.String("pin", "560001", "PIN code to book at (the one --seed fills)")
 		serviceCode = fs.String("service-code", "*123*45#", "USSD code dialled")
-		busy        = fs.String("busy-text", "busy", "comma-separated markers of the busy screen (any case): an END with one is shed")
+		busy        = fs.String("busy-text", "busy", "comma-separated markers of the busy screen (any case; whole words): an END with one is shed")
 		seed        = fs.Bool("seed", false, "before the run, load a synthetic calendar at --pin through /admin/v1/calendar (needs --admin-token)")
 		adminToken  = fs.String("admin-token", envOr("TIKASETU_ADMIN_TOKEN", ""), "gateway admin token, for --seed (TIKASETU_ADMIN_TOKEN)")
 		seedCentres = fs.Int("seed-centres", 5, "centres to seed")

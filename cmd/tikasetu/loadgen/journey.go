@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -174,14 +175,40 @@ func (j *journey) step(ctx context.Context, step, input string, want ...string) 
 	return s, nil
 }
 
+// isBusy reports whether an END screen is the busy screen: one of the
+// markers appears in it as a word of its own. A marker inside a word does
+// not count: appointment ids on the "Booked!" screen are random letters and
+// digits, and one in about ten thousand contains "BUSY".
 func (t *target) isBusy(screen string) bool {
 	low := strings.ToLower(screen)
 	for _, m := range t.busy {
-		if m != "" && strings.Contains(low, m) {
+		if m != "" && containsWord(low, m) {
 			return true
 		}
 	}
 	return false
+}
+
+// containsWord reports whether w occurs in s with neither a letter nor a
+// digit just before or just after it.
+func containsWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(w)
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if !wordRune(before) && !wordRune(after) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func wordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
 var homeCount = regexp.MustCompile(`(\d+)/(\d+) people registered`)

@@ -243,6 +243,29 @@ func TestFloorJourney(t *testing.T) {
 	}
 }
 
+func TestIsBusy(t *testing.T) {
+	tg := &target{busy: []string{"busy", "व्यस्त"}}
+	tests := []struct {
+		screen string
+		want   bool
+	}{
+		{"TikaSetu is very busy right now. Please dial again in a few minutes.", true},
+		{"Service busy. Please try again in a few minutes.", true},
+		{"BUSY", true},
+		{"टीकासेतु अभी बहुत व्यस्त है।", true},
+		// Seen in a capacity run: random appointment ids that spell BUSY.
+		{"Booked! Slip sent by SMS.\nKavita: ID JQETN8UN6PFQ code 0632\nSuresh: ID KBUSY34C2PHC code 1242", false},
+		{"Booked! Slip sent by SMS.\nArjun: ID C43BUSYDEP6E code 9113", false},
+		{"Booked! ID 7BUSY code 1", false},
+		{"Thank you. Dial again any time.", false},
+	}
+	for _, tt := range tests {
+		if got := tg.isBusy(tt.screen); got != tt.want {
+			t.Errorf("isBusy(%q) = %v, want %v", tt.screen, got, tt.want)
+		}
+	}
+}
+
 func TestOptionNumber(t *testing.T) {
 	screen := "Book for:\n1 Ram Kumar\n2 Sita Devi\n3 All\n0 Back"
 	for label, want := range map[string]string{"All": "3", "Sita": "2", "Back": "0", "Nobody": ""} {

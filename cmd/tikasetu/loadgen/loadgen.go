@@ -55,7 +55,7 @@ type Config struct {
 	Think       time.Duration // pause before each request after the dial
 	Pin         string        // the PIN code to book at
 	ServiceCode string        // default *123*45#
-	Busy        []string      // markers of the busy screen, any case; default "busy"
+	Busy        []string      // markers of the busy screen, whole words in any case; default "busy"
 
 	Floor     bool // requests of no meaning to a floor handler
 	FloorHops int  // requests per floor journey; default RealJourneyHops
