@@ -114,3 +114,16 @@ type Sealer interface {
 type Handler interface {
 	Handle(ctx context.Context, t Turn) (Reply, error)
 }
+
+// Gate is a Handler that can turn a turn away before it runs: admission
+// control. A provider asks Admit first, on the request's own goroutine, so
+// that a caller turned away costs no more than the HTTP request; Handle does
+// both steps for callers that do not care.
+type Gate interface {
+	Handler
+	// Admit decides at once, without I/O. For a turn turned away it returns
+	// the reply to answer with and false. For an admitted turn it returns
+	// the handler to run it with and true; that handler must be called
+	// exactly once, as it also counts the turn out.
+	Admit(t Turn) (run Handler, busy Reply, ok bool)
+}

@@ -124,10 +124,20 @@ func isNew(t dialog.Turn) bool {
 	return false
 }
 
-// Handle admits the turn or answers it with the busy screen at once.
+// Handle admits the turn and runs it, or answers it with the busy screen.
 func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
+	run, busy, ok := a.Admit(t)
+	if !ok {
+		return busy, nil
+	}
+	return run.Handle(ctx, t)
+}
+
+// Admit implements dialog.Gate: it decides whether the turn runs, and
+// counts an admitted turn in; the handler it returns runs the turn and
+// counts it out.
+func (a *admission) Admit(t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
 	n := a.inflight.Add(1)
-	defer a.inflight.Add(-1)
 	start := a.now()
 	a.maybeTick(start)
 
@@ -144,13 +154,25 @@ func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, er
 	}
 	a.mu.Unlock()
 	if !ok {
+		a.inflight.Add(-1)
 		a.shed.WithLabelValues(kind).Inc()
-		return a.busy(t.Msisdn, t.Channel), nil
+		return nil, a.busy(t.Msisdn, t.Channel), false
 	}
 	a.admitted.WithLabelValues(kind).Inc()
+	return admittedTurn{a, start}, dialog.Reply{}, true
+}
 
+// admittedTurn runs one admitted turn and counts it out.
+type admittedTurn struct {
+	a     *admission
+	start time.Time
+}
+
+func (at admittedTurn) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
+	a := at.a
+	defer a.inflight.Add(-1)
 	r, err := a.next.Handle(ctx, t)
-	a.busyNs.Add(int64(a.now().Sub(start)))
+	a.busyNs.Add(int64(a.now().Sub(at.start)))
 	a.finished.Add(1)
 	if err == nil && r.End {
 		a.mu.Lock()

@@ -62,42 +62,66 @@ func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 		{"SMS REG starts a journey", 3, 0, 0, dialog.Turn{Channel: dialog.SMSChannel, Msisdn: gateCaller(50), Input: " reg "}, false},
 		{"an SMS answer continues one", 3, 0, 0, dialog.Turn{Channel: dialog.SMSChannel, Msisdn: gateCaller(50), Input: "2"}, true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := &gateHandler{started: make(chan struct{}, 64), release: make(chan struct{})}
-			a := newAdmission(h, limit, target, busy, prometheus.NewRegistry())
-			a.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // no adjustment during the test
-			for i := range tt.journeys {
-				if r, _ := a.Handle(context.Background(), dial(i)); r.Text != "served" {
-					t.Fatalf("setting up: journey %d not admitted: %q", i, r.Text)
+	// The turn under test goes through Handle, or through Admit and the
+	// handler it returns, as the providers' deadline runner does.
+	ways := map[string]func(t *testing.T, a *admission, tt dialog.Turn) dialog.Reply{
+		"Handle": func(_ *testing.T, a *admission, tt dialog.Turn) dialog.Reply {
+			r, _ := a.Handle(context.Background(), tt)
+			return r
+		},
+		"Admit": func(t *testing.T, a *admission, tt dialog.Turn) dialog.Reply {
+			run, busy, ok := a.Admit(tt)
+			if !ok {
+				if run != nil {
+					t.Errorf("a turn turned away came with a handler")
 				}
+				return busy
 			}
-			for i := range tt.ended {
-				a.Handle(context.Background(), answer(i, "bye"))
+			if n := a.inflight.Load(); n < 1 {
+				t.Errorf("an admitted turn not counted in flight before it runs (%d)", n)
 			}
-			var wg sync.WaitGroup
-			for i := range tt.holding {
-				wg.Go(func() { a.Handle(context.Background(), answer(100+i, "hold")) })
-				<-h.started
-			}
-			shedBefore := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing"))
-			r, _ := a.Handle(context.Background(), tt.turn)
-			close(h.release)
-			wg.Wait()
-			if got := r.Text == "served"; got != tt.served {
-				t.Fatalf("served = %v (%q), want %v", got, r.Text, tt.served)
-			}
-			if !tt.served && (!r.End || r.Text != "busy "+string(tt.turn.Channel)) {
-				t.Fatalf("shed reply = %+v, want the channel's busy screen, ending", r)
-			}
-			shed := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing")) - shedBefore
-			if want := map[bool]float64{true: 0, false: 1}[tt.served]; shed != want {
-				t.Fatalf("shed counter rose by %v, want %v", shed, want)
-			}
-			if n := a.inflight.Load(); n != 0 {
-				t.Fatalf("%d turns still counted in flight", n)
-			}
-		})
+			r, _ := run.Handle(context.Background(), tt)
+			return r
+		},
+	}
+	for _, tt := range tests {
+		for way, turn := range ways {
+			t.Run(tt.name+"/"+way, func(t *testing.T) {
+				h := &gateHandler{started: make(chan struct{}, 64), release: make(chan struct{})}
+				a := newAdmission(h, limit, target, busy, prometheus.NewRegistry())
+				a.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // no adjustment during the test
+				for i := range tt.journeys {
+					if r, _ := a.Handle(context.Background(), dial(i)); r.Text != "served" {
+						t.Fatalf("setting up: journey %d not admitted: %q", i, r.Text)
+					}
+				}
+				for i := range tt.ended {
+					a.Handle(context.Background(), answer(i, "bye"))
+				}
+				var wg sync.WaitGroup
+				for i := range tt.holding {
+					wg.Go(func() { a.Handle(context.Background(), answer(100+i, "hold")) })
+					<-h.started
+				}
+				shedBefore := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing"))
+				r := turn(t, a, tt.turn)
+				close(h.release)
+				wg.Wait()
+				if got := r.Text == "served"; got != tt.served {
+					t.Fatalf("served = %v (%q), want %v", got, r.Text, tt.served)
+				}
+				if !tt.served && (!r.End || r.Text != "busy "+string(tt.turn.Channel)) {
+					t.Fatalf("shed reply = %+v, want the channel's busy screen, ending", r)
+				}
+				shed := testutil.ToFloat64(a.shed.WithLabelValues("new")) + testutil.ToFloat64(a.shed.WithLabelValues("continuing")) - shedBefore
+				if want := map[bool]float64{true: 0, false: 1}[tt.served]; shed != want {
+					t.Fatalf("shed counter rose by %v, want %v", shed, want)
+				}
+				if n := a.inflight.Load(); n != 0 {
+					t.Fatalf("%d turns still counted in flight", n)
+				}
+			})
+		}
 	}
 }
 

@@ -588,6 +588,24 @@ func BenchmarkUSSDJourney(b *testing.B) {
 	}
 }
 
+// BenchmarkUSSDBusy is one new caller turned away by a full gate: the
+// request under a surge, four of five at five times capacity.
+func BenchmarkUSSDBusy(b *testing.B) {
+	tg := newTestGateway(b, everySeat(1), "12-delhi-110085.json")
+	gate := tg.g.gate
+	gate.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // the limit stays where it is set
+	gate.mu.Lock()
+	gate.sessionLimit = 0
+	gate.mu.Unlock()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if got := tg.caller("+9170" + strconv.Itoa(10_000_000+i)).dial(); !strings.Contains(got, "very busy") {
+			b.Fatalf("caller %d got:\n%s", i, got)
+		}
+	}
+}
+
 // panFor makes a distinct personal PAN number for journey i.
 func panFor(i int) string {
 	letters := func(n int) string {

@@ -24,7 +24,18 @@ var ErrDeadline = errors.New("handler did not answer before the deadline")
 // deadline; its late result is dropped (the engine's reply cache serves it
 // when the same delivery is retried). A panic in the handler is returned as
 // an error.
+//
+// A dialog.Gate is asked first, on the calling goroutine: a turn it turns
+// away is answered at once, without a hand-off to another goroutine (under
+// a surge most requests are such turns).
 func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duration) (dialog.Reply, error) {
+	if g, ok := h.(dialog.Gate); ok {
+		run, busy, ok := g.Admit(t)
+		if !ok {
+			return busy, nil
+		}
+		h = run
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d)
 	defer cancel()
 

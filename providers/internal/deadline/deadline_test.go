@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,6 +101,65 @@ func TestReport(t *testing.T) {
 			}
 			if built != (tt.want != "") {
 				t.Fatalf("attributes built = %v for a line written = %v", built, tt.want != "")
+			}
+		})
+	}
+}
+
+// gate admits turns whose input is "in" to run with run, and turns the
+// rest away; Handle must not be called by Run.
+type gate struct {
+	asked, handled int
+	run            handlerFunc
+}
+
+func (g *gate) Handle(context.Context, dialog.Turn) (dialog.Reply, error) {
+	g.handled++
+	return dialog.Reply{Text: "handled without asking"}, nil
+}
+
+func (g *gate) Admit(t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
+	g.asked++
+	if t.Input != "in" {
+		return nil, dialog.Reply{Text: "busy", End: true}, false
+	}
+	return g.run, dialog.Reply{}, true
+}
+
+func TestRunAsksTheGateFirst(t *testing.T) {
+	var ran atomic.Int32 // the stalled handler runs on after Run returns
+	answers := handlerFunc(func(context.Context, dialog.Turn) (dialog.Reply, error) {
+		ran.Add(1)
+		return dialog.Reply{Text: "ran"}, nil
+	})
+	stalls := handlerFunc(func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+		ran.Add(1)
+		<-ctx.Done()
+		return dialog.Reply{Text: "late"}, nil
+	})
+	tests := []struct {
+		name    string
+		input   string
+		run     handlerFunc
+		want    dialog.Reply
+		wantErr error
+		ran     int32
+	}{
+		{"turned away: the gate's reply, nothing run", "x", answers, dialog.Reply{Text: "busy", End: true}, nil, 0},
+		{"admitted: the handler the gate gave runs once", "in", answers, dialog.Reply{Text: "ran"}, nil, 1},
+		{"admitted: still under the deadline", "in", stalls, dialog.Reply{}, ErrDeadline, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ran.Store(0)
+			g := &gate{run: tt.run}
+			r, err := Run(context.Background(), g, dialog.Turn{Input: tt.input}, 50*time.Millisecond)
+			if r != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Run = %+v, %v; want %+v, %v", r, err, tt.want, tt.wantErr)
+			}
+			if g.asked != 1 || g.handled != 0 || ran.Load() != tt.ran {
+				t.Fatalf("gate asked %d times, its Handle called %d times, the admitted handler ran %d times; want 1, 0, %d",
+					g.asked, g.handled, ran.Load(), tt.ran)
 			}
 		})
 	}
