@@ -121,9 +121,10 @@ type Handler interface {
 // both steps for callers that do not care.
 type Gate interface {
 	Handler
-	// Admit decides at once, without I/O. For a turn turned away it returns
-	// the reply to answer with and false. For an admitted turn it returns
-	// the handler to run it with and true; that handler must be called
-	// exactly once, as it also counts the turn out.
-	Admit(t Turn) (run Handler, busy Reply, ok bool)
+	// Admit decides without I/O; it may wait for room, but not past ctx's
+	// deadline. For a turn turned away it returns the reply to answer with
+	// and false. For an admitted turn it returns the handler to run it with
+	// and true; that handler must be called exactly once, as it also counts
+	// the turn out.
+	Admit(ctx context.Context, t Turn) (run Handler, busy Reply, ok bool)
 }

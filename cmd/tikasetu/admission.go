@@ -19,7 +19,8 @@ import (
 //
 // It admits journeys, not requests. A caller who has begun a journey is
 // always served while fewer than limit turns are in flight (a bound on
-// latency, by Little's law). A new caller is let in only while fewer
+// latency, by Little's law), and past it waits for a turn to finish, up to
+// half of the deadline. A new caller is let in only while fewer
 // journeys are in progress than sessionLimit, which the gate adapts every
 // tick from the smoothed average of turns in flight: above target (the
 // concurrency at which the machine serves the most) it stops letting new
@@ -35,11 +36,13 @@ import (
 type admission struct {
 	next   dialog.Handler
 	busy   func(msisdn string, ch dialog.Channel) dialog.Reply
-	limit  int64   // turns in flight at which even callers mid-journey are turned away
 	target float64 // average turns in flight the session limit steers to
 	now    func() time.Time
 
-	inflight atomic.Int64
+	// slots holds a token for every turn in flight; its capacity is the
+	// most turns in flight, a bound on latency. Callers mid-journey who
+	// find it full queue for a token in order.
+	slots    chan struct{}
 	busyNs   atomic.Int64 // time spent in turns finished since the last tick
 	finished atomic.Int64 // turns finished since the last tick
 	nextTick atomic.Int64 // unix ns of the next tick
@@ -55,6 +58,7 @@ type admission struct {
 
 	shed     *prometheus.CounterVec
 	admitted *prometheus.CounterVec
+	waited   prometheus.Counter
 }
 
 const (
@@ -85,7 +89,7 @@ const (
 func newAdmission(next dialog.Handler, limit, target int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
 	target = max(1, min(target, limit))
 	a := &admission{
-		next: next, busy: busy, limit: int64(limit), target: float64(target), now: time.Now,
+		next: next, busy: busy, target: float64(target), now: time.Now, slots: make(chan struct{}, limit),
 		sessions: map[string]time.Time{}, sessionLimit: target,
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen, by kind (new: no room for another journey; continuing: too many turns in flight).",
@@ -93,14 +97,17 @@ func newAdmission(next dialog.Handler, limit, target int, busy func(string, dial
 		admitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_admission_admitted_total", Help: "Turns admitted, by kind (new, continuing).",
 		}, []string{"kind"}),
+		waited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tikasetu_admission_waited_total", Help: "Turns of callers mid-journey that found every slot taken and waited for one (served or, at half their deadline, turned away).",
+		}),
 	}
 	a.lastTick = a.now()
 	a.lastSweep = a.lastTick
 	a.nextTick.Store(a.lastTick.Add(admissionTick).UnixNano())
-	reg.MustRegister(a.shed, a.admitted,
+	reg.MustRegister(a.shed, a.admitted, a.waited,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tikasetu_turns_in_flight", Help: "Turns being processed now.",
-		}, func() float64 { return float64(a.inflight.Load()) }),
+		}, func() float64 { return float64(len(a.slots)) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tikasetu_admission_journeys", Help: "Journeys in progress (callers served within the last minute, not yet ended).",
 		}, func() float64 { n, _ := a.journeys(); return float64(n) }),
@@ -126,7 +133,7 @@ func isNew(t dialog.Turn) bool {
 
 // Handle admits the turn and runs it, or answers it with the busy screen.
 func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
-	run, busy, ok := a.Admit(t)
+	run, busy, ok := a.Admit(ctx, t)
 	if !ok {
 		return busy, nil
 	}
@@ -135,31 +142,77 @@ func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, er
 
 // Admit implements dialog.Gate: it decides whether the turn runs, and
 // counts an admitted turn in; the handler it returns runs the turn and
-// counts it out.
-func (a *admission) Admit(t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
-	n := a.inflight.Add(1)
+// counts it out. A new caller is let in only with room for another journey
+// and a free slot. A caller mid-journey who finds every slot taken waits
+// for one, in order, for at most half the time left before ctx's deadline
+// (not at all without one), and is turned away only then: a moment's stall
+// of the machine costs them latency, not their journey.
+func (a *admission) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
 	start := a.now()
 	a.maybeTick(start)
 
-	kind := "continuing"
-	a.mu.Lock()
-	ok := n <= a.limit
 	if isNew(t) {
-		kind = "new"
+		a.mu.Lock()
 		_, known := a.sessions[t.Msisdn] // a caller redialling keeps their place
-		ok = ok && (known || len(a.sessions) < a.sessionLimit)
+		ok := known || len(a.sessions) < a.sessionLimit
+		if ok {
+			select {
+			case a.slots <- struct{}{}:
+				a.sessions[t.Msisdn] = start
+			default:
+				ok = false
+			}
+		}
+		a.mu.Unlock()
+		if !ok {
+			return a.refuse(t, "new")
+		}
+		a.admitted.WithLabelValues("new").Inc()
+		return admittedTurn{a, start}, dialog.Reply{}, true
 	}
-	if ok {
-		a.sessions[t.Msisdn] = start
+
+	select {
+	case a.slots <- struct{}{}:
+	default:
+		if !a.waitForSlot(ctx) {
+			return a.refuse(t, "continuing")
+		}
+		start = a.now()
 	}
+	a.mu.Lock()
+	a.sessions[t.Msisdn] = start
 	a.mu.Unlock()
-	if !ok {
-		a.inflight.Add(-1)
-		a.shed.WithLabelValues(kind).Inc()
-		return nil, a.busy(t.Msisdn, t.Channel), false
-	}
-	a.admitted.WithLabelValues(kind).Inc()
+	a.admitted.WithLabelValues("continuing").Inc()
 	return admittedTurn{a, start}, dialog.Reply{}, true
+}
+
+// waitForSlot queues for a slot for half the time left before ctx's
+// deadline, leaving the other half to the turn.
+func (a *admission) waitForSlot(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return false
+	}
+	wait := time.Until(deadline) / 2
+	if wait <= 0 {
+		return false
+	}
+	a.waited.Inc()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (a *admission) refuse(t dialog.Turn, kind string) (dialog.Handler, dialog.Reply, bool) {
+	a.shed.WithLabelValues(kind).Inc()
+	return nil, a.busy(t.Msisdn, t.Channel), false
 }
 
 // admittedTurn runs one admitted turn and counts it out.
@@ -170,7 +223,7 @@ type admittedTurn struct {
 
 func (at admittedTurn) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
 	a := at.a
-	defer a.inflight.Add(-1)
+	defer func() { <-a.slots }()
 	r, err := a.next.Handle(ctx, t)
 	a.busyNs.Add(int64(a.now().Sub(at.start)))
 	a.finished.Add(1)

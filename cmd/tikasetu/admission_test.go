@@ -70,14 +70,14 @@ func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 			return r
 		},
 		"Admit": func(t *testing.T, a *admission, tt dialog.Turn) dialog.Reply {
-			run, busy, ok := a.Admit(tt)
+			run, busy, ok := a.Admit(context.Background(), tt)
 			if !ok {
 				if run != nil {
 					t.Errorf("a turn turned away came with a handler")
 				}
 				return busy
 			}
-			if n := a.inflight.Load(); n < 1 {
+			if n := len(a.slots); n < 1 {
 				t.Errorf("an admitted turn not counted in flight before it runs (%d)", n)
 			}
 			r, _ := run.Handle(context.Background(), tt)
@@ -117,11 +117,80 @@ func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 				if want := map[bool]float64{true: 0, false: 1}[tt.served]; shed != want {
 					t.Fatalf("shed counter rose by %v, want %v", shed, want)
 				}
-				if n := a.inflight.Load(); n != 0 {
+				if n := len(a.slots); n != 0 {
 					t.Fatalf("%d turns still counted in flight", n)
 				}
 			})
 		}
+	}
+}
+
+// TestAdmissionMidJourneyWaitsForASlot: with every slot taken, a caller
+// mid-journey queues for one, for up to half the time left before the
+// deadline, and is served if a turn finishes meanwhile; a new caller is
+// turned away at once.
+func TestAdmissionMidJourneyWaitsForASlot(t *testing.T) {
+	busy := func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
+	const limit, deadline = 2, 400 * time.Millisecond
+	tests := []struct {
+		name   string
+		turn   dialog.Turn
+		free   bool // a held turn finishes while the turn waits
+		served bool
+		waited float64
+	}{
+		{"mid-journey, a turn finishes meanwhile", dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(1), Input: "1"}, true, true, 1},
+		{"mid-journey, none finishes in time", dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(1), Input: "1"}, false, false, 1},
+		{"a new caller does not wait", dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(50), NewSession: true}, false, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &gateHandler{started: make(chan struct{}, limit), release: make(chan struct{})}
+			a := newAdmission(h, limit, limit, busy, prometheus.NewRegistry())
+			a.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // no adjustment during the test
+			a.sessionLimit = 100
+			if r, _ := a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(1), NewSession: true}); r.Text != "served" {
+				t.Fatalf("setting up: caller 1's journey not admitted: %q", r.Text)
+			}
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer close(h.release)
+			for i := range limit {
+				wg.Go(func() {
+					a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(100 + i), Input: "hold"})
+				})
+				<-h.started
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			type answer struct {
+				r    dialog.Reply
+				took time.Duration
+			}
+			done := make(chan answer, 1)
+			go func() {
+				start := time.Now()
+				r, _ := a.Handle(ctx, tt.turn)
+				done <- answer{r, time.Since(start)}
+			}()
+			if tt.free {
+				for testutil.ToFloat64(a.waited) == 0 && len(done) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				h.release <- struct{}{} // one held turn finishes
+			}
+			got := <-done
+			if served := got.r.Text == "served"; served != tt.served {
+				t.Fatalf("served = %v (%q), want %v", served, got.r.Text, tt.served)
+			}
+			if w := testutil.ToFloat64(a.waited); w != tt.waited {
+				t.Fatalf("waited counter %v, want %v", w, tt.waited)
+			}
+			if !tt.served && tt.waited == 1 && got.took < deadline/2-50*time.Millisecond {
+				t.Fatalf("turned away after %v, before half the deadline (%v)", got.took, deadline/2)
+			}
+		})
 	}
 }
 

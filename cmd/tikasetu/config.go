@@ -72,7 +72,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.USSDLimit, "ussd-screen", envInt("TIKASETU_USSD_SCREEN", 182), "USSD screen size in GSM-7 characters (TIKASETU_USSD_SCREEN)")
 	fs.StringVar(&c.Partners, "partners-file", envOr("TIKASETU_PARTNERS_FILE", ""), "telecom partners: ids, secrets, limits (YAML or JSON; see docs/partners.md) (TIKASETU_PARTNERS_FILE)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("TIKASETU_PPROF_ADDR", ""), "serve Go's /debug/pprof on this separate address (keep it on loopback); empty: off (TIKASETU_PPROF_ADDR)")
-	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight before callers get the busy screen; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
+	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight at most: past it new callers get the busy screen and callers mid-journey wait for a turn to finish, up to half their deadline; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
 	fs.IntVar(&c.TargetInflight, "target-inflight", envInt("TIKASETU_TARGET_INFLIGHT", defaultTargetInflight), "average turns in flight that admission control steers to: new callers are let in while the machine keeps below it (at most -max-inflight) (TIKASETU_TARGET_INFLIGHT)")
 	fs.IntVar(&c.Recent, "recent-conversations", envInt("TIKASETU_RECENT_CONVERSATIONS", store.DefaultRecentConversations), "conversations this process keeps after writing them, so that the caller's next turn needs no read (about 1.1 KB each); 0 turns it off (TIKASETU_RECENT_CONVERSATIONS)")
 	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")

@@ -25,19 +25,19 @@ var ErrDeadline = errors.New("handler did not answer before the deadline")
 // when the same delivery is retried). A panic in the handler is returned as
 // an error.
 //
-// A dialog.Gate is asked first, on the calling goroutine: a turn it turns
-// away is answered at once, without a hand-off to another goroutine (under
-// a surge most requests are such turns).
+// A dialog.Gate is asked first, on the calling goroutine and under the same
+// deadline: a turn it turns away is answered there, without a hand-off to
+// another goroutine (under a surge most requests are such turns).
 func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duration) (dialog.Reply, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d)
+	defer cancel()
 	if g, ok := h.(dialog.Gate); ok {
-		run, busy, ok := g.Admit(t)
+		run, busy, ok := g.Admit(ctx, t)
 		if !ok {
 			return busy, nil
 		}
 		h = run
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d)
-	defer cancel()
 
 	type result struct {
 		reply dialog.Reply

@@ -110,6 +110,7 @@ func TestReport(t *testing.T) {
 // rest away; Handle must not be called by Run.
 type gate struct {
 	asked, handled int
+	noDeadline     bool // asked without the turn's deadline
 	run            handlerFunc
 }
 
@@ -118,8 +119,11 @@ func (g *gate) Handle(context.Context, dialog.Turn) (dialog.Reply, error) {
 	return dialog.Reply{Text: "handled without asking"}, nil
 }
 
-func (g *gate) Admit(t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
+func (g *gate) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
 	g.asked++
+	if _, ok := ctx.Deadline(); !ok {
+		g.noDeadline = true
+	}
 	if t.Input != "in" {
 		return nil, dialog.Reply{Text: "busy", End: true}, false
 	}
@@ -156,6 +160,9 @@ func TestRunAsksTheGateFirst(t *testing.T) {
 			r, err := Run(context.Background(), g, dialog.Turn{Input: tt.input}, 50*time.Millisecond)
 			if r != tt.want || !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Run = %+v, %v; want %+v, %v", r, err, tt.want, tt.wantErr)
+			}
+			if g.noDeadline {
+				t.Fatal("the gate was asked without the turn's deadline")
 			}
 			if g.asked != 1 || g.handled != 0 || ran.Load() != tt.ran {
 				t.Fatalf("gate asked %d times, its Handle called %d times, the admitted handler ran %d times; want 1, 0, %d",
