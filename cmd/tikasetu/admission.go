@@ -92,7 +92,7 @@ func newAdmission(next dialog.Handler, limit, target int, busy func(string, dial
 		next: next, busy: busy, target: float64(target), now: time.Now, slots: make(chan struct{}, limit),
 		sessions: map[string]time.Time{}, sessionLimit: target,
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen, by kind (new: no room for another journey; continuing: too many turns in flight).",
+			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen, by kind (new: no room for another journey or turn; continuing: every slot still taken after waiting half the deadline).",
 		}, []string{"kind"}),
 		admitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_admission_admitted_total", Help: "Turns admitted, by kind (new, continuing).",

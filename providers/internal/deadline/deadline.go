@@ -32,7 +32,10 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d)
 	defer cancel()
 	if g, ok := h.(dialog.Gate); ok {
-		run, busy, ok := g.Admit(ctx, t)
+		run, busy, ok, err := admit(ctx, g, t)
+		if err != nil {
+			return dialog.Reply{}, err
+		}
 		if !ok {
 			return busy, nil
 		}
@@ -64,6 +67,18 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 	case <-ctx.Done():
 		return dialog.Reply{}, ErrDeadline
 	}
+}
+
+// admit asks the gate, turning a panic into an error as Run does for the
+// handler: the provider then answers its busy screen, never a 5xx.
+func admit(ctx context.Context, g dialog.Gate, t dialog.Turn) (run dialog.Handler, busy dialog.Reply, ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("gate panicked: %v", p)
+		}
+	}()
+	run, busy, ok = g.Admit(ctx, t)
+	return run, busy, ok, nil
 }
 
 // Turns run on goroutines kept between turns. A turn's calls (engine,

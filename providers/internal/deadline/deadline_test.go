@@ -124,6 +124,9 @@ func (g *gate) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog
 	if _, ok := ctx.Deadline(); !ok {
 		g.noDeadline = true
 	}
+	if t.Input == "panic" {
+		panic("gate broken")
+	}
 	if t.Input != "in" {
 		return nil, dialog.Reply{Text: "busy", End: true}, false
 	}
@@ -136,30 +139,40 @@ func TestRunAsksTheGateFirst(t *testing.T) {
 		ran.Add(1)
 		return dialog.Reply{Text: "ran"}, nil
 	})
+	stalledDone := make(chan struct{}, 1)
 	stalls := handlerFunc(func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
+		defer func() { stalledDone <- struct{}{} }()
 		ran.Add(1)
 		<-ctx.Done()
 		return dialog.Reply{Text: "late"}, nil
 	})
+	isNil := func(err error) bool { return err == nil }
 	tests := []struct {
 		name    string
 		input   string
 		run     handlerFunc
 		want    dialog.Reply
-		wantErr error
+		wantErr func(error) bool
 		ran     int32
+		stalls  bool
 	}{
-		{"turned away: the gate's reply, nothing run", "x", answers, dialog.Reply{Text: "busy", End: true}, nil, 0},
-		{"admitted: the handler the gate gave runs once", "in", answers, dialog.Reply{Text: "ran"}, nil, 1},
-		{"admitted: still under the deadline", "in", stalls, dialog.Reply{}, ErrDeadline, 1},
+		{"turned away: the gate's reply, nothing run", "x", answers, dialog.Reply{Text: "busy", End: true}, isNil, 0, false},
+		{"admitted: the handler the gate gave runs once", "in", answers, dialog.Reply{Text: "ran"}, isNil, 1, false},
+		{"admitted: still under the deadline", "in", stalls, dialog.Reply{},
+			func(err error) bool { return errors.Is(err, ErrDeadline) }, 1, true},
+		{"a gate that panics: an error, nothing run", "panic", answers, dialog.Reply{},
+			func(err error) bool { return err != nil && !errors.Is(err, ErrDeadline) }, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ran.Store(0)
 			g := &gate{run: tt.run}
 			r, err := Run(context.Background(), g, dialog.Turn{Input: tt.input}, 50*time.Millisecond)
-			if r != tt.want || !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Run = %+v, %v; want %+v, %v", r, err, tt.want, tt.wantErr)
+			if tt.stalls {
+				<-stalledDone // its worker is idle again before the next test counts goroutines
+			}
+			if r != tt.want || !tt.wantErr(err) {
+				t.Fatalf("Run = %+v, %v; want %+v", r, err, tt.want)
 			}
 			if g.noDeadline {
 				t.Fatal("the gate was asked without the turn's deadline")
@@ -172,9 +185,6 @@ func TestRunAsksTheGateFirst(t *testing.T) {
 	}
 }
 
-// TestRunKeepsGoroutines: turns one after another run on one kept
-// goroutine, turns at once each get one (none waits for another), and kept
-// goroutines end once idle.
 func TestRunKeepsGoroutines(t *testing.T) {
 	defer workerIdle.Store(workerIdle.Load())
 	workerIdle.Store(int64(100 * time.Millisecond))
