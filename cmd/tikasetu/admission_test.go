@@ -257,6 +257,12 @@ func TestAdmissionForgetsIdleJourneys(t *testing.T) {
 	if n, _ := a.journeys(); n != 1 {
 		t.Fatalf("%d journeys after a minute and more, want 1 (the caller who went quiet forgotten)", n)
 	}
+	// The limit grew while both journeys were in progress and the machine
+	// idle; back at 2, the new caller gets in only because caller 0 was
+	// forgotten.
+	a.mu.Lock()
+	a.sessionLimit = 2
+	a.mu.Unlock()
 	if got := turn(2, true); got != "served" {
 		t.Errorf("new caller once the quiet one is forgotten: %q, want served", got)
 	}
