@@ -163,8 +163,9 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 
 // uncheckedConn shows go-redis only net.Conn, not the file descriptor.
 // go-redis peeks at every pooled connection with a recvfrom system call
-// before each command to find one the server closed; on loopback that peek
-// was about 5% of a turn's CPU. It skips the peek for a connection it
+// before each command to find one the server closed; in a profile of the
+// gateway under load, connection checkout fell from 10.5% to 3.0% of its
+// CPU without the peek. It skips the peek for a connection it
 // cannot see into, as it does for every TLS connection. A connection the
 // server closed is then found by the command that uses it, which reads EOF
 // and is retried on a new connection (go-redis retries EOF, MaxRetries
