@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -51,6 +52,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		floorHops   = fs.Int("floor-hops", loadgen.RealJourneyHops, "requests per floor journey (18 is a real journey registering one person)")
 		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
 		cpuProfile  = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (to keep its cost in view)")
+		procs       = fs.Int("procs", 1, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). One keeps its idle threads from spinning on the cores the gateway and Redis need when they share the machine")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
@@ -65,6 +67,9 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *arrivals != "poisson" && *arrivals != "even" {
 		return fail("--arrivals must be poisson or even, not %q", *arrivals)
 	}
+	if *procs < 0 {
+		return fail("--procs must be 0 (the Go default) or more, not %d", *procs)
+	}
 	if *seed && *floor {
 		return fail("--seed is for the gateway, not a floor handler")
 	}
@@ -73,6 +78,10 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if !*floor && *sinkSecret == "" {
 		return fail("journeys need --sink-secret (TIKASETU_SMS_HTTP_SECRET), the gateway's http SMS sender key, to read their OTPs")
+	}
+
+	if *procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 	}
 
 	cfg := loadgen.Config{

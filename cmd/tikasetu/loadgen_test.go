@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,11 +66,18 @@ func summary(t *testing.T, stdout string) map[string]any {
 	return m
 }
 
-// Smoke: the subcommand against a fake gateway for a second.
+// Smoke: the subcommand against a fake gateway for a second. The fake runs
+// in this process, so it also sees the generator's GOMAXPROCS: one by
+// default during the run, and the earlier value once the command returns.
 func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	sinkAddr := freeAddr(t)
 	fake := &loadgen.FakeGateway{SinkURL: "http://" + sinkAddr + loadgen.SinkPath, SinkSecret: []byte("sinksecret")}
-	gw := httptest.NewServer(fake)
+	var procsSeen atomic.Int64
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		procsSeen.Store(int64(runtime.GOMAXPROCS(0)))
+		fake.ServeHTTP(w, r)
+	}))
 	defer func() { gw.Close(); fake.Wait() }()
 	plot := filepath.Join(t.TempDir(), "run.png")
 
@@ -83,6 +93,12 @@ func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
 	}
 	if fi, err := os.Stat(plot); err != nil || fi.Size() == 0 {
 		t.Fatalf("no chart: %v", err)
+	}
+	if got := procsSeen.Load(); got != 1 {
+		t.Errorf("GOMAXPROCS during the run = %d, want 1 (--procs default)", got)
+	}
+	if got := runtime.GOMAXPROCS(0); got != 2 {
+		t.Errorf("GOMAXPROCS after the run = %d, want 2 (as before it)", got)
 	}
 }
 
@@ -141,6 +157,7 @@ func TestLoadgenAndFloorFlags(t *testing.T) {
 		{"seed needs the admin token", lg, []string{"--seed", "--sink-secret", "k"}, "--admin-token"},
 		{"seed is not for the floor", lg, []string{"--seed", "--floor", "--admin-token", "t"}, "floor"},
 		{"arrivals", lg, []string{"--arrivals", "bursty", "--sink-secret", "k"}, "poisson or even"},
+		{"negative procs", lg, []string{"--procs", "-1", "--sink-secret", "k"}, "--procs must be 0"},
 		{"stray arguments", lg, []string{"--sink-secret", "k", "extra"}, "unexpected arguments"},
 		{"unknown flag", lg, []string{"--nope"}, "flag provided but not defined"},
 		{"bad mode", lg, []string{"--mode", "sideways", "--floor"}, "open or closed"},
