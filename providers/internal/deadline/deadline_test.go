@@ -215,8 +215,12 @@ func TestRunKeepsGoroutines(t *testing.T) {
 		}
 	}
 	time.Sleep(30 * time.Millisecond) // a goroutine per turn would have ended by now
-	if n := runtime.NumGoroutine(); n != base+1 {
-		t.Errorf("after 20 turns one after another: %d goroutines, want %d (one kept)", n, base+1)
+	// Usually one goroutine is kept. A second (rarely a third) is started when
+	// the next turn comes before the kept one, having answered, is back
+	// waiting for work. Twenty would mean no goroutine is reused; none, that
+	// none is kept.
+	if kept := runtime.NumGoroutine() - base; kept < 1 || kept > 3 {
+		t.Errorf("after 20 turns one after another: %d goroutines kept, want 1 to 3", kept)
 	}
 
 	const together = 5
