@@ -67,38 +67,51 @@ func summary(t *testing.T, stdout string) map[string]any {
 }
 
 // Smoke: the subcommand against a fake gateway for a second. The fake runs
-// in this process, so it also sees the generator's GOMAXPROCS: one by
-// default during the run, and the earlier value once the command returns.
+// in this process, so it also sees the generator's GOMAXPROCS during the
+// run: left alone by default, one with --procs 1, and the earlier value
+// again once the command returns.
 func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	sinkAddr := freeAddr(t)
-	fake := &loadgen.FakeGateway{SinkURL: "http://" + sinkAddr + loadgen.SinkPath, SinkSecret: []byte("sinksecret")}
-	var procsSeen atomic.Int64
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		procsSeen.Store(int64(runtime.GOMAXPROCS(0)))
-		fake.ServeHTTP(w, r)
-	}))
-	defer func() { gw.Close(); fake.Wait() }()
-	plot := filepath.Join(t.TempDir(), "run.png")
+	tests := []struct {
+		name      string
+		args      []string
+		wantProcs int64
+	}{
+		{"default", nil, 2},
+		{"one core", []string{"--procs", "1"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+			sinkAddr := freeAddr(t)
+			fake := &loadgen.FakeGateway{SinkURL: "http://" + sinkAddr + loadgen.SinkPath, SinkSecret: []byte("sinksecret")}
+			var procsSeen atomic.Int64
+			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				procsSeen.Store(int64(runtime.GOMAXPROCS(0)))
+				fake.ServeHTTP(w, r)
+			}))
+			defer func() { gw.Close(); fake.Wait() }()
+			plot := filepath.Join(t.TempDir(), "run.png")
 
-	var stdout, stderr bytes.Buffer
-	code := loadgenCmd(context.Background(), []string{"--url", gw.URL, "--rate", "20", "--ramp", "0s", "--duration", "1s",
-		"--arrivals", "even", "--sink-addr", sinkAddr, "--sink-secret", "sinksecret", "--plot", plot}, &stdout, &stderr)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	m := summary(t, stdout.String())
-	if m["completed_journeys"] != 20.0 || m["errors"] != 0.0 || m["timeouts"] != 0.0 || m["shed"] != 0.0 {
-		t.Fatalf("summary %s\nstderr: %s", stdout.String(), stderr.String())
-	}
-	if fi, err := os.Stat(plot); err != nil || fi.Size() == 0 {
-		t.Fatalf("no chart: %v", err)
-	}
-	if got := procsSeen.Load(); got != 1 {
-		t.Errorf("GOMAXPROCS during the run = %d, want 1 (--procs default)", got)
-	}
-	if got := runtime.GOMAXPROCS(0); got != 2 {
-		t.Errorf("GOMAXPROCS after the run = %d, want 2 (as before it)", got)
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--url", gw.URL, "--rate", "20", "--ramp", "0s", "--duration", "1s",
+				"--arrivals", "even", "--sink-addr", sinkAddr, "--sink-secret", "sinksecret", "--plot", plot}, tt.args...)
+			if code := loadgenCmd(context.Background(), args, &stdout, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			m := summary(t, stdout.String())
+			if m["completed_journeys"] != 20.0 || m["errors"] != 0.0 || m["timeouts"] != 0.0 || m["shed"] != 0.0 {
+				t.Fatalf("summary %s\nstderr: %s", stdout.String(), stderr.String())
+			}
+			if fi, err := os.Stat(plot); err != nil || fi.Size() == 0 {
+				t.Fatalf("no chart: %v", err)
+			}
+			if got := procsSeen.Load(); got != tt.wantProcs {
+				t.Errorf("GOMAXPROCS during the run = %d, want %d", got, tt.wantProcs)
+			}
+			if got := runtime.GOMAXPROCS(0); got != 2 {
+				t.Errorf("GOMAXPROCS after the run = %d, want 2 (as before it)", got)
+			}
+		})
 	}
 }
 
