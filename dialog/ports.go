@@ -117,8 +117,8 @@ type Handler interface {
 
 // Gate is a Handler that can turn a turn away before it runs: admission
 // control. A provider asks Admit first, on the request's own goroutine, so
-// that a caller turned away costs no more than the HTTP request; Handle does
-// both steps for callers that do not care.
+// that a caller turned away touches neither a worker goroutine nor Redis;
+// Handle does both steps for callers that do not care.
 type Gate interface {
 	Handler
 	// Admit decides without I/O; it may wait for room, but not past ctx's

@@ -52,7 +52,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		floorHops   = fs.Int("floor-hops", loadgen.RealJourneyHops, "requests per floor journey (18 is a real journey registering one person)")
 		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
 		cpuProfile  = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (to keep its cost in view)")
-		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 keeps its idle threads off the cores the gateway and Redis need when they share the machine (more capacity measured), but slows its own answers to thousands of --think callers")
+		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them (capacity measured +7%), but with thousands of --think callers the latency it measured rose")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig

@@ -185,6 +185,9 @@ func TestRunAsksTheGateFirst(t *testing.T) {
 	}
 }
 
+// TestRunKeepsGoroutines: turns one after another run on a kept goroutine
+// (rarely two or three), turns at once each get one (none waits for
+// another), and kept goroutines end once idle.
 func TestRunKeepsGoroutines(t *testing.T) {
 	defer workerIdle.Store(workerIdle.Load())
 	workerIdle.Store(int64(100 * time.Millisecond))
