@@ -24,7 +24,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -108,19 +107,11 @@ type Summary struct {
 }
 
 // NewClient returns an HTTP client for conns concurrent requests to one
-// host: one shared transport, keep-alive, as many idle connections per host
-// as requests in flight (so that none is closed and re-dialled), no proxy
-// and no overall timeout (journeys time each request).
+// host: the generator's Transport (keep-alive, as many idle connections as
+// requests in flight, so that none is closed and re-dialled), no proxy and
+// no overall timeout (journeys time each request).
 func NewClient(conns int) *http.Client {
-	conns = max(conns, 100)
-	return &http.Client{Transport: &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          conns,
-		MaxIdleConnsPerHost:   conns,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: 0,
-		DisableCompression:    true,
-	}}
+	return &http.Client{Transport: NewTransport(max(conns, 100))}
 }
 
 func (c *Config) defaults() error {
