@@ -71,6 +71,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "http" {
 		if t.Fallback == nil {
+			closeBody(req)
 			return nil, fmt.Errorf("loadgen transport: scheme %q not supported", req.URL.Scheme)
 		}
 		return t.Fallback.RoundTrip(req)
@@ -83,6 +84,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := t.conn(ctx, addr)
 		if err != nil {
+			closeBody(req)
 			return nil, ctxErr(ctx, err)
 		}
 		resp, err := t.exchange(ctx, c, addr, req)
@@ -98,6 +100,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("loadgen transport: request body again: %w", err)
 		}
 		req = &again
+	}
+}
+
+// closeBody closes a request's body that was not sent: a RoundTripper
+// closes it either way.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
 	}
 }
 

@@ -259,3 +259,44 @@ func TestTransportFallsBackForHTTPS(t *testing.T) {
 		t.Fatalf("without a fallback: %v, want the scheme refused", err)
 	}
 }
+
+// closeRecorder is a request body that records being closed.
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// TestTransportClosesTheBodyItDidNotSend: a request that never reaches the
+// wire (nobody listening; a scheme with no fallback) fails and its body is
+// closed, as http.RoundTripper requires.
+func TestTransportClosesTheBodyItDidNotSend(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := "http://" + ln.Addr().String()
+	ln.Close()
+	tests := []struct{ name, url string }{
+		{"nobody listening", closedPort},
+		{"https without a fallback", "https://127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := NewTransport(10)
+			tr.Fallback = nil
+			body := &closeRecorder{Reader: strings.NewReader("text=1")}
+			req, err := http.NewRequest(http.MethodPost, tt.url, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.RoundTrip(req); err == nil {
+				t.Fatal("no error")
+			}
+			if !body.closed {
+				t.Error("request body left open")
+			}
+		})
+	}
+}
