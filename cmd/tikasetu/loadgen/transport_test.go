@@ -110,9 +110,6 @@ func TestTransportKeepsConnections(t *testing.T) {
 			if got > tt.wantConns {
 				t.Errorf("%d connections for %d requests, want at most %d", got, tt.burst*tt.rounds, tt.wantConns)
 			}
-			if tt.maxIdle >= tt.burst && got < 1 {
-				t.Errorf("no connection counted")
-			}
 			if tt.maxIdle < tt.burst && got <= int64(tt.burst) {
 				t.Errorf("%d connections with %d idle kept and bursts of %d: idle connections were not bounded", got, tt.maxIdle, tt.burst)
 			}
@@ -128,29 +125,30 @@ func TestTransportKeepsConnections(t *testing.T) {
 func TestTransportEndsWithTheContext(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
+	var slowAnswered atomic.Int64 // only after 10 s, or at the end of the test
 	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			select {
 			case <-release:
 			case <-time.After(10 * time.Second):
 			}
+			slowAnswered.Add(1)
 		}
 		echoForm(w, r)
 	})
 	tests := []struct {
-		name   string
-		ctx    func() (context.Context, context.CancelFunc)
-		want   error
-		inBody bool // the answer's header comes at once, its body late
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
 	}{
 		{"deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 100*time.Millisecond)
-		}, context.DeadlineExceeded, false},
+		}, context.DeadlineExceeded},
 		{"cancelled", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			return ctx, cancel
-		}, context.Canceled, false},
+		}, context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,13 +159,12 @@ func TestTransportEndsWithTheContext(t *testing.T) {
 			before := conns.Load()
 			ctx, cancel := tt.ctx()
 			defer cancel()
-			start := time.Now()
 			_, err := postText(ctx, t, c, srv.URL+"/slow", "x")
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("error %v, want %v", err, tt.want)
 			}
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("took %v: waited for the server, not the context", took)
+			if n := slowAnswered.Load(); n != 0 {
+				t.Errorf("the slow server had answered %d times: the request waited for it, not for the context", n)
 			}
 			if _, err := postText(context.Background(), t, c, srv.URL, "after"); err != nil {
 				t.Fatal(err)
