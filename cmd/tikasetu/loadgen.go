@@ -53,6 +53,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
 		cpuProfile  = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (to keep its cost in view)")
 		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them (capacity measured +7%), but with thousands of --think callers the latency it measured rose")
+		schedBatch  = fs.Bool("sched-batch", true, "Linux: run the generator's threads under SCHED_BATCH, so that its wake-ups (arrivals, answers) do not preempt the gateway and Redis on a machine it shares with them; false leaves the default policy")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
@@ -82,6 +83,18 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 	if *procs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
+	}
+	if *schedBatch {
+		restore, err := batchScheduling()
+		if err != nil {
+			fmt.Fprintf(stderr, "tikasetu loadgen: running under the default scheduling policy: %v\n", err)
+		} else {
+			defer func() {
+				if err := restore(); err != nil {
+					fmt.Fprintf(stderr, "tikasetu loadgen: %v\n", err)
+				}
+			}()
+		}
 	}
 
 	cfg := loadgen.Config{

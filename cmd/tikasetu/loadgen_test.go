@@ -67,17 +67,20 @@ func summary(t *testing.T, stdout string) map[string]any {
 }
 
 // Smoke: the subcommand against a fake gateway for a second. The fake runs
-// in this process, so it also sees the generator's GOMAXPROCS during the
-// run: left alone by default, one with --procs 1, and the earlier value
-// again once the command returns.
+// in this process, so it also sees the generator's GOMAXPROCS and its
+// threads' scheduling policy during the run: GOMAXPROCS left alone by
+// default, one with --procs 1; every thread under SCHED_BATCH (on Linux)
+// unless --sched-batch=false; and both as before once the command returns.
 func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
 	tests := []struct {
 		name      string
 		args      []string
 		wantProcs int64
+		wantBatch bool
 	}{
-		{"default", nil, 2},
-		{"one core", []string{"--procs", "1"}, 1},
+		{"default", nil, 2, runtime.GOOS == "linux"},
+		{"one core", []string{"--procs", "1"}, 1, runtime.GOOS == "linux"},
+		{"default policy", []string{"--sched-batch=false"}, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,8 +88,13 @@ func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
 			sinkAddr := freeAddr(t)
 			fake := &loadgen.FakeGateway{SinkURL: "http://" + sinkAddr + loadgen.SinkPath, SinkSecret: []byte("sinksecret")}
 			var procsSeen atomic.Int64
+			var batchSeen, otherSeen atomic.Bool // some request saw a thread under SCHED_BATCH, or under another policy
 			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				procsSeen.Store(int64(runtime.GOMAXPROCS(0)))
+				if b, o, err := threadsUnderBatch(); err == nil {
+					batchSeen.CompareAndSwap(false, b > 0)
+					otherSeen.CompareAndSwap(false, o > 0)
+				}
 				fake.ServeHTTP(w, r)
 			}))
 			defer func() { gw.Close(); fake.Wait() }()
@@ -110,6 +118,12 @@ func TestLoadgenCmdAgainstFakeGateway(t *testing.T) {
 			}
 			if got := runtime.GOMAXPROCS(0); got != 2 {
 				t.Errorf("GOMAXPROCS after the run = %d, want 2 (as before it)", got)
+			}
+			if batch, other := batchSeen.Load(), otherSeen.Load(); batch != tt.wantBatch || other == tt.wantBatch {
+				t.Errorf("threads during the run: some under SCHED_BATCH %v, some under another policy %v; want all batch: %v", batch, other, tt.wantBatch)
+			}
+			if b, _, err := threadsUnderBatch(); err == nil && b != 0 {
+				t.Errorf("%d threads still under SCHED_BATCH after the run", b)
 			}
 		})
 	}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package main
+
+import "errors"
+
+// batchScheduling is Linux's SCHED_BATCH; elsewhere the generator runs
+// under the default policy.
+func batchScheduling() (restore func() error, err error) {
+	return nil, errors.New("SCHED_BATCH is Linux's")
+}
+
+// threadsUnderBatch is not known here.
+func threadsUnderBatch() (batch, other int, err error) {
+	return 0, 0, errors.New("scheduling policies are read on Linux only")
+}
