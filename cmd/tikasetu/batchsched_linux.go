@@ -21,6 +21,9 @@ import (
 func batchScheduling() (restore func() error, err error) {
 	switched, err := setPolicy(unix.SCHED_NORMAL, unix.SCHED_BATCH)
 	if err != nil {
+		if switched > 0 { // put back the threads switched before the failure
+			_, _ = setPolicy(unix.SCHED_BATCH, unix.SCHED_NORMAL)
+		}
 		return nil, err
 	}
 	if switched == 0 {
@@ -84,28 +87,4 @@ func threads() ([]int, error) {
 		}
 	}
 	return tids, nil
-}
-
-// threadsUnderBatch counts the process's threads under SCHED_BATCH and
-// under any other policy (for tests and diagnostics).
-func threadsUnderBatch() (batch, other int, err error) {
-	tids, err := threads()
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, tid := range tids {
-		attr, err := unix.SchedGetAttr(tid, 0)
-		if errors.Is(err, unix.ESRCH) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("scheduling policy of thread %d: %w", tid, err)
-		}
-		if attr.Policy == unix.SCHED_BATCH {
-			batch++
-		} else {
-			other++
-		}
-	}
-	return batch, other, nil
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // lockThreads starts n goroutines each holding a thread of its own, so the
@@ -72,4 +76,28 @@ func TestBatchScheduling(t *testing.T) {
 			wantThreads(t, "restored", false)
 		})
 	}
+}
+
+// threadsUnderBatch counts the process's threads under SCHED_BATCH and
+// under any other policy (for tests and diagnostics).
+func threadsUnderBatch() (batch, other int, err error) {
+	tids, err := threads()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, tid := range tids {
+		attr, err := unix.SchedGetAttr(tid, 0)
+		if errors.Is(err, unix.ESRCH) {
+			continue
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("scheduling policy of thread %d: %w", tid, err)
+		}
+		if attr.Policy == unix.SCHED_BATCH {
+			batch++
+		} else {
+			other++
+		}
+	}
+	return batch, other, nil
 }

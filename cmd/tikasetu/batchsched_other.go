@@ -9,8 +9,3 @@ import "errors"
 func batchScheduling() (restore func() error, err error) {
 	return nil, errors.New("SCHED_BATCH is Linux's")
 }
-
-// threadsUnderBatch is not known here.
-func threadsUnderBatch() (batch, other int, err error) {
-	return 0, 0, errors.New("scheduling policies are read on Linux only")
-}
