@@ -43,19 +43,12 @@ func batchScheduling() (restore func() error, err error) {
 func setPolicy(from, to uint32) (int, error) {
 	moved := 0
 	for pass := 0; pass < 10; pass++ {
-		tids, err := threads()
+		attrs, err := threadAttrs()
 		if err != nil {
 			return moved, err
 		}
 		left := 0
-		for _, tid := range tids {
-			attr, err := unix.SchedGetAttr(tid, 0)
-			if errors.Is(err, unix.ESRCH) {
-				continue // the thread ended
-			}
-			if err != nil {
-				return moved, fmt.Errorf("scheduling policy of thread %d: %w", tid, err)
-			}
+		for tid, attr := range attrs {
 			if attr.Policy != from {
 				continue
 			}
@@ -74,17 +67,27 @@ func setPolicy(from, to uint32) (int, error) {
 	return moved, errors.New("threads kept starting under the old scheduling policy")
 }
 
-// threads lists the IDs of the process's threads.
-func threads() ([]int, error) {
+// threadAttrs reads the scheduling attributes of each of the process's
+// threads, by thread ID; a thread that ends meanwhile is left out.
+func threadAttrs() (map[int]*unix.SchedAttr, error) {
 	ents, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return nil, fmt.Errorf("listing threads: %w", err)
 	}
-	tids := make([]int, 0, len(ents))
+	attrs := make(map[int]*unix.SchedAttr, len(ents))
 	for _, e := range ents {
-		if tid, err := strconv.Atoi(e.Name()); err == nil {
-			tids = append(tids, tid)
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
 		}
+		attr, err := unix.SchedGetAttr(tid, 0)
+		if errors.Is(err, unix.ESRCH) {
+			continue // the thread ended
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scheduling policy of thread %d: %w", tid, err)
+		}
+		attrs[tid] = attr
 	}
-	return tids, nil
+	return attrs, nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -79,20 +77,13 @@ func TestBatchScheduling(t *testing.T) {
 }
 
 // threadsUnderBatch counts the process's threads under SCHED_BATCH and
-// under any other policy (for tests and diagnostics).
+// under any other policy.
 func threadsUnderBatch() (batch, other int, err error) {
-	tids, err := threads()
+	attrs, err := threadAttrs()
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, tid := range tids {
-		attr, err := unix.SchedGetAttr(tid, 0)
-		if errors.Is(err, unix.ESRCH) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("scheduling policy of thread %d: %w", tid, err)
-		}
+	for _, attr := range attrs {
 		if attr.Policy == unix.SCHED_BATCH {
 			batch++
 		} else {

@@ -40,14 +40,16 @@ type Transport struct {
 // NewTransport returns a Transport keeping up to maxIdle idle connections
 // per host, with a net/http Transport as its fallback.
 func NewTransport(maxIdle int) *Transport {
-	return &Transport{
+	t := &Transport{
 		MaxIdle: maxIdle,
-		Fallback: &http.Transport{
-			MaxIdleConns: maxIdle, MaxIdleConnsPerHost: maxIdle,
-			IdleConnTimeout: 90 * time.Second, DisableCompression: true,
-		},
-		dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
+		dialer:  net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 	}
+	t.Fallback = &http.Transport{
+		DialContext:  t.dialer.DialContext, // the same dial timeout and keep-alive
+		MaxIdleConns: maxIdle, MaxIdleConnsPerHost: maxIdle,
+		IdleConnTimeout: 90 * time.Second, DisableCompression: true,
+	}
+	return t
 }
 
 type pooledConn struct {
