@@ -135,6 +135,9 @@ func (tr *turn) bookable(centres []Centre) ([][]Session, error) {
 	}
 	out := make([][]Session, len(centres))
 	for i, c := range centres {
+		if err := tr.ctx.Err(); err != nil { // a PIN may hold any number of centres
+			return nil, fmt.Errorf("dialog: bookable sessions: %w", err)
+		}
 		for _, s := range c.Sessions {
 			if s.Date.Before(tomorrow) || free[s.ID] < len(who) {
 				continue
@@ -178,6 +181,9 @@ func (tr *turn) feeLabel(c Centre, vaccine string) string {
 func centreScreen(tr *turn) (Menu, error) {
 	labels := make([]string, 0, len(tr.c.Booking.Centres))
 	for _, id := range tr.c.Booking.Centres {
+		if err := tr.ctx.Err(); err != nil {
+			return Menu{}, fmt.Errorf("dialog: centre list: %w", err)
+		}
 		cid, _ := strconv.ParseInt(id, 10, 64)
 		c, err := tr.centre(cid)
 		if err != nil {
@@ -415,27 +421,59 @@ func mineScreen(tr *turn) (Menu, error) {
 	if err != nil {
 		return Menu{}, err
 	}
-	var items []string
+	var body, items []string
 	for _, b := range a.Beneficiaries {
 		ap, ok := a.AppointmentFor(b.Ref, bookDose)
 		if !ok {
-			items = append(items, tr.text("mine.nobook", "name", firstName(b.Name)))
+			body = append(body, tr.text("mine.nobook", "name", firstName(b.Name)))
 			continue
 		}
 		l, err := tr.apptLine(b.Name, ap)
 		if err != nil {
 			return Menu{}, err
 		}
-		items = append(items, l)
+		body = append(body, l)
+		items = options(tr.text("mine.again"))
 	}
-	if len(items) == 0 {
-		items = []string{tr.text("home.nobody")}
+	if len(body) == 0 {
+		body = []string{tr.text("home.nobody")}
 	}
-	return Menu{Head: []string{tr.text("mine.title")}, Body: items, Tail: []string{tr.back()}}, nil
+	return Menu{Head: []string{tr.text("mine.title")}, Body: body, Items: items, Tail: []string{tr.back()}}, nil
 }
 
 func mineInput(tr *turn) (string, error) {
-	tr.notice("hint.back")
+	if tr.input != "1" {
+		tr.notice("hint.back")
+		return "", nil
+	}
+	bs, aps, err := tr.bookedPeople()
+	if err != nil {
+		return "", err
+	}
+	if len(aps) == 0 {
+		tr.notice("hint.back")
+		return "", nil
+	}
+	if tr.c.SlipAgain {
+		tr.notice("mine.again_once")
+		return "", nil
+	}
+	for i, ap := range aps {
+		c, err := tr.reg.Centre(tr.ctx, ap.CentreID)
+		if err != nil {
+			return "", fmt.Errorf("dialog: centre %d: %w", ap.CentreID, err)
+		}
+		s := Session{ID: ap.SessionID, Date: ap.Date}
+		for _, cs := range c.Sessions {
+			if cs.ID == ap.SessionID {
+				s = cs
+			}
+		}
+		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID), Text: tr.slip(bs[i], ap, c, s)})
+	}
+	tr.c.SlipAgain = true
+	tr.e.cfg.Observer.Count("slip_again")
+	tr.notice("mine.again_sent")
 	return "", nil
 }
 

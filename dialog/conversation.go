@@ -73,6 +73,9 @@ type Conversation struct {
 	Notice  string  `json:"notice,omitempty"` // hint or result shown above the next screen
 	// Farewell holds last words too long for one screen, paged before the end.
 	Farewell string `json:"farewell,omitempty"`
+	// SlipAgain is set once the slips were sent again in this conversation:
+	// once per call, so that a caller cannot run up SMS by pressing on.
+	SlipAgain bool `json:"slip_again,omitempty"`
 
 	Updated time.Time `json:"updated"`
 }

@@ -173,4 +173,8 @@ type Stats struct {
 	Beneficiaries int64 `json:"beneficiaries"`
 	Appointments  int64 `json:"appointments"`
 	SeatsFree     int64 `json:"seats_free"`
+	// SMSQueued is how many SMS wait to be delivered, and SMSOldest the
+	// age in seconds of the oldest of them.
+	SMSQueued int64   `json:"sms_queued"`
+	SMSOldest float64 `json:"sms_oldest_seconds"`
 }

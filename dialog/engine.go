@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -18,7 +17,8 @@ type Observer interface {
 	// Screen counts a turn answered with a screen of the given state.
 	Screen(provider, state string)
 	// Count counts an outcome: "registered", "booked", "cancelled",
-	// "otp_sent", "sms_failed", "conflict", and the turns started from a
+	// "otp_sent", "otp_refused_<reason>" (cooldown, hourly, other_numbers,
+	// rate), "slip_again", "conflict", and the turns started from a
 	// peek and run again from a Load: "peek_stale" (another turn wrote
 	// first), "peek_refused" (the turn would have written).
 	Count(outcome string)
@@ -34,7 +34,7 @@ type Config struct {
 	Conversations Conversations
 	OTPs          OTPs
 	Registry      Registry
-	Sender        Sender
+	Outbox        Outbox // delivers the SMS turns saved
 	Sealer        Sealer
 	Clock         Clock    // default SystemClock
 	Observer      Observer // default: none
@@ -48,27 +48,24 @@ type Config struct {
 	USSDIdle time.Duration
 	// SMSIdle is how long an SMS conversation lives idle (default 30 minutes).
 	SMSIdle time.Duration
-	// SendTimeout bounds one outbound SMS, which runs after the reply (default 10 s).
-	SendTimeout time.Duration
 }
 
 // Engine runs conversations: it loads the caller's state, applies one input
-// through the state machine, saves the state with compare-and-set and sends
-// the SMS the turn produced. The state lives in the store; a turn may start
+// through the state machine, saves the state with compare-and-set (and with
+// it the SMS the turn produced) and hands those SMS to the outbox. The state lives in the store; a turn may start
 // from the copy the store kept of its own last write (Conversations.Peek),
 // which the compare-and-set proves current or refuses.
 type Engine struct {
 	cfg     Config
 	cat     *Catalogue
-	sends   sync.WaitGroup
 	langs   langMemo // callers' languages, for the busy screen only
 	writers stateSet // states whose input may write: turns there start from a Load
 }
 
 // NewEngine checks cfg and loads the message catalogue.
 func NewEngine(cfg Config) (*Engine, error) {
-	if cfg.Conversations == nil || cfg.OTPs == nil || cfg.Registry == nil || cfg.Sender == nil || cfg.Sealer == nil {
-		return nil, errors.New("dialog: engine needs conversations, OTPs, registry, sender and sealer")
+	if cfg.Conversations == nil || cfg.OTPs == nil || cfg.Registry == nil || cfg.Outbox == nil || cfg.Sealer == nil {
+		return nil, errors.New("dialog: engine needs conversations, OTPs, registry, outbox and sealer")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock
@@ -88,9 +85,6 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.SMSIdle <= 0 {
 		cfg.SMSIdle = 30 * time.Minute
 	}
-	if cfg.SendTimeout <= 0 {
-		cfg.SendTimeout = 10 * time.Second
-	}
 	cat, err := LoadCatalogue()
 	if err != nil {
 		return nil, err
@@ -101,9 +95,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 // Catalogue returns the engine's message catalogue.
 func (e *Engine) Catalogue() *Catalogue { return e.cat }
 
-// Drain waits until every SMS that finished turns queued has been handed to
-// the sender (for shutdown and tests).
-func (e *Engine) Drain() { e.sends.Wait() }
+// Drain waits until every SMS that finished turns produced has been sent or
+// given back to the queue (for shutdown and tests).
+func (e *Engine) Drain() { e.cfg.Outbox.Drain() }
 
 // maxAttempts bounds retries of a turn that lost a compare-and-set race.
 const maxAttempts = 3
@@ -162,7 +156,7 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 		if t.Channel == SMSChannel {
 			ttl = e.cfg.SMSIdle
 		}
-		err = e.cfg.Conversations.Save(ctx, tr.c, ttl, replyKey, reply)
+		err = e.cfg.Conversations.Save(ctx, tr.c, ttl, replyKey, reply, tr.outbox...)
 		if errors.Is(err, ErrConflict) {
 			if fromPeek {
 				e.cfg.Observer.Count("peek_stale")
@@ -176,8 +170,8 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 		}
 		e.cfg.Observer.Screen(t.Provider, tr.shown)
 		e.langs.set(msisdn, tr.c.Lang)
-		for _, m := range tr.outbox {
-			e.send(m)
+		if len(tr.outbox) > 0 {
+			e.cfg.Outbox.Deliver(msisdn, tr.outbox)
 		}
 		return reply, nil
 	}
@@ -211,21 +205,6 @@ func smsRef(prefix string) string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return prefix + "-" + hex.EncodeToString(b)
-}
-
-// send hands an SMS to the sender in the background, so that a slow SMS
-// gateway never holds a USSD reply past its deadline.
-func (e *Engine) send(m SMS) {
-	e.sends.Add(1)
-	go func() {
-		defer e.sends.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.SendTimeout)
-		defer cancel()
-		if err := e.cfg.Sender.Send(ctx, m); err != nil {
-			e.cfg.Observer.Count("sms_failed")
-			e.cfg.Logger.Warn("sms not sent", "to", MaskMsisdn(m.To), "ref", m.Ref, "err", err)
-		}
-	}()
 }
 
 // text is shorthand for a catalogue message in lang.

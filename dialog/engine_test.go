@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
@@ -172,12 +173,13 @@ func (cal *calendar) observedWorld(t *testing.T, obs dialog.Observer) *world {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ob := outbox.New(outbox.Options{Logger: quiet, Now: clock.now})
-	eng, err := dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Sender: ob,
+	out := dispatch.New(ctx, st, ob, dispatch.Options{Logger: quiet, Clock: dialog.ClockFunc(clock.now)})
+	eng, err := dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out,
 		Clock: dialog.ClockFunc(clock.now), Logger: quiet, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Drain(); st.Close() })
+	t.Cleanup(func() { eng.Drain(); out.Close(); st.Close() })
 	return &world{ctx: ctx, st: st, eng: eng, ob: ob, clock: clock, cat: eng.Catalogue(), target: cal.target}
 }
 
@@ -711,10 +713,12 @@ func (c *caller) journey(langOption, lang, nextLang string, ppl []person) {
 	c.start("number")
 	c.login(false)
 
-	// 7 My appointments: four long lines.
+	// 7 My appointments: four long lines; the slips sent again, once.
 	c.step("3", "my_appointments", "")
 	c.backPages("my_appointments")
 	c.step("7", "my_appointments", c.text("hint.back"))
+	c.step("1", "my_appointments", c.text("mine.again_sent"))
+	c.step("1", "my_appointments", c.text("mine.again_once"))
 	c.step("0", "home", "")
 
 	// Book all four again on another day: the summary lists four
@@ -933,7 +937,7 @@ func (c *caller) checkSMS(t *testing.T) {
 			t.Errorf("SMS %s in %d segments (more than 3): %s", m.Ref, n, m.Text)
 		}
 	}
-	if slips != 8 {
-		t.Errorf("%d slips sent, want 8 (four people booked twice)", slips)
+	if slips != 12 {
+		t.Errorf("%d slips sent, want 12 (four people booked twice, the first four sent again)", slips)
 	}
 }

@@ -36,3 +36,22 @@ func (e *OTPLimitError) Error() string {
 	}
 	return fmt.Sprintf("resend cool-down, retry after %s", e.RetryAfter)
 }
+
+// OTPBudgetError refuses a code on behalf of the caller rather than of
+// the number: Reason is "other_numbers" (the caller asked codes for too
+// many numbers other than their own) or "rate" (too many codes are going
+// out through the provider or overall). RetryAfter is a hint.
+type OTPBudgetError struct {
+	Reason     string
+	RetryAfter time.Duration
+}
+
+func (e *OTPBudgetError) Error() string {
+	return fmt.Sprintf("code refused (%s), retry after %s", e.Reason, e.RetryAfter)
+}
+
+// Reasons of OTPBudgetError.
+const (
+	BudgetOtherNumbers = "other_numbers"
+	BudgetRate         = "rate"
+)

@@ -1,8 +1,9 @@
 package dialog
 
 import (
+	"slices"
 	"strings"
-	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // gsm7Basic is the GSM 03.38 default alphabet (without the escape code);
@@ -45,15 +46,59 @@ func NeedsUCS2(s string) bool {
 
 // Units is the length of s in the units of its encoding: GSM-7 septets
 // (extension characters count two) or UCS-2 code units (UTF-16).
-func Units(s string) int {
-	if NeedsUCS2(s) {
-		return len(utf16.Encode([]rune(s)))
-	}
-	n := 0
+func Units(s string) int { return measure(s).units() }
+
+// cost is the size of lines of text in both encodings, so that the size of
+// lines joined with "\n" is known without joining them.
+type cost struct {
+	gsm   int  // GSM-7 septets (a character outside GSM-7 counts none)
+	ucs2  int  // UTF-16 code units
+	wide  bool // a character outside GSM-7: the text travels as UCS-2
+	lines int
+}
+
+// measure is the cost of s as one line.
+func measure(s string) cost {
+	c := cost{lines: 1}
 	for _, r := range s {
-		n += gsmCost(r)
+		c.add(r)
+	}
+	return c
+}
+
+func (c *cost) add(r rune) {
+	g := gsmCost(r)
+	c.gsm += g
+	c.wide = c.wide || g == 0
+	c.ucs2++
+	if r > 0xFFFF { // a surrogate pair
+		c.ucs2++
+	}
+}
+
+func (c cost) plus(d cost) cost {
+	return cost{gsm: c.gsm + d.gsm, ucs2: c.ucs2 + d.ucs2, wide: c.wide || d.wide, lines: c.lines + d.lines}
+}
+
+// units is the length of the lines joined with "\n".
+func (c cost) units() int {
+	n := c.gsm
+	if c.wide {
+		n = c.ucs2
+	}
+	if c.lines > 1 {
+		n += c.lines - 1
 	}
 	return n
+}
+
+// measureAll is the cost of lines joined with "\n".
+func measureAll(lines ...string) cost {
+	var c cost
+	for _, l := range lines {
+		c = c.plus(measure(l))
+	}
+	return c
 }
 
 // SMSSegments is the number of SMS segments s needs: 160 GSM-7 septets or 70
@@ -107,6 +152,10 @@ type Menu struct {
 	More   string // the line offering the next page, e.g. "98 More"
 }
 
+// minRoom is the least room for content a repeated head may leave on a
+// page: room for an ellipsis, or for the widest character (two units).
+const minRoom = 3
+
 // Pages fits m into pages within budget. Nothing is dropped: every line
 // appears on the pages once. Text (notice, body, a head that does not
 // repeat) is never cut: a line too long for the room left on a page
@@ -116,121 +165,259 @@ type Menu struct {
 // ellipsis. The head repeats on every page when that leaves room for the
 // longest item, and otherwise flows on the first page. The encoding of the
 // whole menu decides the limit, so that all pages use the same budget.
+//
+// A menu that needs more than one page and whose tail and More line would
+// leave less than a third of a page for content has those lines shortened,
+// the longest first, each keeping its option number ("98 M...", "98").
+// On a screen smaller than any a partner may set (a few units) pages may
+// run over the budget, but paging still ends. The work is linear in the
+// length of the menu's text.
 func (m Menu) Pages(b Budget) []string {
-	all := strings.Join(m.Notice, "") + strings.Join(m.Head, "") + strings.Join(m.Body, "") +
-		strings.Join(m.Items, "") + strings.Join(m.Tail, "") + m.More
-	limit := b.For(all)
-	units := func(lines []string) int { return Units(strings.Join(lines, "\n")) }
-
-	type piece struct {
-		text string
-		kind int
+	every := concat(m.Head, m.Notice, m.Body, m.Items, m.Tail)
+	whole := measureAll(every...)
+	limit := b.GSM
+	if whole.wide || NeedsUCS2(m.More) {
+		limit = b.UCS2
 	}
+	if whole.units() <= limit {
+		return []string{strings.Join(every, "\n")}
+	}
+
+	// Navigation takes at most two thirds of a page, less the newline
+	// before it: content keeps at least a third.
+	nav := fitNav(append(slices.Clone(m.Tail), m.More), limit-1-limit/3)
+	tail, more := nav[:len(m.Tail)], nav[len(m.Tail)]
+	tailCost, moreCost := measureAll(tail...), measure(more)
+	// framed is the size of a page of lines of cost c that may end the
+	// screen or go on: with the tail, and with or without the More line.
+	// Without can be longer, when only the More line needs UCS-2.
+	framed := func(c cost) int {
+		c = c.plus(tailCost)
+		return max(c.units(), c.plus(moreCost).units())
+	}
+
 	const (
 		headText = iota // a head line that flows: not content of its own
 		bodyText
 		item
 	)
-	head := m.Head
-	longest := ""
+	head, headCost := m.Head, measureAll(m.Head...)
+	longest := cost{}
 	for _, it := range m.Items {
-		if Units(it) > Units(longest) {
-			longest = it
+		if c := measure(it); c.units() > longest.units() {
+			longest = c
 		}
 	}
 	var flow []piece
-	if len(m.Items) == 0 || units(concat(head, []string{longest}, m.Tail, []string{m.More})) > limit {
+	if len(m.Items) == 0 || framed(headCost.plus(longest)) > limit || limit-framed(headCost)-1 < minRoom {
 		for _, h := range head {
-			flow = append(flow, piece{h, headText})
+			flow = append(flow, newPiece(h, headText))
 		}
-		head = nil
+		head, headCost = nil, cost{}
 	}
 	for _, l := range concat(m.Notice, m.Body) {
-		flow = append(flow, piece{l, bodyText})
+		flow = append(flow, newPiece(l, bodyText))
 	}
 	for _, it := range m.Items {
-		flow = append(flow, piece{it, item})
+		flow = append(flow, newPiece(it, item))
+	}
+	// after[i] is the cost of the pieces after flow[i].
+	after := make([]cost, len(flow))
+	for i := len(flow) - 2; i >= 0; i-- {
+		after[i] = flow[i+1].cost.plus(after[i+1])
 	}
 
 	var pages []string
-	lines := append([]string{}, head...)
+	lines, lc := slices.Clone(head), headCost
 	content := 0 // lines on this page that are not head
-	size := func(extra []string, last bool) int {
-		l := concat(lines, extra, m.Tail)
-		if !last {
-			l = append(l, m.More)
+	size := func(extra cost, last bool) int {
+		if last {
+			return lc.plus(extra).plus(tailCost).units()
 		}
-		return units(l)
+		return framed(lc.plus(extra))
+	}
+	add := func(text string, c cost) {
+		lines, lc = append(lines, text), lc.plus(c)
 	}
 	flush := func() {
-		pages = append(pages, strings.Join(concat(lines, []string{m.More}, m.Tail), "\n"))
-		lines, content = append([]string{}, head...), 0
+		pages = append(pages, strings.Join(concat(lines, []string{more}, tail), "\n"))
+		lines, lc, content = slices.Clone(head), headCost, 0
 	}
 	for i := 0; i < len(flow); i++ {
-		p := flow[i]
-		var rest []string
-		for _, q := range flow[i:] {
-			rest = append(rest, q.text)
-		}
-		if size(rest, true) <= limit { // the rest ends the screen here
-			lines = append(lines, rest...)
-			content += len(rest)
+		p := &flow[i]
+		if size(p.cost.plus(after[i]), true) <= limit { // the rest ends the screen here
+			for _, q := range flow[i:] {
+				lines = append(lines, q.text)
+			}
 			break
 		}
-		if size([]string{p.text}, false) <= limit {
-			lines = append(lines, p.text)
+		if size(p.cost, false) <= limit {
+			add(p.text, p.cost)
 			if p.kind != headText {
 				content++
 			}
 			continue
 		}
-		fresh := units(concat(head, []string{p.text}, m.Tail, []string{m.More})) <= limit
-		if (p.kind == item && len(lines) > len(head)) || (content > 0 && fresh) {
+		alone := len(lines) == len(head)
+		fresh := framed(headCost.plus(p.cost)) <= limit
+		if (p.kind == item && !alone) || (content > 0 && fresh) {
 			flush() // start it on a fresh page
 			i--
 			continue
 		}
-		room := limit - size(nil, false) - 1
+		room := limit - size(cost{}, false) - 1
 		if p.kind == item { // alone it does not fit: shorten it
-			lines = append(lines, Shorten(p.text, room))
+			s := Shorten(p.text, room)
+			add(s, measure(s))
 			content++
 			continue
 		}
-		first, remain := take(p.text, room)
+		p.normalise()
+		first, rest := take(p.text, room)
+		if first == "" && alone { // only on a screen of a few units
+			if p.text == "" {
+				continue
+			}
+			_, n := utf8.DecodeRuneInString(p.text)
+			first, rest = p.text[:n], strings.TrimPrefix(p.text[n:], " ")
+		}
 		if first != "" {
-			lines = append(lines, first)
+			add(first, measure(first))
 			if p.kind != headText {
 				content++
 			}
 		}
-		flow[i].text = remain
+		p.cut(len(p.text) - len(rest))
+		if rest == "" {
+			continue
+		}
 		flush()
 		i--
 	}
-	pages = append(pages, strings.Join(concat(lines, m.Tail), "\n"))
+	pages = append(pages, strings.Join(concat(lines, tail), "\n"))
 	return pages
 }
 
+// piece is a line of a menu as it flows onto pages.
+type piece struct {
+	text string
+	kind int
+	cost cost
+	// norm: text has single spaces between words and none at either end,
+	// as take wants it; lastWide is then the offset in text of its last
+	// character outside GSM-7 (-1 when none).
+	norm     bool
+	lastWide int
+}
+
+func newPiece(text string, kind int) piece {
+	return piece{text: text, kind: kind, cost: measure(text)}
+}
+
+// normalise puts single spaces between the words of p, once.
+func (p *piece) normalise() {
+	if p.norm {
+		return
+	}
+	p.text = strings.Join(strings.Fields(p.text), " ")
+	p.cost, p.norm, p.lastWide = measure(p.text), true, -1
+	for i, r := range p.text {
+		if gsmCost(r) == 0 {
+			p.lastWide = i
+		}
+	}
+}
+
+// cut drops the first n bytes of a normalised p, and their cost, in time
+// linear in n rather than in the length of what is left.
+func (p *piece) cut(n int) {
+	c := measure(p.text[:n])
+	p.text = p.text[n:]
+	p.lastWide -= n
+	p.cost.gsm -= c.gsm
+	p.cost.ucs2 -= c.ucs2
+	p.cost.wide = p.lastWide >= 0
+}
+
+// fitNav shortens the navigation lines (the tail, then the More line),
+// longest first, until they take at most room units with the More line or
+// without it; each keeps at least its option number.
+func fitNav(nav []string, room int) []string {
+	if max(measureAll(nav...).units(), measureAll(nav[:len(nav)-1]...).units()) <= room {
+		return nav
+	}
+	order := make([]int, len(nav))
+	units := make([]int, len(nav))
+	for i, l := range nav {
+		order[i], units[i] = i, Units(l)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return units[a] - units[b] })
+	left := room - (len(nav) - 1) // less the newlines
+	for k, i := range order {
+		share := left / (len(order) - k)
+		if units[i] > share {
+			nav[i] = shortenOption(nav[i], share)
+		}
+		left -= Units(nav[i])
+	}
+	return nav
+}
+
+// shortenOption shortens a line such as "98 More" to room units keeping its
+// option number: "98 M..." or, with less room, "98".
+func shortenOption(line string, room int) string {
+	s := Shorten(line, room)
+	num, _, _ := strings.Cut(line, " ")
+	if strings.HasPrefix(s, num) || Units(num) > room {
+		return s
+	}
+	return num
+}
+
 // take splits off the longest start of s, at a space, that fits room
-// units; inside a word only when the first word alone is longer.
+// units; inside a word only when the first word alone is longer. s has
+// single spaces between words and none at either end (piece.normalise).
+// first is empty when not even the first character fits. It reads at most
+// room+1 characters of s.
 func take(s string, room int) (first, rest string) {
 	if room <= 0 {
 		return "", s
 	}
-	words := strings.Fields(s)
-	n := 0
-	for n < len(words) && Units(strings.Join(words[:n+1], " ")) <= room {
-		n++
+	var c cost // of s[:i]
+	words := 0 // s[:words] is the longest run of whole words that fits
+	part := 0  // s[:part] is the longest start of the first word that fits
+	inFirst := true
+	for i, n := 0, 0; ; n++ {
+		if i == len(s) || s[i] == ' ' {
+			// The units of a start of s can shrink as it grows (from
+			// GSM-7 to UCS-2), so whole words stop at the first that does
+			// not fit, as a reader would, while inside the first word the
+			// longest start that fits counts.
+			if c.units() > room {
+				break
+			}
+			words, inFirst = i, false
+			if i == len(s) {
+				break
+			}
+		}
+		if n > room { // every later start is longer than room
+			break
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		c.add(r)
+		i += w
+		if inFirst && c.units() <= room {
+			part = i
+		}
 	}
-	if n > 0 {
-		return strings.Join(words[:n], " "), strings.Join(words[n:], " ")
+	switch {
+	case words > 0:
+		return s[:words], strings.TrimPrefix(s[words:], " ")
+	case part > 0:
+		return s[:part], strings.TrimPrefix(s[part:], " ")
 	}
-	r := []rune(words[0])
-	k := len(r)
-	for k > 1 && Units(string(r[:k])) > room {
-		k--
-	}
-	return string(r[:k]), strings.TrimSpace(string(r[k:]) + " " + strings.Join(words[1:], " "))
+	return "", s
 }
 
 // concat joins line lists into a new slice.
@@ -243,18 +430,33 @@ func concat(parts ...[]string) []string {
 }
 
 // Shorten cuts s to at most room units, ending it with an ellipsis ("..."
-// in GSM-7 text, "…" in UCS-2 text) when it had to be cut.
+// in GSM-7 text, "…" in UCS-2 text) when it had to be cut. Its work is
+// linear in the length of s.
 func Shorten(s string, room int) string {
-	if Units(s) <= room {
+	c := measure(s)
+	if c.units() <= room {
 		return s
 	}
-	ell := "..."
-	if NeedsUCS2(s) {
-		ell = "…"
+	ell, ellUnits := "...", 3
+	if c.wide {
+		ell, ellUnits = "…", 1
 	}
-	r := []rune(s)
-	for len(r) > 0 && Units(string(r)+ell) > room {
-		r = r[:len(r)-1]
+	// The cost of a start of s with the ellipsis grows with the start: it
+	// is UCS-2 throughout when s needs UCS-2, and GSM-7 otherwise.
+	var p cost
+	cut := 0
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		p.add(r)
+		n := p.gsm
+		if c.wide {
+			n = p.ucs2
+		}
+		if n+ellUnits > room {
+			break
+		}
+		i += w
+		cut = i
 	}
-	return strings.TrimRight(string(r), " ") + ell
+	return strings.TrimRight(s[:cut], " ") + ell
 }

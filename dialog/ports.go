@@ -17,8 +17,11 @@ type Conversations interface {
 	// Save writes c if the stored version still equals c.Version, bumping
 	// it, with ttl; it caches reply under replyKey in the same atomic step
 	// and remembers c.Lang. It returns ErrConflict when another turn wrote
-	// first. A c with State "" deletes the conversation instead.
-	Save(ctx context.Context, c *Conversation, ttl time.Duration, replyKey string, reply Reply) error
+	// first. A c with State "" deletes the conversation instead. The SMS
+	// the turn produced are written in the same atomic step, for the
+	// outbound queue to deliver (Outbox): a save that lands, lands with
+	// them, whatever becomes of this process.
+	Save(ctx context.Context, c *Conversation, ttl time.Duration, replyKey string, reply Reply, sms ...SMS) error
 	// Peek returns without I/O what Load would, from a copy of the
 	// conversation this process saved last for msisdn, if it kept one
 	// (ok false otherwise). Cached is set only when replyKey is the key of
@@ -36,14 +39,23 @@ type Loaded struct {
 	Cached       *Reply // non-nil when replyKey had a cached reply
 }
 
+// OTPRequest asks for a code.
+type OTPRequest struct {
+	To       string // the number the code is for and goes to (E.164)
+	Caller   string // the number asking (E.164); codes for others are budgeted
+	Provider string // the provider or partner the request came through
+}
+
 // OTPs issues and checks one-time passwords. Implementations keep only a
 // keyed hash of each code, compare in constant time and enforce validity,
-// attempt limits, resend cool-down and an hourly cap.
+// attempt limits, resend cool-down and an hourly cap per number, a budget
+// of other numbers per caller, and rates per provider and overall.
 type OTPs interface {
-	// Issue creates a fresh 6-digit code for msisdn and returns it so that it
-	// can be sent. It returns *OTPLimitError when the cool-down or hourly
-	// cap refuses a new code.
-	Issue(ctx context.Context, msisdn string) (code string, err error)
+	// Issue creates a fresh 6-digit code for r.To and returns it so that it
+	// can be sent. It returns *OTPLimitError when the number's cool-down or
+	// hourly cap refuses a new code, *OTPBudgetError when the caller's
+	// budget of other numbers or a rate does.
+	Issue(ctx context.Context, r OTPRequest) (code string, err error)
 	// Verify checks code. It returns nil on success (and consumes the code),
 	// *OTPWrongError with attempts left, ErrOTPExpired (none or timed out) or
 	// ErrOTPLocked (too many wrong tries).
@@ -83,9 +95,21 @@ type SMS struct {
 	Ref  string `json:"ref"` // unique id, for de-duplication at the receiver
 }
 
-// Sender delivers outbound SMS (OTP codes, appointment slips).
+// Sender delivers outbound SMS (OTP codes, appointment slips). An error
+// that has a method Permanent() bool returning true (the receiver refused
+// the message itself, such as a malformed number) is not retried.
 type Sender interface {
 	Send(ctx context.Context, m SMS) error
+}
+
+// Outbox takes the SMS of a saved turn for delivery. Conversations.Save
+// has already made them durable, so Deliver only hastens what the queue
+// would do anyway; it must not block.
+type Outbox interface {
+	Deliver(caller string, sms []SMS)
+	// Drain waits until every SMS handed to Deliver was sent or given
+	// back to the queue (for shutdown and tests).
+	Drain()
 }
 
 // Clock tells the time; tests use a fixed one.

@@ -38,7 +38,7 @@ func (r *readOnly) Book(context.Context, BookRequest) (Appointment, error) {
 
 func (r *readOnly) Cancel(context.Context, string, string, int) error { return r.refuse() }
 
-func (r *readOnly) Issue(context.Context, string) (string, error) { return "", r.refuse() }
+func (r *readOnly) Issue(context.Context, OTPRequest) (string, error) { return "", r.refuse() }
 
 func (r *readOnly) Verify(context.Context, string, string) error { return r.refuse() }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/looplab/fsm"
 )
@@ -241,13 +242,30 @@ func otherNumberInput(tr *turn) (string, error) {
 // sendOTP issues a code for number and queues its SMS; ev is fired when
 // the code is on its way.
 func (tr *turn) sendOTP(number, ev string) (string, error) {
-	code, err := tr.otps.Issue(tr.ctx, number)
-	var limit *OTPLimitError
+	code, err := tr.otps.Issue(tr.ctx, OTPRequest{To: number, Caller: tr.msisdn, Provider: tr.in.Provider})
+	var (
+		limit  *OTPLimitError
+		budget *OTPBudgetError
+	)
 	switch {
+	case errors.As(err, &budget) && budget.Reason == BudgetOtherNumbers:
+		tr.e.cfg.Observer.Count("otp_refused_" + budget.Reason)
+		if budget.RetryAfter > time.Hour {
+			tr.notice("otp.others_day")
+		} else {
+			tr.notice("otp.others", "minutes", minutes(budget.RetryAfter.Minutes()))
+		}
+		return "", nil
+	case errors.As(err, &budget):
+		tr.e.cfg.Observer.Count("otp_refused_" + budget.Reason)
+		tr.notice("otp.busy")
+		return "", nil
 	case errors.As(err, &limit) && limit.Hourly:
+		tr.e.cfg.Observer.Count("otp_refused_hourly")
 		tr.notice("otp.hourly", "minutes", minutes(limit.RetryAfter.Minutes()))
 		return "", nil
 	case errors.As(err, &limit):
+		tr.e.cfg.Observer.Count("otp_refused_cooldown")
 		// A code went out moments ago: ask for that one.
 		tr.c.Target = number
 		tr.notice("otp.wait", "seconds", strconv.Itoa(int(limit.RetryAfter.Seconds()+0.5)))

@@ -32,6 +32,8 @@ type turn struct {
 
 	account *Account // loaded at most once per turn
 	centres map[string][]Centre
+	byID    map[int64]int // index in centres[byIDPin] of each centre id
+	byIDPin string
 }
 
 func (tr *turn) text(key string, args ...string) string {
@@ -304,14 +306,19 @@ func (tr *turn) centresAt(pin string) ([]Centre, error) {
 
 // centre finds a centre by id among those at the booking's PIN code.
 func (tr *turn) centre(id int64) (Centre, error) {
-	cs, err := tr.centresAt(tr.c.Booking.Pin)
+	pin := tr.c.Booking.Pin
+	cs, err := tr.centresAt(pin)
 	if err != nil {
 		return Centre{}, err
 	}
-	for _, c := range cs {
-		if c.ID == id {
-			return c, nil
+	if tr.byID == nil || tr.byIDPin != pin {
+		tr.byID, tr.byIDPin = make(map[int64]int, len(cs)), pin
+		for i, c := range cs {
+			tr.byID[c.ID] = i
 		}
+	}
+	if i, ok := tr.byID[id]; ok {
+		return cs[i], nil
 	}
 	c, err := tr.reg.Centre(tr.ctx, id)
 	if err != nil {

@@ -70,12 +70,13 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 // c.Lang (when not empty) without expiry. A c with State "" deletes the
 // conversation (c.Version becomes 0) but still caches the reply. It returns
 // dialog.ErrConflict when another turn saved first, or when a reply is
-// already cached under replyKey.
+// already cached under replyKey. The SMS given are kept for the outbound
+// queue in the same script (see smsqueue.go), listed just before it.
 //
 // Versions are random, not counted, so that a version never comes back: a
 // conversation deleted and written again by other gateways cannot reach
 // the version a Peek remembers, which a counter restarting at 1 could.
-func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Duration, replyKey string, reply dialog.Reply) error {
+func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Duration, replyKey string, reply dialog.Reply, sms ...dialog.SMS) error {
 	if c == nil {
 		return errors.New("store: save conversation: nil")
 	}
@@ -110,9 +111,24 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			lang = ""
 		}
 	}
+	args := []any{c.Version, js, ttl.Milliseconds(), rj, lang, nv, s.smsBoxTTL().Milliseconds()}
+	if len(sms) > 0 {
+		queued := make([]QueuedSMS, len(sms))
+		for i, m := range sms {
+			queued[i] = s.Queued(c.Msisdn, m)
+		}
+		if err := s.listSMS(ctx, queued); err != nil {
+			s.forget(c.Msisdn)
+			return err
+		}
+		more, err := s.smsSaveArgs(queued)
+		if err != nil {
+			return err
+		}
+		args = append(args, more...)
+	}
 	res, err := scriptConvSave.Run(ctx, s.rdb,
-		[]string{convKey(c.Msisdn), rk, langKey(c.Msisdn)},
-		c.Version, js, ttl.Milliseconds(), rj, lang, nv).Int64()
+		[]string{convKey(c.Msisdn), rk, langKey(c.Msisdn), smsBoxKey(c.Msisdn)}, args...).Int64()
 	if err != nil || res != 0 {
 		s.forget(c.Msisdn)
 	}

@@ -21,10 +21,11 @@ const (
 	labelID    = "tikasetu id v1"
 	labelOTP   = "tikasetu otp v1"
 	labelReply = "tikasetu reply v1"
+	labelSMS   = "tikasetu sms member v1"
 )
 
 type derivedKeys struct {
-	id, otp, reply []byte
+	id, otp, reply, sms []byte
 }
 
 func derive(secret []byte, label string) []byte {
@@ -38,6 +39,7 @@ func deriveKeys(secret []byte) derivedKeys {
 		id:    derive(secret, labelID),
 		otp:   derive(secret, labelOTP),
 		reply: derive(secret, labelReply),
+		sms:   derive(secret, labelSMS),
 	}
 }
 
@@ -216,4 +218,36 @@ func newToken() string {
 	var b [8]byte
 	randBytes(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// smsMember names a queued SMS in the queue's listing: its ref and its
+// caller's number, masked with a pad keyed on the ref (refs are unique),
+// so that the listing holds no number in clear yet is the same whoever
+// computes it.
+func (s *Store) smsMember(caller, ref string) string {
+	pad := hmac.New(sha256.New, s.keys.sms)
+	pad.Write([]byte(ref))
+	b := []byte(caller)
+	for i, p := range pad.Sum(nil)[:min(len(b), sha256.Size)] {
+		b[i] ^= p
+	}
+	return ref + " " + hex.EncodeToString(b)
+}
+
+// smsCaller reads the ref and caller out of a listing's member.
+func (s *Store) smsCaller(member string) (caller, ref string, ok bool) {
+	ref, masked, ok := strings.Cut(member, " ")
+	if !ok {
+		return "", "", false
+	}
+	b, err := hex.DecodeString(masked)
+	if err != nil || len(b) > sha256.Size {
+		return "", "", false
+	}
+	pad := hmac.New(sha256.New, s.keys.sms)
+	pad.Write([]byte(ref))
+	for i, p := range pad.Sum(nil)[:len(b)] {
+		b[i] ^= p
+	}
+	return string(b), ref, checkMsisdn(string(b)) == nil
 }

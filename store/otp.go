@@ -16,13 +16,25 @@ import (
 // newOTP returns 6 uniform decimal digits from crypto/rand.
 func newOTP() string { return randDigits(6, false) }
 
-// Issue creates a fresh 6-digit code for msisdn, stores only its keyed hash
+// Issue creates a fresh 6-digit code for r.To, stores only its keyed hash
 // with an absolute expiry (from Config.Clock) and returns it for sending. A
-// new code replaces any earlier one and clears a lock. It returns
-// *dialog.OTPLimitError during the resend cool-down and when OTPHourlyCap
-// codes were issued in the rolling OTPWindow.
-func (s *Store) Issue(ctx context.Context, msisdn string) (string, error) {
+// new code replaces any earlier one and clears a lock. The budgets are
+// checked first, so that a refused request leaves the number's code and
+// cool-down alone: *dialog.OTPBudgetError when OTPRate or OTPProviderRate
+// codes were issued this second, or when r.Caller asked codes for more
+// than OTPOthersHourly (OTPOthersDaily) numbers other than their own in the
+// last hour (day); *dialog.OTPLimitError
+// during the number's resend cool-down and when OTPHourlyCap codes were
+// issued for it in the rolling OTPWindow.
+func (s *Store) Issue(ctx context.Context, r dialog.OTPRequest) (string, error) {
+	msisdn := r.To
 	if err := checkMsisdn(msisdn); err != nil {
+		return "", err
+	}
+	if err := s.otpRate(ctx, r.Provider); err != nil {
+		return "", err
+	}
+	if err := s.otherNumberBudget(ctx, r); err != nil {
 		return "", err
 	}
 	code := newOTP()
@@ -121,4 +133,48 @@ func (s *Store) Undelivered(ctx context.Context, msisdn string) (bool, error) {
 		return false, wrap("otp delivery", err)
 	}
 	return v == "1", nil
+}
+
+// otherNumberBudget counts r.To against r.Caller's budget of numbers other
+// than their own.
+func (s *Store) otherNumberBudget(ctx context.Context, r dialog.OTPRequest) error {
+	if r.Caller == "" || r.Caller == r.To {
+		return nil
+	}
+	if err := checkMsisdn(r.Caller); err != nil {
+		return err
+	}
+	res, err := scriptOTPOthers.Run(ctx, s.rdb, []string{otpOtherKey(r.Caller)},
+		s.now().UnixMilli(), r.To, s.cfg.OTPOthersHourly, s.cfg.OTPOthersDaily).Int64Slice()
+	if err != nil {
+		return wrap("otp budget", err)
+	}
+	if len(res) != 3 {
+		return fmt.Errorf("store: otp budget: unexpected reply %v", res)
+	}
+	if res[0] != 1 {
+		return &dialog.OTPBudgetError{Reason: dialog.BudgetOtherNumbers, RetryAfter: time.Duration(res[1]) * time.Millisecond}
+	}
+	return nil
+}
+
+// otpRate counts one code against the rates of this second: the fleet's
+// and the provider's.
+func (s *Store) otpRate(ctx context.Context, provider string) error {
+	if s.cfg.OTPRate <= 0 && s.cfg.OTPProviderRate <= 0 {
+		return nil
+	}
+	now := s.now()
+	sec := strconv.FormatInt(now.Unix(), 10)
+	res, err := scriptOTPRate.Run(ctx, s.rdb,
+		[]string{"ts:otprate:{otprate}:" + sec, "ts:otprate:{otprate}:" + provider + ":" + sec},
+		s.cfg.OTPRate, s.cfg.OTPProviderRate).Int64()
+	if err != nil {
+		return wrap("otp rate", err)
+	}
+	if res != 0 {
+		next := now.Truncate(time.Second).Add(time.Second)
+		return &dialog.OTPBudgetError{Reason: dialog.BudgetRate, RetryAfter: next.Sub(now)}
+	}
+	return nil
 }

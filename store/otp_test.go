@@ -84,7 +84,7 @@ func TestOTP(t *testing.T) {
 					switch st.do {
 					case "issue":
 						var c string
-						c, err = env.Issue(ctx, m)
+						c, err = env.Issue(ctx, dialog.OTPRequest{To: m})
 						if err == nil {
 							if len(c) != 6 || strings.Trim(c, "0123456789") != "" {
 								t.Fatalf("code %q", c)
@@ -129,7 +129,7 @@ func TestOTPConcurrentWrongTries(t *testing.T) {
 		ctx := context.Background()
 		for round := range 20 {
 			m := msisdn(round)
-			code, err := env.Issue(ctx, m)
+			code, err := env.Issue(ctx, dialog.OTPRequest{To: m})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,5 +188,108 @@ func TestOTPCodesUniform(t *testing.T) {
 		if chi > 50 {
 			t.Errorf("position %d: chi² = %.1f, counts %v", i, chi, counts[i])
 		}
+	}
+}
+
+// TestOTPOtherNumbers: a caller asking codes for 30 other numbers gets 3
+// in the hour and 10 in the day; asking again for a number of the hour is
+// free; their own number is not counted.
+func TestOTPOtherNumbers(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		caller := msisdn(500)
+		issued := 0
+		var refused *dialog.OTPBudgetError
+		for i := range 30 {
+			_, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(600 + i), Caller: caller})
+			switch {
+			case err == nil:
+				issued++
+			case errors.As(err, &refused) && refused.Reason == dialog.BudgetOtherNumbers:
+			default:
+				t.Fatalf("number %d: %v", i, err)
+			}
+		}
+		if issued != 3 {
+			t.Fatalf("issued %d codes for other numbers in the hour, want 3", issued)
+		}
+		if refused.RetryAfter != time.Hour {
+			t.Fatalf("retry after %v, want 1h (the first number's hour)", refused.RetryAfter)
+		}
+		env.clock.Advance(31 * time.Second) // past the number's own cool-down
+		if _, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(600), Caller: caller}); err != nil {
+			t.Fatalf("a number of this hour again: %v", err)
+		}
+		if _, err := env.Issue(ctx, dialog.OTPRequest{To: caller, Caller: caller}); err != nil {
+			t.Fatalf("own number: %v", err)
+		}
+		// Over the day: 3 more every hour until 10.
+		for h := 1; h <= 5; h++ {
+			env.clock.Advance(time.Hour)
+			for i := range 3 {
+				if _, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(700 + 10*h + i), Caller: caller}); err == nil {
+					issued++
+				}
+			}
+		}
+		if issued != 10 {
+			t.Fatalf("issued %d codes for other numbers in the day, want 10", issued)
+		}
+		_, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(800), Caller: caller})
+		if !errors.As(err, &refused) || refused.RetryAfter <= time.Hour {
+			t.Fatalf("11th number of the day: %v, want refused for more than an hour", err)
+		}
+		// A number of earlier today (not of this hour) is one of the ten.
+		if _, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(601), Caller: caller}); err != nil {
+			t.Fatalf("a number asked earlier today: %v", err)
+		}
+	})
+}
+
+// TestOTPRate: 40 made-up callers a second, for 5 seconds, get no more
+// codes than the rate allows, and the provider's own rate holds too.
+func TestOTPRate(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		all, provider int
+		want          int // codes in the 5 s
+		otherProvider bool
+	}{
+		{"overall", 10, 0, 50, false},
+		{"per provider", 0, 4, 20, false},
+		{"provider below overall", 10, 4, 20, false},
+		{"two providers share the overall", 10, 8, 50, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, redistestEmbedded(t), func(c *Config) { c.OTPRate, c.OTPProviderRate = tc.all, tc.provider })
+			ctx := context.Background()
+			env.clock.Advance(time.Second - time.Duration(env.clock.Now().Nanosecond())) // on a second
+			issued, n := 0, 0
+			for range 5 {
+				for range 40 {
+					n++
+					p := "africastalking"
+					if tc.otherProvider && n%2 == 0 {
+						p = "partner-x"
+					}
+					_, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(2000 + n), Caller: msisdn(2000 + n), Provider: p})
+					var refused *dialog.OTPBudgetError
+					switch {
+					case err == nil:
+						issued++
+					case errors.As(err, &refused) && refused.Reason == dialog.BudgetRate:
+						if refused.RetryAfter <= 0 || refused.RetryAfter > time.Second {
+							t.Fatalf("retry after %v", refused.RetryAfter)
+						}
+					default:
+						t.Fatal(err)
+					}
+					env.clock.Advance(25 * time.Millisecond)
+				}
+			}
+			if issued != tc.want {
+				t.Fatalf("issued %d codes in 5 s, want %d", issued, tc.want)
+			}
+		})
 	}
 }

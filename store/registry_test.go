@@ -220,11 +220,11 @@ func TestNoSecretsInRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		// OTP codes: one pending, one consumed.
-		code1, err := env.Issue(ctx, msisdn(8))
+		code1, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(8)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		code2, err := env.Issue(ctx, msisdn(9))
+		code2, err := env.Issue(ctx, dialog.OTPRequest{To: msisdn(9)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,7 +58,13 @@ func (s *Store) Stats(ctx context.Context) (dialog.Stats, error) {
 		}
 		cursor = next
 		if cursor == 0 {
-			return st, nil
+			break
 		}
 	}
+	q, err := s.SMSQueue(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.SMSQueued, st.SMSOldest = q.Depth, q.Oldest.Seconds()
+	return st, nil
 }

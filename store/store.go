@@ -44,6 +44,24 @@ type Config struct {
 	OTPHourlyCap int
 	// OTPWindow is the rolling window of the cap (default 1 h).
 	OTPWindow time.Duration
+	// OTPOthersHourly and OTPOthersDaily are how many numbers other than
+	// their own a caller may ask codes for in an hour and in a day
+	// (default 3 and 10).
+	OTPOthersHourly int
+	OTPOthersDaily  int
+	// OTPRate is the most codes issued a second over every gateway on
+	// this Redis, and OTPProviderRate the most through one provider or
+	// partner (0: no limit).
+	OTPRate         int
+	OTPProviderRate int
+
+	// SMSLease is how long a claim on a queued SMS lasts: a worker that
+	// neither sent nor released it by then is taken to have died, and the
+	// SMS is claimed again (default 60 s).
+	SMSLease time.Duration
+	// SlipLifetime is how long a slip or other message is tried before it
+	// is given up (default 24 h); a code is tried while it is valid.
+	SlipLifetime time.Duration
 
 	// RecentConversations is how many callers' last-written conversations
 	// the store keeps in process for Peek (default 50,000; negative: none).
@@ -70,6 +88,10 @@ const (
 	DefaultOTPCooldown         = 30 * time.Second
 	DefaultOTPHourlyCap        = 5
 	DefaultOTPWindow           = time.Hour
+	DefaultOTPOthersHourly     = 3
+	DefaultOTPOthersDaily      = 10
+	DefaultSMSLease            = time.Minute
+	DefaultSlipLifetime        = 24 * time.Hour
 	DefaultRepairGrace         = 2 * time.Minute
 	// DefaultConversationTTL applies when Save is given a ttl ≤ 0.
 	DefaultConversationTTL = 30 * time.Minute
@@ -79,32 +101,27 @@ func (c *Config) setDefaults() {
 	if c.RecentConversations == 0 {
 		c.RecentConversations = DefaultRecentConversations
 	}
-	if c.RecentFor <= 0 {
-		c.RecentFor = DefaultRecentFor
-	}
-	if c.MaxBeneficiaries <= 0 {
-		c.MaxBeneficiaries = DefaultMaxBeneficiaries
-	}
 	if c.Clock == nil {
 		c.Clock = dialog.SystemClock
 	}
-	if c.OTPValidity <= 0 {
-		c.OTPValidity = DefaultOTPValidity
-	}
-	if c.OTPMaxTries <= 0 {
-		c.OTPMaxTries = DefaultOTPMaxTries
-	}
-	if c.OTPCooldown <= 0 {
-		c.OTPCooldown = DefaultOTPCooldown
-	}
-	if c.OTPHourlyCap <= 0 {
-		c.OTPHourlyCap = DefaultOTPHourlyCap
-	}
-	if c.OTPWindow <= 0 {
-		c.OTPWindow = DefaultOTPWindow
-	}
-	if c.RepairGrace <= 0 {
-		c.RepairGrace = DefaultRepairGrace
+	orDefault(&c.RecentFor, DefaultRecentFor)
+	orDefault(&c.MaxBeneficiaries, DefaultMaxBeneficiaries)
+	orDefault(&c.OTPValidity, DefaultOTPValidity)
+	orDefault(&c.OTPMaxTries, DefaultOTPMaxTries)
+	orDefault(&c.OTPCooldown, DefaultOTPCooldown)
+	orDefault(&c.OTPHourlyCap, DefaultOTPHourlyCap)
+	orDefault(&c.OTPWindow, DefaultOTPWindow)
+	orDefault(&c.RepairGrace, DefaultRepairGrace)
+	orDefault(&c.OTPOthersHourly, DefaultOTPOthersHourly)
+	orDefault(&c.OTPOthersDaily, DefaultOTPOthersDaily)
+	orDefault(&c.SMSLease, DefaultSMSLease)
+	orDefault(&c.SlipLifetime, DefaultSlipLifetime)
+}
+
+// orDefault sets *v to def when it is zero or negative.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
 }
 
@@ -128,7 +145,9 @@ var (
 
 // NewClient builds the go-redis client for a URL: a cluster client when the
 // URL lists further addr parameters, a Sentinel failover client when it names
-// master_name, a single-node client otherwise.
+// master_name, a single-node client otherwise. Every command honours its
+// context's deadline (without ContextTimeoutEnabled go-redis waits out its
+// own read timeout, 5 s, on a Redis that hangs, past any turn's deadline).
 func NewClient(rawURL string) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -142,6 +161,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("store: parse sentinel URL: %w", err)
 		}
 		o.Dialer = uncheckedDialer(&redis.Options{DialTimeout: o.DialTimeout, TLSConfig: o.TLSConfig})
+		o.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(o), nil
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(rawURL)
@@ -150,6 +170,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		}
 		o.Addrs = dedup(o.Addrs)
 		o.Dialer = uncheckedDialer(&redis.Options{DialTimeout: o.DialTimeout, TLSConfig: o.TLSConfig})
+		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(o), nil
 	default:
 		o, err := redis.ParseURL(rawURL)
@@ -157,6 +178,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("store: parse redis URL: %w", err)
 		}
 		o.Dialer = uncheckedDialer(o)
+		o.ContextTimeoutEnabled = true
 		return redis.NewClient(o), nil
 	}
 }
@@ -291,19 +313,21 @@ func (s *Store) now() time.Time { return s.cfg.Clock.Now() }
 // Every key has exactly one {hash tag}; the tag is the first {...} in the
 // key, so the part after it (a reply hash, nothing else) does not matter.
 
-func convKey(m string) string    { return "ts:conv:{" + m + "}" }
-func langKey(m string) string    { return "ts:lang:{" + m + "}" }
-func otpKey(m string) string     { return "ts:otp:{" + m + "}" }
-func otpLogKey(m string) string  { return "ts:otplog:{" + m + "}" }
-func benKey(m string) string     { return "ts:ben:{" + m + "}" }
-func apptKey(m string) string    { return "ts:appt:{" + m + "}" }
-func apptGenKey(m string) string { return "ts:apptgen:{" + m + "}" }
-func seatsKey(sid string) string { return "ts:seats:{" + sid + "}" }
-func holdKey(sid string) string  { return "ts:hold:{" + sid + "}" }
-func pinKey(pin string) string   { return "ts:pin:{" + pin + "}" }
-func idKey(hash string) string   { return "ts:id:{" + hash + "}" }
-func refKey(ref string) string   { return "ts:ref:{" + ref + "}" }
-func centreKey(id int64) string  { return fmt.Sprintf("ts:centre:{%d}", id) }
+func convKey(m string) string     { return "ts:conv:{" + m + "}" }
+func langKey(m string) string     { return "ts:lang:{" + m + "}" }
+func otpKey(m string) string      { return "ts:otp:{" + m + "}" }
+func otpLogKey(m string) string   { return "ts:otplog:{" + m + "}" }
+func otpOtherKey(m string) string { return "ts:otpother:{" + m + "}" }
+func smsBoxKey(m string) string   { return "ts:smsbox:{" + m + "}" }
+func benKey(m string) string      { return "ts:ben:{" + m + "}" }
+func apptKey(m string) string     { return "ts:appt:{" + m + "}" }
+func apptGenKey(m string) string  { return "ts:apptgen:{" + m + "}" }
+func seatsKey(sid string) string  { return "ts:seats:{" + sid + "}" }
+func holdKey(sid string) string   { return "ts:hold:{" + sid + "}" }
+func pinKey(pin string) string    { return "ts:pin:{" + pin + "}" }
+func idKey(hash string) string    { return "ts:id:{" + hash + "}" }
+func refKey(ref string) string    { return "ts:ref:{" + ref + "}" }
+func centreKey(id int64) string   { return fmt.Sprintf("ts:centre:{%d}", id) }
 func apptField(ref string, dose int) string {
 	return fmt.Sprintf("%s:%d", ref, dose)
 }
@@ -364,6 +388,9 @@ var (
 	scriptOTPWrong       = mustScript("otp_wrong")
 	scriptOTPConsume     = mustScript("otp_consume")
 	scriptOTPUndelivered = mustScript("otp_undelivered")
+	scriptOTPOthers      = mustScript("otp_others")
+	scriptOTPRate        = mustScript("otp_rate")
+	scriptSMSClaim       = mustScript("sms_claim")
 	scriptBenAdd         = mustScript("ben_add")
 	scriptDelIfEquals    = mustScript("del_if_equals")
 	scriptSetIfEquals    = mustScript("set_if_equals")

@@ -33,6 +33,13 @@ import (
 // take seconds to read and type. (A gate on turns in flight alone let in
 // new callers whenever the machine was idle between the hops of slow
 // typists, and then had to turn away callers mid-journey.)
+//
+// A turn that fails (the store down or hung) ends its caller's journey: the
+// caller got the busy screen, and a claim kept for sessionIdle would keep new
+// callers out long after the store answers again. Failed turns teach the
+// controller nothing either: what a failing store lets through is not what
+// the machine can serve, so ticks that saw only failures, or turns in
+// flight and none finished, hold the limit where it was.
 type admission struct {
 	next   dialog.Handler
 	busy   func(msisdn string, ch dialog.Channel) dialog.Reply
@@ -43,8 +50,9 @@ type admission struct {
 	// most turns in flight, a bound on latency. Callers mid-journey who
 	// find it full queue for a token in order.
 	slots    chan struct{}
-	busyNs   atomic.Int64 // time spent in turns finished since the last tick
-	finished atomic.Int64 // turns finished since the last tick
+	busyNs   atomic.Int64 // time spent in turns served since the last tick
+	finished atomic.Int64 // turns served since the last tick
+	failed   atomic.Int64 // turns failed since the last tick
 	nextTick atomic.Int64 // unix ns of the next tick
 
 	mu           sync.Mutex
@@ -225,9 +233,18 @@ func (at admittedTurn) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply,
 	a := at.a
 	defer func() { <-a.slots }()
 	r, err := a.next.Handle(ctx, t)
+	if err != nil {
+		a.failed.Add(1)
+		a.mu.Lock()
+		if a.sessions[t.Msisdn].Equal(at.start) { // not claimed again by a later turn
+			delete(a.sessions, t.Msisdn)
+		}
+		a.mu.Unlock()
+		return r, err
+	}
 	a.busyNs.Add(int64(a.now().Sub(at.start)))
 	a.finished.Add(1)
-	if err == nil && r.End {
+	if r.End {
 		a.mu.Lock()
 		delete(a.sessions, t.Msisdn)
 		a.mu.Unlock()
@@ -254,12 +271,6 @@ func (a *admission) adjust(now time.Time) {
 	if elapsed <= 0 {
 		return
 	}
-	// By Little's law, time spent in turns over elapsed time is the
-	// average number of turns in flight; it is smoothed over about half a
-	// second, as one tick's average swings with every burst.
-	sample := float64(a.busyNs.Swap(0)) / float64(elapsed)
-	a.avgInflight += smoothing * (sample - a.avgInflight)
-	avg := a.avgInflight
 	if now.Sub(a.lastSweep) >= time.Second {
 		a.lastSweep = now
 		for m, last := range a.sessions {
@@ -268,8 +279,20 @@ func (a *admission) adjust(now time.Time) {
 			}
 		}
 	}
+	finished, failed := a.finished.Swap(0), a.failed.Swap(0)
+	if finished == 0 && (failed > 0 || len(a.slots) > 0) {
+		// Turns fail or hang and none is served: the store is down, not
+		// the machine full. Hold everything until turns are served again.
+		return
+	}
+	// By Little's law, time spent in turns over elapsed time is the
+	// average number of turns in flight; it is smoothed over about half a
+	// second, as one tick's average swings with every burst.
+	sample := float64(a.busyNs.Swap(0)) / float64(elapsed)
+	a.avgInflight += smoothing * (sample - a.avgInflight)
+	avg := a.avgInflight
 	active := len(a.sessions)
-	served := float64(a.finished.Swap(0)) / elapsed.Seconds()
+	served := float64(finished) / elapsed.Seconds()
 	if active > 0 {
 		a.perJourney += smoothing * (served/float64(active) - a.perJourney)
 	}

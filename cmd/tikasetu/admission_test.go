@@ -204,15 +204,22 @@ func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
 		journeys  int
 		inFlight  float64 // average over the tick
 		wantLimit int
+		served    int64 // turns served in the tick, when it matters
+		failed    int64 // turns failed in the tick
+		hung      int   // turns in flight at the tick
 	}{
-		{"room and every journey slot used: grows by 3%, at least 1", 10, 10, 2, 11},
-		{"room, a large limit used: grows by 3%", 1000, 950, 2, 1030},
-		{"room but slots unused: unchanged", 100, 50, 2, 100},
-		{"between half the target and the target: unchanged", 100, 100, 7, 100},
-		{"near the target: unchanged", 100, 100, 9, 100},
-		{"queued: cut to 95% of the journeys in progress", 1000, 800, 12, 760},
-		{"queued, limit already below the journeys: stays", 500, 800, 12, 500},
-		{"queued, few journeys: not below the minimum", 10, 2, 50, minSessionLimit},
+		{"room and every journey slot used: grows by 3%, at least 1", 10, 10, 2, 11, 0, 0, 0},
+		{"room, a large limit used: grows by 3%", 1000, 950, 2, 1030, 0, 0, 0},
+		{"room but slots unused: unchanged", 100, 50, 2, 100, 0, 0, 0},
+		{"between half the target and the target: unchanged", 100, 100, 7, 100, 0, 0, 0},
+		{"near the target: unchanged", 100, 100, 9, 100, 0, 0, 0},
+		{"queued: cut to 95% of the journeys in progress", 1000, 800, 12, 760, 0, 0, 0},
+		{"queued, limit already below the journeys: stays", 500, 800, 12, 500, 0, 0, 0},
+		{"queued, few journeys: not below the minimum", 10, 2, 50, minSessionLimit, 0, 0, 0},
+		{"room and every slot used, but turns failed and none served: held", 10, 10, 2, 10, 0, 5, 0},
+		{"queued, but turns failed and none served: held", 1000, 800, 12, 1000, 0, 5, 0},
+		{"turns in flight and none finished: held", 10, 10, 2, 10, 0, 0, 3},
+		{"some served, some failed: adapts", 1000, 800, 12, 760, 100, 5, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +232,11 @@ func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
 			}
 			a.avgInflight = tt.inFlight // as if it had been so for a while
 			a.busyNs.Store(int64(tt.inFlight * float64(admissionTick)))
+			a.finished.Store(tt.served)
+			a.failed.Store(tt.failed)
+			for range tt.hung {
+				a.slots <- struct{}{}
+			}
 			a.adjust(start.Add(admissionTick))
 			if a.sessionLimit != tt.wantLimit {
 				t.Errorf("journey limit %d, want %d", a.sessionLimit, tt.wantLimit)
@@ -345,5 +357,189 @@ func TestAdmissionHoldsJourneysToCapacity(t *testing.T) {
 	b.adjust(now.Add(admissionTick))
 	if b.sessionLimit != 1030 {
 		t.Errorf("without a capacity seen: limit %d, want 1030", b.sessionLimit)
+	}
+}
+
+// outageSim drives an admission gate with a fake clock: callers take a turn
+// every step (a journey is a dial, three answers and "bye"), and a caller
+// whose journey ends, or who is turned away, is replaced by someone new.
+// While the store is down every turn fails, at once or, when it hangs,
+// after the deadline.
+type outageSim struct {
+	a       *admission
+	now     time.Time
+	down    bool
+	hang    bool
+	failing bool // the turn being run fails
+	fresh   int
+	callers []*simCaller
+	pending []simTurn
+
+	newServed, newRefused int // new callers, since the counts were last reset
+}
+
+type simCaller struct {
+	msisdn  string
+	answers int
+	inTurn  bool // a turn hangs
+	ended   bool // the journey is over: someone new takes the line
+}
+
+type simTurn struct {
+	c    *simCaller
+	run  dialog.Handler
+	turn dialog.Turn
+	due  time.Time
+	fail bool
+}
+
+const simDeadline = 1800 * time.Millisecond
+
+// Handle is the store behind the gate.
+func (s *outageSim) Handle(_ context.Context, t dialog.Turn) (dialog.Reply, error) {
+	if s.failing {
+		return dialog.Reply{}, fmt.Errorf("store: %s: i/o timeout", t.Msisdn)
+	}
+	return dialog.Reply{Text: "served", End: t.Input == "bye"}, nil
+}
+
+func newOutageSim(callers, limit, target int) *outageSim {
+	s := &outageSim{now: time.Unix(1_700_000_000, 0)}
+	busy := func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
+	s.a = newAdmission(s, limit, target, busy, prometheus.NewRegistry())
+	s.a.now = func() time.Time { return s.now }
+	s.a.lastTick, s.a.lastSweep = s.now, s.now
+	s.a.nextTick.Store(s.now.Add(admissionTick).UnixNano())
+	for range callers {
+		s.callers = append(s.callers, s.newCaller())
+	}
+	return s
+}
+
+func (s *outageSim) newCaller() *simCaller {
+	s.fresh++
+	return &simCaller{msisdn: gateCaller(s.fresh)}
+}
+
+// run advances the clock by d in steps of 10 ms.
+func (s *outageSim) run(d time.Duration) {
+	for end := s.now.Add(d); s.now.Before(end); {
+		s.now = s.now.Add(10 * time.Millisecond)
+		var hung []simTurn
+		for _, p := range s.pending {
+			if p.due.After(s.now) {
+				hung = append(hung, p)
+				continue
+			}
+			s.finish(p)
+		}
+		s.pending = hung
+		for i, c := range s.callers {
+			if c.inTurn {
+				continue
+			}
+			if c.ended {
+				c = s.newCaller()
+				s.callers[i] = c
+			}
+			s.turn(c)
+		}
+	}
+}
+
+// storeBack ends the outage: the turns still hanging get their answers.
+func (s *outageSim) storeBack() {
+	s.down = false
+	for i := range s.pending {
+		s.pending[i].due, s.pending[i].fail = s.now, false
+	}
+}
+
+// turn starts caller c's next turn.
+func (s *outageSim) turn(c *simCaller) {
+	t := dialog.Turn{Channel: dialog.USSD, Msisdn: c.msisdn, NewSession: c.answers == 0, Input: "1"}
+	if c.answers == 3 {
+		t.Input = "bye"
+	}
+	run, _, ok := s.a.Admit(context.Background(), t)
+	if t.NewSession {
+		if ok {
+			s.newServed++
+		} else {
+			s.newRefused++
+		}
+	}
+	if !ok {
+		c.ended = true
+		return
+	}
+	p := simTurn{c: c, run: run, turn: t, due: s.now, fail: s.down}
+	if s.down && s.hang {
+		p.due = s.now.Add(simDeadline)
+		c.inTurn = true
+		s.pending = append(s.pending, p)
+		return
+	}
+	s.finish(p)
+}
+
+// finish runs an admitted turn.
+func (s *outageSim) finish(p simTurn) {
+	s.failing = p.fail
+	r, err := p.run.Handle(context.Background(), p.turn)
+	p.c.inTurn = false
+	p.c.answers++
+	p.c.ended = err != nil || r.End
+}
+
+// TestAdmissionRecoversAfterAStoreOutage: after a store outage, fast
+// failures or hung turns, new callers are let in again within 2 s of the
+// store answering, and the journey limit is where it was before.
+func TestAdmissionRecoversAfterAStoreOutage(t *testing.T) {
+	tests := []struct {
+		name string
+		hang bool
+	}{
+		{"turns fail at once", false},
+		{"turns hang until the deadline", true},
+	}
+	const callers, limit, target = 30, 256, 8
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newOutageSim(callers, limit, target)
+			s.run(4500 * time.Millisecond)
+			s.newServed, s.newRefused = 0, 0
+			s.run(500 * time.Millisecond)
+			_, before := s.a.journeys()
+			healthy := s.newServed
+			if before <= target || healthy == 0 {
+				t.Fatalf("setting up: journey limit %d, %d new callers served in the last half second", before, healthy)
+			}
+
+			s.down, s.hang = true, tt.hang
+			s.run(20 * time.Second)
+			if s.newServed == 0 {
+				t.Fatal("setting up: no new caller reached the failing store")
+			}
+
+			_, during := s.a.journeys()
+			if during < before*9/10 || during > before*11/10+1 {
+				t.Errorf("journey limit %d at the end of the outage, %d before: the outage moved it", during, before)
+			}
+			s.storeBack()
+			s.newServed, s.newRefused = 0, 0
+			s.run(1500 * time.Millisecond)
+			s.newServed, s.newRefused = 0, 0
+			s.run(500 * time.Millisecond) // the last half second of the first two
+			t.Logf("new callers served in half a second: %d before the outage, %d from 1.5 s after it (%d turned away)", healthy, s.newServed, s.newRefused)
+			if s.newServed < healthy*9/10 {
+				n, l := s.a.journeys()
+				t.Errorf("1.5–2 s after the store came back: %d new callers served, %d turned away; %d in the half second before the outage (journeys %d, limit %d)",
+					s.newServed, s.newRefused, healthy, n, l)
+			}
+			if _, after := s.a.journeys(); after < before {
+				t.Errorf("journey limit %d after the outage, %d before", after, before)
+			}
+		})
 	}
 }

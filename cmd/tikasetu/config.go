@@ -4,9 +4,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 
+	"github.com/tikasetu/tikasetu/providers/africastalking"
 	"github.com/tikasetu/tikasetu/store"
 )
 
@@ -34,8 +36,20 @@ type config struct {
 	// control steers the number of journeys to.
 	TargetInflight int
 	Recent         int
-	Partners       string
-	PprofAddr      string
+	// SMSRate is the SMS a second this gateway hands its sender;
+	// OTPRate and OTPProviderRate the codes a second over the fleet and
+	// per provider.
+	SMSRate         int
+	OTPRate         int
+	OTPProviderRate int
+	Partners        string
+	PprofAddr       string
+
+	// Who may call the Africa's Talking route (see atAccess): networks,
+	// proxies whose X-Forwarded-For is believed, and "user:password".
+	ATAllow        string
+	TrustedProxies string
+	ATBasicAuth    string
 }
 
 // envOr returns the environment variable or a default.
@@ -75,6 +89,12 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight at most: past it new callers get the busy screen and callers mid-journey wait for a turn to finish, up to half their deadline; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
 	fs.IntVar(&c.TargetInflight, "target-inflight", envInt("TIKASETU_TARGET_INFLIGHT", defaultTargetInflight), "average turns in flight that admission control steers to: new callers are let in while the machine keeps below it (at most -max-inflight) (TIKASETU_TARGET_INFLIGHT)")
 	fs.IntVar(&c.Recent, "recent-conversations", envInt("TIKASETU_RECENT_CONVERSATIONS", store.DefaultRecentConversations), "conversations this process keeps after writing them, so that the caller's next turn needs no read (about 1.1 KB each); 0 turns it off (TIKASETU_RECENT_CONVERSATIONS)")
+	fs.IntVar(&c.SMSRate, "sms-rate", envInt("TIKASETU_SMS_RATE", defaultSMSRate), "SMS a second this gateway hands its sender at most; more wait in the queue in Redis (TIKASETU_SMS_RATE)")
+	fs.IntVar(&c.OTPRate, "otp-rate", envInt("TIKASETU_OTP_RATE", 0), "codes a second at most over every gateway on this Redis; past it callers are asked to try again in a minute; default: -sms-rate (TIKASETU_OTP_RATE)")
+	fs.IntVar(&c.OTPProviderRate, "otp-provider-rate", envInt("TIKASETU_OTP_PROVIDER_RATE", 0), "codes a second at most through one provider or partner; 0: only -otp-rate (TIKASETU_OTP_PROVIDER_RATE)")
+	fs.StringVar(&c.ATAllow, "at-allow", envOr("TIKASETU_AT_ALLOW", ""), "networks allowed to call POST /ussd/africastalking: comma-separated CIDRs or addresses; with REDIS_URL the route is mounted only with this or -at-basic-auth (TIKASETU_AT_ALLOW)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("TIKASETU_TRUSTED_PROXIES", ""), "proxies whose X-Forwarded-For is believed when checking -at-allow: comma-separated CIDRs or addresses (TIKASETU_TRUSTED_PROXIES)")
+	fs.StringVar(&c.ATBasicAuth, "at-basic-auth", envOr("TIKASETU_AT_BASIC_AUTH", ""), "user:password that requests to POST /ussd/africastalking must carry (put them in the callback URL as https://user:password@host/ussd/africastalking) (TIKASETU_AT_BASIC_AUTH)")
 	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")
 }
 
@@ -90,6 +110,37 @@ const defaultMaxInflight = 256
 // at 80% of capacity (63 of 3,906). 64 served as much under surge, at a p99
 // of about 80 ms instead of 40.
 const defaultTargetInflight = 64
+
+// defaultSMSRate is what one bind to an SMS centre commonly takes.
+const defaultSMSRate = 100
+
+// atRestrictions is who may call the Africa's Talking route, as configured.
+type atRestrictions struct {
+	allow, trusted []netip.Prefix
+	basicAuth      string
+}
+
+// atAccess reads TIKASETU_AT_ALLOW, TIKASETU_TRUSTED_PROXIES and
+// TIKASETU_AT_BASIC_AUTH.
+func (c *config) atAccess() (atRestrictions, error) {
+	var (
+		a   atRestrictions
+		err error
+	)
+	if a.allow, err = africastalking.ParseNetworks(c.ATAllow); err != nil {
+		return a, fmt.Errorf("%w: TIKASETU_AT_ALLOW: %w", errConfig, err)
+	}
+	if a.trusted, err = africastalking.ParseNetworks(c.TrustedProxies); err != nil {
+		return a, fmt.Errorf("%w: TIKASETU_TRUSTED_PROXIES: %w", errConfig, err)
+	}
+	if c.ATBasicAuth != "" {
+		if err := africastalking.CheckBasicAuth(c.ATBasicAuth); err != nil {
+			return a, fmt.Errorf("%w: TIKASETU_AT_BASIC_AUTH %w", errConfig, err)
+		}
+		a.basicAuth = c.ATBasicAuth
+	}
+	return a, nil
+}
 
 // errConfig marks a configuration error: exit status 2.
 var errConfig = errors.New("configuration")
@@ -135,6 +186,21 @@ func (c *config) check() error {
 	}
 	if c.Recent < 0 {
 		return fmt.Errorf("%w: TIKASETU_RECENT_CONVERSATIONS must be 0 (off) or more", errConfig)
+	}
+	if c.SMSRate == 0 {
+		c.SMSRate = defaultSMSRate
+	}
+	if c.SMSRate < 0 {
+		return fmt.Errorf("%w: TIKASETU_SMS_RATE must be at least 1", errConfig)
+	}
+	if c.OTPRate < 0 || c.OTPProviderRate < 0 {
+		return fmt.Errorf("%w: TIKASETU_OTP_RATE and TIKASETU_OTP_PROVIDER_RATE must be 0 (default) or more", errConfig)
+	}
+	if c.OTPRate == 0 {
+		c.OTPRate = c.SMSRate
+	}
+	if _, err := c.atAccess(); err != nil {
+		return err
 	}
 	if c.MaxPeople < 1 {
 		return fmt.Errorf("%w: TIKASETU_MAX_PEOPLE must be at least 1", errConfig)

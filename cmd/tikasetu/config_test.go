@@ -29,12 +29,17 @@ func TestConfigRefusesUnsafeStarts(t *testing.T) {
 		{"negative admission limit", []string{"--max-inflight", "-1"}, "TIKASETU_MAX_INFLIGHT"},
 		{"negative recent conversations", []string{"--recent-conversations", "-1"}, "TIKASETU_RECENT_CONVERSATIONS"},
 		{"no room for new journeys", []string{"--target-inflight", "0"}, "TIKASETU_TARGET_INFLIGHT"},
+		{"a bad network in the Africa's Talking allow list", []string{"--at-allow", "196.201.214.0/24, 10.0.0.0/33"}, "TIKASETU_AT_ALLOW"},
+		{"an allow list of commas", []string{"--at-allow", ", ,"}, "TIKASETU_AT_ALLOW"},
+		{"a trusted proxy by name", []string{"--trusted-proxies", "proxy.example"}, "TIKASETU_TRUSTED_PROXIES"},
+		{"Africa's Talking credentials without a colon", []string{"--at-basic-auth", "justapassword"}, "TIKASETU_AT_BASIC_AUTH"},
 		{"embedded mode needs nothing", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, v := range []string{"REDIS_URL", "TIKASETU_SECRET", "TIKASETU_SMS_SENDER", "TWILIO_AUTH_TOKEN",
-				"TWILIO_ACCOUNT_SID", "TWILIO_FROM", "TIKASETU_PUBLIC_URL", "TIKASETU_PARTNERS_FILE"} {
+				"TWILIO_ACCOUNT_SID", "TWILIO_FROM", "TIKASETU_PUBLIC_URL", "TIKASETU_PARTNERS_FILE",
+				"TIKASETU_AT_ALLOW", "TIKASETU_TRUSTED_PROXIES", "TIKASETU_AT_BASIC_AUTH"} {
 				t.Setenv(v, "")
 			}
 			if tt.want == "" {

@@ -90,14 +90,16 @@ func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config{MaxPeople: 4, USSDLimit: 182, USSDUCS2: 80, AdminToken: "admin-token",
-		TwilioToken: testTwilioToken, PublicURL: testPublicURL, MaxInflight: 64, TargetInflight: 32}
+		TwilioToken: testTwilioToken, PublicURL: testPublicURL, MaxInflight: 64, TargetInflight: 32,
+		ATAllow: "192.0.2.1"} // the client address of httptest.NewRequest: the tests' aggregator
 	g := &gateway{cfg: cfg, store: st, metrics: newMetrics(), log: log, clock: clock,
 		outbox: outbox.New(outbox.Options{Logger: log, Now: clock.Now})}
 	g.partners = &partner.Config{Partners: []partner.Partner{{ID: testPartnerID, Secret: partner.Secret(testPartnerSecret),
 		Unicode: true, Rate: 1000, Burst: 1000}}}
-	if err := g.start(g.outbox); err != nil {
+	if err := g.start(context.Background(), g.outbox); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(g.dispatch.Close)
 	t.Cleanup(g.engine.Drain)
 	return &testGateway{t: t, g: g, h: g.router(), clock: clock, store: st, outbox: g.outbox, centres: centres}
 }

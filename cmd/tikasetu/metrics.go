@@ -19,6 +19,8 @@ type metrics struct {
 	failures  *prometheus.CounterVec
 	requests  *prometheus.HistogramVec
 	smsStatus *prometheus.CounterVec
+	smsQueued prometheus.Gauge
+	smsOldest prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -28,7 +30,7 @@ func newMetrics() *metrics {
 			Name: "tikasetu_turns_total", Help: "Turns answered, by provider and the screen shown.",
 		}, []string{"provider", "screen"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, sms_failed (sender gave up), sms_undelivered (reported by the SMS gateway), conflict, peek_stale and peek_refused (turns started from the conversation kept in memory and run again from Redis).",
+			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, otp_refused_<reason> (cooldown, hourly: the number's limits; other_numbers: the caller's budget; rate: the provider's or overall rate), slip_again, sms_sent, sms_retried, sms_expired and sms_rejected (the queue's deliveries), sms_undelivered (reported by the SMS gateway), conflict, peek_stale and peek_refused (turns started from the conversation kept in memory and run again from Redis).",
 		}, []string{"outcome"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_turn_failures_total", Help: "Turns answered with the busy screen because of an error or the deadline, by provider.",
@@ -41,7 +43,13 @@ func newMetrics() *metrics {
 	m.smsStatus = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tikasetu_sms_status_total", Help: "SMS delivery reports from Twilio, by status.",
 	}, []string{"status"})
-	m.reg.MustRegister(m.turns, m.outcomes, m.failures, m.requests, m.smsStatus,
+	m.smsQueued = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "tikasetu_sms_queue_depth", Help: "SMS in the queue in Redis, not yet delivered nor given up (every gateway's).",
+	})
+	m.smsOldest = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "tikasetu_sms_queue_oldest_seconds", Help: "Age of the oldest SMS in the queue.",
+	})
+	m.reg.MustRegister(m.turns, m.outcomes, m.failures, m.requests, m.smsStatus, m.smsQueued, m.smsOldest,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
@@ -67,6 +68,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go g.repairLoop(ctx, time.Minute)
+	go g.queueLoop(ctx, 5*time.Second)
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
 	}
@@ -106,6 +108,20 @@ func servePprof(addr string, log *slog.Logger) {
 // interrupted between their steps (store.Repair). It is idempotent, so
 // every gateway process may run it.
 func (g *gateway) repairLoop(ctx context.Context, every time.Duration) {
+	ticks(ctx, every, func() {
+		n, err := g.store.Repair(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			g.log.Warn("repair", "err", err)
+		case n > 0:
+			g.metrics.outcomes.WithLabelValues("seat_repaired").Add(float64(n))
+			g.log.Info("repair freed seats held without an appointment", "seats", n)
+		}
+	})
+}
+
+// ticks calls fn every interval until ctx ends.
+func ticks(ctx context.Context, every time.Duration, fn func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -113,14 +129,7 @@ func (g *gateway) repairLoop(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := g.store.Repair(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				g.log.Warn("repair", "err", err)
-			case n > 0:
-				g.metrics.outcomes.WithLabelValues("seat_repaired").Add(float64(n))
-				g.log.Info("repair freed seats held without an appointment", "seats", n)
-			}
+			fn()
 		}
 	}
 }
@@ -147,7 +156,8 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		secret = make([]byte, 32)
 		rand.Read(secret)
 	}
-	scfg := store.Config{URL: cfg.RedisURL, Secret: secret, MaxBeneficiaries: cfg.MaxPeople, RecentConversations: cfg.Recent}
+	scfg := store.Config{URL: cfg.RedisURL, Secret: secret, MaxBeneficiaries: cfg.MaxPeople, RecentConversations: cfg.Recent,
+		OTPRate: cfg.OTPRate, OTPProviderRate: cfg.OTPProviderRate}
 	if cfg.Recent == 0 {
 		scfg.RecentConversations = -1 // off
 	}
@@ -191,7 +201,8 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		g.outbox = outbox.New(outbox.Options{Logger: log})
 		sender = g.outbox
 	case "http":
-		if sender, err = smshttp.New(cfg.SMSHTTPURL, []byte(cfg.SMSHTTPKey), smshttp.WithLogger(log)); err != nil {
+		// One attempt per try: the SMS queue retries, with back-off.
+		if sender, err = smshttp.New(cfg.SMSHTTPURL, []byte(cfg.SMSHTTPKey), smshttp.WithLogger(log), smshttp.WithAttempts(1)); err != nil {
 			closeSt()
 			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
 		}
@@ -199,6 +210,7 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		if sender, err = twilio.NewSender(twilio.SenderOptions{
 			AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken, From: cfg.TwilioFrom,
 			MessagingServiceSID: cfg.TwilioMSID, StatusCallbackBase: cfg.PublicURL, Logger: log,
+			Attempts: 1,
 		}); err != nil {
 			closeSt()
 			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
@@ -207,26 +219,58 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		closeSt()
 		return nil, nil, fmt.Errorf("%w: SMS sender %q is not available in this build", errConfig, cfg.SMSSender)
 	}
-	if err := g.start(sender); err != nil {
+	if err := g.start(ctx, sender); err != nil {
 		closeSt()
 		return nil, nil, err
 	}
-	return g, func() { g.partnerSends.Wait(); g.engine.Drain(); closeSt() }, nil
+	return g, func() { g.partnerSends.Wait(); g.engine.Drain(); g.dispatch.Close(); closeSt() }, nil
 }
 
-// start builds the conversation engine on the gateway's store.
-func (g *gateway) start(sender dialog.Sender) error {
+// start builds the SMS dispatcher and the conversation engine on the
+// gateway's store.
+func (g *gateway) start(ctx context.Context, sender dialog.Sender) error {
 	var err error
 	g.calendar = store.NewCalendarCache(g.store, 0)
+	g.dispatch = dispatch.New(ctx, g.store, sender, dispatch.Options{
+		Rate: float64(g.cfg.SMSRate), Count: g.metrics.Count, Logger: g.log, Clock: g.clock,
+		OnUndelivered: g.undelivered,
+	})
 	g.engine, err = dialog.NewEngine(dialog.Config{
-		Conversations: g.store, OTPs: g.store, Registry: g.calendar, Sealer: g.store, Sender: sender,
+		Conversations: g.store, OTPs: g.store, Registry: g.calendar, Sealer: g.store, Outbox: g.dispatch,
 		Clock: g.clock, Observer: g.metrics, Logger: g.log, MaxBeneficiaries: g.cfg.MaxPeople,
-		SendTimeout: 30 * time.Second, // covers the Twilio sender's three attempts and back-off
 	})
 	if err != nil {
+		g.dispatch.Close()
 		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
+}
+
+// undelivered takes an SMS the queue gave up: a code's screen then offers
+// a new one at once.
+func (g *gateway) undelivered(to, ref string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := g.engine.DeliveryFailed(ctx, to, ref); err != nil {
+		g.log.Warn("undelivered sms", "ref", ref, "err", err)
+	}
+}
+
+// queueLoop keeps the queue's gauges current.
+func (g *gateway) queueLoop(ctx context.Context, every time.Duration) {
+	ticks(ctx, every, func() { g.queueGauges(ctx) })
+}
+
+// queueGauges reads the queue's depth and oldest age into the metrics.
+func (g *gateway) queueGauges(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	q, err := g.store.SMSQueue(ctx)
+	if err != nil {
+		return // readiness and the turns say that Redis is away
+	}
+	g.metrics.smsQueued.Set(float64(q.Depth))
+	g.metrics.smsOldest.Set(q.Oldest.Seconds())
 }
 
 func randomToken() string {

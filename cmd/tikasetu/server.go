@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/africastalking"
+	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/providers/twilio"
@@ -27,6 +29,7 @@ type gateway struct {
 	store    *store.Store
 	calendar *store.CalendarCache // the registry with centres cached in process
 	engine   *dialog.Engine
+	dispatch *dispatch.Dispatcher // delivers the SMS queued in the store
 	metrics  *metrics
 	outbox   *outbox.Outbox // nil unless SMS go to the in-process outbox
 	log      *slog.Logger
@@ -50,10 +53,13 @@ func (g *gateway) router() *gin.Engine {
 	r.GET("/readyz", g.ready)
 	r.GET("/metrics", gin.WrapH(g.metrics.handler()))
 
-	africastalking.Register(r, g.handler(), africastalking.Options{
-		ScreenLimit: g.cfg.USSDLimit, UCS2Limit: g.cfg.USSDUCS2,
-		Logger: g.log, OnTurn: g.metrics.onTurn,
-	})
+	if at, ok := g.atRoute(); ok {
+		africastalking.Register(r, g.handler(), africastalking.Options{
+			ScreenLimit: g.cfg.USSDLimit, UCS2Limit: g.cfg.USSDUCS2,
+			Logger: g.log, OnTurn: g.metrics.onTurn,
+			Allow: at.allow, TrustedProxies: at.trusted, BasicAuth: at.basicAuth,
+		})
+	}
 	if g.cfg.TwilioToken != "" {
 		twilio.Register(r, g.handler(), twilio.Options{
 			AuthToken: g.cfg.TwilioToken, PublicURL: g.cfg.PublicURL, Logger: g.log,
@@ -76,6 +82,33 @@ func (g *gateway) router() *gin.Engine {
 	return r
 }
 
+// loopback is where the embedded demo's Africa's Talking route may be
+// called from without settings: the sim and tests on this machine.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// atRoute decides who may call the Africa's Talking route, whose requests
+// are not signed and name the caller they act for: those the settings
+// allow; without settings, loopback clients in the embedded demo and nobody
+// in production (ok false: the route is not mounted, and the log says why).
+func (g *gateway) atRoute() (at atRestrictions, ok bool) {
+	at, err := g.cfg.atAccess()
+	if err != nil { // config.check refuses this before the start
+		g.log.Error("POST "+africastalking.Path+" not mounted", "err", err)
+		return at, false
+	}
+	switch {
+	case len(at.allow) > 0 || at.basicAuth != "":
+		return at, true
+	case g.cfg.RedisURL != "":
+		g.log.Warn("POST " + africastalking.Path + " not mounted: Africa's Talking does not sign its callbacks, so anyone could act for any phone number; " +
+			"set TIKASETU_AT_ALLOW (the aggregator's networks) or TIKASETU_AT_BASIC_AUTH (credentials in the callback URL) to mount it")
+		return at, false
+	}
+	g.log.Info("POST " + africastalking.Path + " open to loopback clients only (embedded demo); set TIKASETU_AT_ALLOW to call it from elsewhere")
+	at.allow = loopback
+	return at, true
+}
+
 // smsStatus takes Twilio's delivery reports: counted, and a failed code
 // recorded so that the caller's OTP screen offers a new one at once.
 func (g *gateway) smsStatus(ev twilio.StatusEvent) {
@@ -83,11 +116,7 @@ func (g *gateway) smsStatus(ev twilio.StatusEvent) {
 	if ev.Status != "failed" && ev.Status != "undelivered" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := g.engine.DeliveryFailed(ctx, ev.To, ev.Ref); err != nil {
-		g.log.Warn("delivery report", "ref", ev.Ref, "err", err)
-	}
+	g.undelivered(ev.To, ev.Ref)
 }
 
 // handler is the engine behind admission control, built once.
@@ -101,14 +130,27 @@ func (g *gateway) handler() dialog.Handler {
 	return g.gate
 }
 
+// readyTimeout bounds /readyz: the answer comes within it, 503 when the
+// store has not answered by then.
+const readyTimeout = time.Second
+
 func (g *gateway) ready(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
-	if err := g.store.Ping(ctx); err != nil {
-		c.String(http.StatusServiceUnavailable, "store not answering\n")
-		return
+	// The ping runs aside and is not waited for past the deadline: the Redis
+	// client may hold a call well beyond its context (socket timeouts,
+	// retries), and a late answer is no answer for a load balancer.
+	done := make(chan error, 1)
+	go func() { done <- g.store.Ping(ctx) }()
+	select {
+	case err := <-done:
+		if err == nil && ctx.Err() == nil {
+			c.String(http.StatusOK, "ready\n")
+			return
+		}
+	case <-ctx.Done():
 	}
-	c.String(http.StatusOK, "ready\n")
+	c.String(http.StatusServiceUnavailable, "store not answering\n")
 }
 
 // adminAuth requires "Authorization: Bearer <TIKASETU_ADMIN_TOKEN>".

@@ -6,20 +6,29 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/partner"
 	"github.com/tikasetu/tikasetu/providers/twilio"
+	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
 // step is one input of a scripted caller and what the reply must show.
@@ -512,6 +521,34 @@ func takeLastSeat(t *testing.T, tg *testGateway, c *caller) {
 	}
 }
 
+// TestSMSQueueShown: an SMS a dead gateway left in the queue shows in
+// /admin/v1/stats and in the metrics, with its age.
+func TestSMSQueueShown(t *testing.T) {
+	tg := newTestGateway(t, nil, "01-west-bengal-743337.json")
+	ctx := context.Background()
+	c := &dialog.Conversation{Msisdn: "+919830000009", State: "home"}
+	if err := tg.store.Save(ctx, c, time.Minute, "", dialog.Reply{}, dialog.SMS{To: c.Msisdn, Text: "slip", Ref: "slip-left"}); err != nil {
+		t.Fatal(err)
+	}
+	tg.clock.Advance(90 * time.Second)
+	req := httptest.NewRequest(http.MethodGet, "/admin/v1/stats", nil)
+	req.Header.Set("Authorization", "Bearer admin-token")
+	rec := httptest.NewRecorder()
+	tg.h.ServeHTTP(rec, req)
+	var s dialog.Stats
+	if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil || s.SMSQueued != 1 || s.SMSOldest != 90 {
+		t.Fatalf("stats %s (%v): want sms_queued 1, sms_oldest_seconds 90", rec.Body, err)
+	}
+	tg.g.queueGauges(ctx)
+	rec = httptest.NewRecorder()
+	tg.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{"tikasetu_sms_queue_depth 1\n", "tikasetu_sms_queue_oldest_seconds 90\n"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", strings.TrimSpace(want))
+		}
+	}
+}
+
 func TestAdminRoutes(t *testing.T) {
 	tg := newTestGateway(t, everySeat(7), "01-west-bengal-743337.json")
 	get := func(path, token string) *httptest.ResponseRecorder {
@@ -889,4 +926,220 @@ func (ex exchange) build(t *testing.T, tg *testGateway, session string) *http.Re
 		}
 		return req
 	}
+}
+
+// startServe runs `tikasetu serve` on a free loopback port until the test
+// ends and returns its base URL and its log.
+func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "text"}, args...), nil, &out, &errs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("serve exited %d: %s", code, errs.String())
+		}
+	})
+	listening := regexp.MustCompile(`listening on (http://[^/\s]+)`)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			return m[1], &errs
+		}
+		select {
+		case code := <-done:
+			done <- code
+			t.Fatalf("serve exited %d: %s", code, errs.String())
+		default:
+		}
+	}
+	t.Fatalf("serve did not say where it listens: %s", errs.String())
+	return "", nil
+}
+
+// TestAfricasTalkingRouteAccess starts the gateway and calls the Africa's
+// Talking route from loopback: in production it is mounted only with an
+// allow list or credentials, and refuses whoever they do not admit; in the
+// embedded demo it is open to loopback.
+func TestAfricasTalkingRouteAccess(t *testing.T) {
+	for _, v := range []string{"REDIS_URL", "TIKASETU_SECRET", "TIKASETU_SMS_SENDER", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
+		"TWILIO_FROM", "TIKASETU_PUBLIC_URL", "TIKASETU_PARTNERS_FILE", "TIKASETU_ADMIN_TOKEN",
+		"TIKASETU_AT_ALLOW", "TIKASETU_TRUSTED_PROXIES", "TIKASETU_AT_BASIC_AUTH"} {
+		t.Setenv(v, "")
+	}
+	redisURL := redistest.Start(t)
+	production := []string{"--redis-url", redisURL, "--secret", strings.Repeat("s", 32), "--sms-sender", "outbox"}
+	tests := []struct {
+		name      string
+		args      []string
+		userinfo  *url.Userinfo
+		code      int
+		wantLog   []string
+		answersOK bool
+	}{
+		{name: "production without settings: not mounted, and the log says why", args: production, code: http.StatusNotFound,
+			wantLog: []string{"not mounted", "does not sign", "TIKASETU_AT_ALLOW", "TIKASETU_AT_BASIC_AUTH"}},
+		{name: "production, loopback allowed", args: append(slices.Clone(production), "--at-allow", "127.0.0.1/32"), code: http.StatusOK},
+		{name: "production, another network allowed", args: append(slices.Clone(production), "--at-allow", "192.0.2.0/24, 2001:db8::/32"),
+			code: http.StatusForbidden, wantLog: []string{"client address not allowed"}},
+		{name: "production, credentials missing", args: append(slices.Clone(production), "--at-basic-auth", "africastalking:pa55word"),
+			code: http.StatusUnauthorized},
+		{name: "production, credentials in the URL", args: append(slices.Clone(production), "--at-basic-auth", "africastalking:pa55word"),
+			userinfo: url.UserPassword("africastalking", "pa55word"), code: http.StatusOK},
+		{name: "embedded demo without settings: open to loopback", code: http.StatusOK, wantLog: []string{"loopback clients only"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base, logs := startServe(t, tt.args...)
+			u, err := url.Parse(base + "/ussd/africastalking")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.User = tt.userinfo
+			form := url.Values{"sessionId": {fmt.Sprintf("ATUid_access_%d", i)}, "serviceCode": {"*123*45#"},
+				"phoneNumber": {fmt.Sprintf("+91980000%04d", 9000+i)}, "networkCode": {"40401"}, "text": {""}}
+			resp, err := http.PostForm(u.String(), form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.code {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.code, body)
+			}
+			if tt.code == http.StatusOK && !strings.HasPrefix(string(body), "CON ") {
+				t.Errorf("body %q, want a CON screen", body)
+			}
+			for _, w := range tt.wantLog {
+				if !strings.Contains(logs.String(), w) {
+					t.Errorf("log lacks %q:\n%s", w, logs.String())
+				}
+			}
+			if strings.Contains(logs.String(), "pa55word") {
+				t.Errorf("log holds the password:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// In the embedded demo without settings the route answers loopback clients
+// only: the gateway listens on every interface by default.
+func TestAfricasTalkingRouteLoopbackOnlyInTheDemo(t *testing.T) {
+	tg := newTestGateway(t, nil, "10-maharashtra-400001.json")
+	tg.g.cfg.ATAllow = ""
+	h := tg.g.router()
+	tests := []struct {
+		peer string
+		code int
+	}{
+		{"127.0.0.1:40000", http.StatusOK},
+		{"[::1]:40000", http.StatusOK},
+		{"192.0.2.1:1234", http.StatusForbidden},
+		{"[2001:db8::1]:1234", http.StatusForbidden},
+	}
+	for i, tt := range tests {
+		t.Run(tt.peer, func(t *testing.T) {
+			msisdn := fmt.Sprintf("+91980000%04d", 9100+i)
+			form := url.Values{"sessionId": {fmt.Sprintf("ATUid_loop_%d", i)}, "phoneNumber": {msisdn}, "text": {""}}
+			req := httptest.NewRequest(http.MethodPost, "/ussd/africastalking", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.RemoteAddr = tt.peer
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.code {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.code, rec.Body)
+			}
+			ld, err := tg.store.Load(context.Background(), msisdn, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if started := ld.Conversation != nil; started != (tt.code == http.StatusOK) {
+				t.Errorf("conversation started: %v, with status %d", started, rec.Code)
+			}
+		})
+	}
+}
+
+// TestReadyzWithAHungRedis stops a real redis-server (SIGSTOP) and asks
+// /readyz: it answers 503 while Redis hangs, before Redis runs again, and
+// 200 once it does.
+func TestReadyzWithAHungRedis(t *testing.T) {
+	redisURL := redistest.Start(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{URL: redisURL, Secret: []byte("test secret test secret test secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pid := redisPID(t, redisURL)
+	g := &gateway{store: st}
+	r := gin.New()
+	r.GET("/readyz", g.ready)
+	ready := func() int {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("/readyz with Redis running: %d", code)
+	}
+
+	// Redis hangs for three times the readiness timeout.
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var resumed atomic.Bool
+	resume := func() {
+		if resumed.CompareAndSwap(false, true) {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	timer := time.AfterFunc(3*readyTimeout, resume)
+	defer timer.Stop()
+	start := time.Now()
+	code := ready()
+	took := time.Since(start)
+	if resumed.Load() {
+		t.Fatalf("/readyz answered %d after %v, only once Redis ran again", code, took)
+	}
+	if code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with Redis hung: %d after %v, want 503", code, took)
+	}
+	t.Logf("503 after %v with Redis hung", took)
+
+	timer.Stop()
+	resume()
+	for deadline := time.Now().Add(10 * time.Second); ready() != http.StatusOK; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz not 200 within 10 s of Redis running again")
+		}
+	}
+}
+
+// redisPID asks the server at url for its process id.
+func redisPID(t *testing.T, url string) int {
+	t.Helper()
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(o)
+	defer rdb.Close()
+	info, err := rdb.Info(context.Background(), "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			if pid, err := strconv.Atoi(v); err == nil && pid > 0 {
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no process_id in INFO server:\n%s", info)
+	return 0
 }

@@ -9,6 +9,14 @@
 // 2 s) and encodes the dialog.Reply. Malformed requests get a 400 and never
 // reach the conversation; a failure or a slow turn on our side gets a polite
 // "END Service busy…" screen with status 200, never a 5xx.
+//
+// Africa's Talking does not sign its callbacks, and a request names the
+// caller it acts for, so the route must be closed to everyone but the
+// aggregator: Options.Allow restricts it to the aggregator's networks and
+// Options.BasicAuth to requests that carry the credentials the operator put
+// in the callback URL (https://user:password@host/ussd/africastalking). A
+// refused request is answered 403 (401 for credentials) before its body is
+// read and never reaches the conversation.
 package africastalking
 
 import (
@@ -17,6 +25,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,6 +75,20 @@ type Options struct {
 	// OnTurn, when set, is called once per request that reached the handler:
 	// ok is false when the caller got the busy screen.
 	OnTurn func(provider string, ok bool)
+
+	// Allow, when not empty, lists the networks whose clients may call the
+	// route (ParseNetworks reads the comma-separated form); a request from
+	// elsewhere gets 403. Empty leaves the address unchecked.
+	Allow []netip.Prefix
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding the client's address: the right-most address in it that is
+	// not itself a trusted proxy. From any other peer the header is ignored
+	// and the client is the peer.
+	TrustedProxies []netip.Prefix
+	// BasicAuth, when set, is "user:password" (see CheckBasicAuth): a
+	// request must carry these HTTP Basic credentials or gets 401. With
+	// Allow as well, a request must pass both.
+	BasicAuth string
 }
 
 // Register mounts POST /ussd/africastalking on r, answering with h.
@@ -86,7 +109,15 @@ func Register(r gin.IRoutes, h dialog.Handler, opt Options) {
 		opt.Logger = slog.Default()
 	}
 	s := &server{h: h, opt: opt}
-	r.POST(Path, s.serve)
+	if len(opt.Allow) == 0 && opt.BasicAuth == "" {
+		r.POST(Path, s.serve)
+		return
+	}
+	g, err := newGuard(opt)
+	if err != nil {
+		panic("africastalking: " + err.Error())
+	}
+	r.POST(Path, g.check, s.serve)
 }
 
 type server struct {

@@ -26,6 +26,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
@@ -272,7 +273,9 @@ func newGateway(t *testing.T) *gateway {
 		t.Fatal(err)
 	}
 	ob := outbox.New(outbox.Options{Logger: discard})
-	eng, err := dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Sender: ob, Clock: clk, Logger: discard})
+	out := dispatch.New(ctx, st, ob, dispatch.Options{Logger: discard, Clock: clk})
+	t.Cleanup(out.Close)
+	eng, err := dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out, Clock: clk, Logger: discard})
 	if err != nil {
 		t.Fatal(err)
 	}

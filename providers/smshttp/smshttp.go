@@ -93,6 +93,11 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("status %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 }
 
+// Permanent reports whether the receiver refused the message itself (400,
+// 413, 422), which no retry changes. A refused credential (401, 403) is not:
+// it is the operator's to fix, and the message waits for it.
+func (e *StatusError) Permanent() bool { return outbound.Refused(e.StatusCode) }
+
 // Sender posts SMS to one URL. It is safe for concurrent use.
 type Sender struct {
 	url        string

@@ -245,6 +245,8 @@ func (s *Sender) attempt(ctx context.Context, params *api.CreateMessageParams) (
 		return "", false, 0, fmt.Errorf("unexpected status %d", code)
 	case code == http.StatusTooManyRequests || code >= 500:
 		return "", true, retryAfter(rt.retryAfter, time.Now()), withStatus(err, code)
+	case code != 0 && outbound.Refused(code):
+		return "", false, 0, refused{withStatus(err, code)}
 	case code != 0:
 		return "", false, 0, withStatus(err, code)
 	}
@@ -267,6 +269,13 @@ func (e *redacted) Error() string {
 }
 
 func (e *redacted) Unwrap() error { return e.err }
+
+// refused is Twilio's refusal of the message itself (an invalid number,
+// say): the queue does not try it again.
+type refused struct{ error }
+
+func (refused) Permanent() bool { return true }
+func (r refused) Unwrap() error { return r.error }
 
 // withStatus adds the HTTP status to an error that does not say it.
 func withStatus(err error, code int) error {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tikasetu/tikasetu/dialog"
 )
@@ -61,6 +62,10 @@ func (e *FormatError) Error() string {
 //     number or a string ("780"); an empty or null fee is left out (unknown).
 //   - vaccine names are trimmed and upper-cased; slots may be strings or
 //     {"time": …} objects; unknown fields are ignored.
+//   - text and lists are bounded (maxName and the other max constants): a
+//     centre name of more than 200 characters, say, or more than 100
+//     sessions to a centre, refuses the whole calendar, naming the centre
+//     and the field.
 //
 // Parse reads all of r; a caller reading from the network should bound it
 // (http.MaxBytesReader). Errors are "cowin: " and a *FormatError, or the
@@ -94,6 +99,27 @@ func ParseFile(path string) ([]dialog.Centre, error) {
 	}
 	return centres, nil
 }
+
+// Bounds on a calendar's free text, in characters, and on its lists. A
+// centre's text reaches the screens that name it, so a calendar with a
+// value past a bound is refused whole. The 2021 responses in
+// shared/data/cowin stay far below them: at most a 30-character name, an
+// 80-character address, 30 for a block, 36 for a session id, 15 for a
+// slot; 8 sessions to a centre, 4 slots to a session, 2 fees.
+const (
+	maxName      = 200
+	maxAddress   = 500
+	maxPlace     = 100 // state, district and block names
+	maxTime      = 32  // from, to
+	maxFeeType   = 16
+	maxVaccine   = 50
+	maxSessionID = 100
+	maxDate      = 32
+	maxSlot      = 50
+	maxFees      = 20  // vaccine_fees of a centre
+	maxSessions  = 100 // sessions of a centre
+	maxSlots     = 50  // slots of a session
+)
 
 // wireCentre and wireSession hold the raw values of the fields we read, so
 // that each can be checked and converted with its name in the error.
@@ -223,16 +249,17 @@ func parseCentre(i int, raw json.RawMessage, sessionAt map[string]seenSession) (
 		name string
 		raw  json.RawMessage
 		dst  *string
+		max  int
 	}{
-		{"name", w.Name, &c.Name},
-		{"address", w.Address, &c.Address},
-		{"state_name", w.State, &c.State},
-		{"district_name", w.District, &c.District},
-		{"block_name", w.Block, &c.Block},
-		{"from", w.From, &c.From},
-		{"to", w.To, &c.To},
+		{"name", w.Name, &c.Name, maxName},
+		{"address", w.Address, &c.Address, maxAddress},
+		{"state_name", w.State, &c.State, maxPlace},
+		{"district_name", w.District, &c.District, maxPlace},
+		{"block_name", w.Block, &c.Block, maxPlace},
+		{"from", w.From, &c.From, maxTime},
+		{"to", w.To, &c.To, maxTime},
 	} {
-		s, err := text(f.raw)
+		s, err := boundedText(f.raw, f.max)
 		if err != nil {
 			return fail(f.name, "%v", err)
 		}
@@ -257,7 +284,7 @@ func parseCentre(i int, raw json.RawMessage, sessionAt map[string]seenSession) (
 	}
 	c.Fees = fees
 
-	ft, err := text(w.FeeType)
+	ft, err := boundedText(w.FeeType, maxFeeType)
 	if err != nil {
 		return fail("fee_type", "%v", err)
 	}
@@ -280,6 +307,9 @@ func parseCentre(i int, raw json.RawMessage, sessionAt map[string]seenSession) (
 	sessions, err := array(w.Sessions)
 	if err != nil {
 		return fail("sessions", "%v", err)
+	}
+	if len(sessions) > maxSessions {
+		return fail("sessions", "%d sessions, at most %d", len(sessions), maxSessions)
 	}
 	c.Sessions = make([]dialog.Session, 0, len(sessions))
 	for j, rs := range sessions {
@@ -310,7 +340,7 @@ func parseSession(where string, raw json.RawMessage, sessionAt map[string]seenSe
 	}
 	var s dialog.Session
 
-	id, err := text(w.SessionID)
+	id, err := boundedText(w.SessionID, maxSessionID)
 	if err != nil {
 		return fail("session_id", "%v", err)
 	}
@@ -322,7 +352,7 @@ func parseSession(where string, raw json.RawMessage, sessionAt map[string]seenSe
 		return fail("session_id", "%q holds a brace or white space", id)
 	}
 
-	ds, err := text(w.Date)
+	ds, err := boundedText(w.Date, maxDate)
 	if err != nil {
 		return fail("date", "%v", err)
 	}
@@ -404,7 +434,7 @@ func parseSession(where string, raw json.RawMessage, sessionAt map[string]seenSe
 	}
 	s.AllowAllAge = allow
 
-	vaccine, err := text(w.Vaccine)
+	vaccine, err := boundedText(w.Vaccine, maxVaccine)
 	if err != nil {
 		return fail("vaccine", "%v", err)
 	}
@@ -423,6 +453,9 @@ func parseFees(raw json.RawMessage) ([]dialog.Fee, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(list) > maxFees {
+		return nil, fmt.Errorf("%d fees, at most %d", len(list), maxFees)
+	}
 	var fees []dialog.Fee
 	for k, rf := range list {
 		if kind(rf) != '{' {
@@ -432,7 +465,7 @@ func parseFees(raw json.RawMessage) ([]dialog.Fee, error) {
 		if err := json.Unmarshal(rf, &w); err != nil {
 			return nil, &subError{fmt.Sprintf("[%d]", k), err}
 		}
-		vaccine, err := text(w.Vaccine)
+		vaccine, err := boundedText(w.Vaccine, maxVaccine)
 		if err != nil {
 			return nil, &subError{fmt.Sprintf("[%d] vaccine", k), err}
 		}
@@ -457,6 +490,9 @@ func parseSlots(raw json.RawMessage) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(list) > maxSlots {
+		return nil, fmt.Errorf("%d slots, at most %d", len(list), maxSlots)
+	}
 	slots := make([]string, 0, len(list))
 	for k, r := range list {
 		if kind(r) == '{' {
@@ -468,7 +504,7 @@ func parseSlots(raw json.RawMessage) ([]string, error) {
 			}
 			r = obj.Time
 		}
-		s, err := text(r)
+		s, err := boundedText(r, maxSlot)
 		if err != nil {
 			return nil, &subError{fmt.Sprintf("[%d]", k), err}
 		}
@@ -570,6 +606,31 @@ func text(raw json.RawMessage) (string, error) {
 	}
 }
 
+// boundedText reads text, refusing more than max characters.
+func boundedText(raw json.RawMessage, max int) (string, error) {
+	s, err := text(raw)
+	if err != nil {
+		return "", err
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", fmt.Errorf("%d characters, at most %d", n, max)
+	}
+	return s, nil
+}
+
+// clip cuts a value quoted in an error to its first 40 characters, so that
+// an error stays short whatever the input.
+func clip[T string | []byte](v T) string {
+	s, n := string(v), 0
+	for i := range s {
+		if n == 40 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
 // integer reads a whole number given as a JSON number or a string holding
 // one ("780"); ok is false when the field is absent, null or "".
 func integer(raw json.RawMessage) (v int64, ok bool, err error) {
@@ -595,7 +656,7 @@ func integer(raw json.RawMessage) (v int64, ok bool, err error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, false, fmt.Errorf("want an integer, got %q", s)
+		return 0, false, fmt.Errorf("want an integer, got %q", clip(s))
 	}
 	return int64(f), true, nil
 }
@@ -618,7 +679,7 @@ func boolean(raw json.RawMessage) (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return false, fmt.Errorf("want true or false, got %s", bytes.TrimSpace(raw))
+	return false, fmt.Errorf("want true or false, got %s", clip(bytes.TrimSpace(raw)))
 }
 
 // pincode reads a 6-digit Indian PIN code given as a number or a string
@@ -640,7 +701,7 @@ func pincode(raw json.RawMessage) (string, error) {
 		return "", nil
 	}
 	if len(s) != 6 || s[0] < '1' || s[0] > '9' || strings.Trim(s, "0123456789") != "" {
-		return "", fmt.Errorf("want 6 digits not starting with 0, got %s", bytes.TrimSpace(raw))
+		return "", fmt.Errorf("want 6 digits not starting with 0, got %s", clip(bytes.TrimSpace(raw)))
 	}
 	return s, nil
 }

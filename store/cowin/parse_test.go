@@ -3,6 +3,7 @@ package cowin
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
@@ -558,4 +560,129 @@ func equalCentre(a, b dialog.Centre) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Address == b.Address && a.State == b.State &&
 		a.District == b.District && a.Block == b.Block && a.Pincode == b.Pincode && a.From == b.From &&
 		a.To == b.To && a.FeeType == b.FeeType && slices.Equal(a.Fees, b.Fees) && len(a.Sessions) == len(b.Sessions)
+}
+
+func TestParseBounds(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("क", n) } // three bytes, one character
+	calendar := func(centre, session string) string {
+		// A later key wins in encoding/json: the case's field replaces the default.
+		return `{"centers":[{"center_id":1,"name":"Good","pincode":110001},{"center_id":123456,"name":"Urban PHC","pincode":110001` +
+			`,"sessions":[{"session_id":"s1","date":"01-06-2021","vaccine":"COVAXIN","slots":["09:00AM-11:00AM"]` + session + `}]` + centre + `}]}`
+	}
+	list := func(n int, item string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
+	}
+	sessions := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, `%s{"session_id":"s%d","date":"01-06-2021"}`, map[bool]string{true: ",", false: ""}[i > 0], i)
+		}
+		return `,"sessions":[` + b.String() + `]`
+	}
+	tests := []struct {
+		name            string
+		centre, session string
+		want            string // "" when accepted
+	}{
+		{"120 KB name", `,"name":"` + strings.Repeat("x", 120_000) + `"`, "", "centers[1] (center_id 123456) name: 120000 characters, at most 200"},
+		{"name at the bound", `,"name":"` + long(200) + `"`, "", ""},
+		{"name past the bound", `,"name":"` + long(201) + `"`, "", "(center_id 123456) name: 201 characters, at most 200"},
+		{"name counted after trimming", `,"name":"  ` + long(200) + `  "`, "", ""},
+		{"address", `,"address":"` + long(501) + `"`, "", "(center_id 123456) address: 501 characters, at most 500"},
+		{"state", `,"state_name":"` + long(101) + `"`, "", "(center_id 123456) state_name: 101 characters"},
+		{"district", `,"district_name":"` + long(101) + `"`, "", "(center_id 123456) district_name: 101 characters"},
+		{"block", `,"block_name":"` + long(101) + `"`, "", "(center_id 123456) block_name: 101 characters"},
+		{"from", `,"from":"` + long(33) + `"`, "", "(center_id 123456) from: 33 characters"},
+		{"to", `,"to":"` + long(33) + `"`, "", "(center_id 123456) to: 33 characters"},
+		{"fee type", `,"fee_type":"` + long(17) + `"`, "", "(center_id 123456) fee_type: 17 characters"},
+		{"fee vaccine", `,"vaccine_fees":[{"vaccine":"` + long(51) + `","fee":"780"}]`, "", "(center_id 123456) vaccine_fees[0] vaccine: 51 characters"},
+		{"fees", `,"vaccine_fees":` + list(21, `{"vaccine":"COVAXIN","fee":1}`), "", "(center_id 123456) vaccine_fees: 21 fees, at most 20"},
+		{"sessions at the bound", sessions(100), "", ""},
+		{"sessions", sessions(101), "", "(center_id 123456) sessions: 101 sessions, at most 100"},
+		{"session id", "", `,"session_id":"` + long(101) + `"`, "(center_id 123456) sessions[0] session_id: 101 characters"},
+		{"date", "", `,"date":"` + long(33) + `"`, "(center_id 123456) sessions[0] date: 33 characters"},
+		{"vaccine", "", `,"vaccine":"` + long(51) + `"`, "(center_id 123456) sessions[0] vaccine: 51 characters"},
+		{"slot", "", `,"slots":["` + long(51) + `"]`, "(center_id 123456) sessions[0] slots[0]: 51 characters"},
+		{"slot object", "", `,"slots":[{"time":"` + long(51) + `"}]`, "(center_id 123456) sessions[0] slots[0]: 51 characters"},
+		{"slots at the bound", "", `,"slots":` + list(50, `"09:00AM-11:00AM"`), ""},
+		{"slots", "", `,"slots":` + list(51, `"09:00AM-11:00AM"`), "(center_id 123456) sessions[0] slots: 51 slots, at most 50"},
+		{"long number quoted short", `,"pincode":"` + strings.Repeat("1", 100_000) + `"`, "", "(center_id 123456) pincode: want 6 digits not starting with 0, got \"1111"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			centres, err := Parse(strings.NewReader(calendar(tt.centre, tt.session)))
+			if tt.want == "" {
+				if err != nil || len(centres) != 2 {
+					t.Fatalf("got %d centres, %v", len(centres), err)
+				}
+				if c := centres[1]; strings.Contains(tt.centre, `"name"`) && c.Name == "Urban PHC" || strings.Contains(tt.centre, "sessions") && len(c.Sessions) < 2 ||
+					strings.Contains(tt.session, "slots") && len(c.Sessions[0].Slots) < 2 {
+					t.Fatalf("the case's value did not replace the default: %+v", c)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted %d centres", len(centres))
+			}
+			if centres != nil {
+				t.Errorf("a refused calendar still gave %d centres", len(centres))
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			if len(err.Error()) > 200 {
+				t.Errorf("error of %d bytes: the value is quoted whole", len(err.Error()))
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Errorf("error %q is not a *FormatError", err)
+			}
+		})
+	}
+}
+
+// TestParseRealFilesWithinBounds checks that the bounds leave the 2021
+// responses a wide margin: every value at most half its bound.
+func TestParseRealFilesWithinBounds(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(cowintest.Dir(t), "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no real files: %v", err)
+	}
+	seen := map[string]int{}
+	note := func(field string, n int) { seen[field] = max(seen[field], n) }
+	chars := utf8.RuneCountInString
+	for _, path := range files {
+		centres, err := ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range centres {
+			note("name", chars(c.Name))
+			note("address", chars(c.Address))
+			note("place", max(chars(c.State), chars(c.District), chars(c.Block)))
+			note("time", max(chars(c.From), chars(c.To)))
+			note("fees", len(c.Fees))
+			for _, f := range c.Fees {
+				note("vaccine", chars(f.Vaccine))
+			}
+			note("sessions", len(c.Sessions))
+			for _, s := range c.Sessions {
+				id, _, _ := strings.Cut(s.ID, "@") // a repeated id gets "@date"
+				note("session_id", chars(id))
+				note("vaccine", chars(s.Vaccine))
+				note("slots", len(s.Slots))
+				for _, sl := range s.Slots {
+					note("slot", chars(sl))
+				}
+			}
+		}
+	}
+	bounds := map[string]int{"name": maxName, "address": maxAddress, "place": maxPlace, "time": maxTime, "fees": maxFees,
+		"vaccine": maxVaccine, "sessions": maxSessions, "session_id": maxSessionID, "slots": maxSlots, "slot": maxSlot}
+	for field, bound := range bounds {
+		if seen[field] == 0 || seen[field] > bound/2 {
+			t.Errorf("%s: largest in the real files %d, bound %d", field, seen[field], bound)
+		}
+	}
+	t.Logf("largest in the real files: %v", seen)
 }

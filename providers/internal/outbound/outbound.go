@@ -1,4 +1,5 @@
-// Package outbound builds the HTTP transport the SMS senders post through.
+// Package outbound holds what the SMS senders share: the HTTP transport
+// they post through and how they read a refusal.
 //
 // http.DefaultTransport keeps two idle connections per host. A gateway
 // sending hundreds of OTPs a second from concurrent goroutines would then
@@ -31,4 +32,11 @@ func Transport() *http.Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
 	}
+}
+
+// Refused reports whether an HTTP status refuses the message itself (400,
+// 413, 422), which no retry changes. A refused credential (401, 403) is
+// not: that is the operator's to fix, and the message waits for it.
+func Refused(status int) bool {
+	return status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity
 }

@@ -1,0 +1,270 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// The outbound SMS queue. A turn's SMS are kept in the caller's slot
+// (ts:smsbox:{m}, ref → JSON), written by the turn's save in the same
+// script as the conversation, and listed by ref and masked caller in one of
+// smsShards sorted sets by the time they are due, with their queueing
+// time beside it (for the oldest one's age). Payloads are sealed (AES-GCM)
+// like ID numbers: they hold numbers and codes. A Redis Cluster cannot
+// write both slots in one step, so the listing is written first, due one
+// lease later: if the save then lands, the SMS is delivered at the
+// latest when that lease runs out, by whichever gateway claims it; if it
+// does not land, the claimant finds no payload and drops the listing.
+// The gateway that saved sends the SMS at once, within that lease.
+
+// smsShards spreads the queue over slots, so that a Redis Cluster shares
+// its load.
+const smsShards = 8
+
+func smsQueueKey(shard int) string { return "ts:smsq:{smsq" + strconv.Itoa(shard) + "}" }
+func smsAgeKey(shard int) string   { return "ts:smsage:{smsq" + strconv.Itoa(shard) + "}" }
+
+// smsBoxTTL outlives every payload's lifetime, so a box never expires
+// under an SMS still being tried.
+func (s *Store) smsBoxTTL() time.Duration { return s.cfg.SlipLifetime + time.Hour }
+
+// QueuedSMS is one SMS of the outbound queue.
+type QueuedSMS struct {
+	dialog.SMS
+	Caller  string    // whose turn produced it: the slot it is kept in
+	Queued  time.Time // when its turn saved it
+	Expires time.Time // when it is given up
+	Tries   int       // failed attempts so far
+	member  string
+	shard   int
+}
+
+// smsPayload is how a QueuedSMS rests in the caller's box.
+type smsPayload struct {
+	To      string `json:"to"`
+	Text    string `json:"text"`
+	Queued  int64  `json:"at"`  // ms
+	Expires int64  `json:"exp"` // ms
+}
+
+// Queued describes sms, produced by caller's turn at the store's now, as
+// the queue holds it once the turn's save lands.
+func (s *Store) Queued(caller string, sms dialog.SMS) QueuedSMS {
+	now := s.now()
+	life := s.cfg.SlipLifetime
+	if strings.HasPrefix(sms.Ref, dialog.OTPRefPrefix) {
+		life = s.cfg.OTPValidity // a code is no use after it expires
+	}
+	member := s.smsMember(caller, sms.Ref)
+	return QueuedSMS{SMS: sms, Caller: caller, Queued: now, Expires: now.Add(life), member: member, shard: smsShard(member)}
+}
+
+func smsShard(member string) int {
+	h := fnv.New32a()
+	h.Write([]byte(member))
+	return int(h.Sum32() % smsShards)
+}
+
+// listSMS writes the listing of a turn's SMS ahead of its save: due a lease
+// from now, so that nobody claims them while the saving gateway sends them.
+func (s *Store) listSMS(ctx context.Context, qs []QueuedSMS) error {
+	p := s.rdb.Pipeline()
+	due := float64(s.now().Add(s.cfg.SMSLease).UnixMilli())
+	for _, q := range qs {
+		p.ZAddNX(ctx, smsQueueKey(q.shard), redis.Z{Score: due, Member: q.member})
+		p.ZAddNX(ctx, smsAgeKey(q.shard), redis.Z{Score: float64(q.Queued.UnixMilli()), Member: q.member})
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return wrap("list sms", err)
+	}
+	return nil
+}
+
+// smsSaveArgs are the conversation script's arguments that keep qs. Each
+// payload is sealed: it holds a number and may hold a code.
+func (s *Store) smsSaveArgs(qs []QueuedSMS) ([]any, error) {
+	args := make([]any, 0, 2*len(qs))
+	for _, q := range qs {
+		js, err := json.Marshal(smsPayload{To: q.To, Text: q.Text, Queued: q.Queued.UnixMilli(), Expires: q.Expires.UnixMilli()})
+		if err != nil {
+			return nil, fmt.Errorf("store: save sms: %w", err)
+		}
+		sealed, err := s.sealer.Seal(string(js))
+		if err != nil {
+			return nil, fmt.Errorf("store: save sms: %w", err)
+		}
+		args = append(args, q.Ref, sealed)
+	}
+	return args, nil
+}
+
+// openSMS reads a sealed payload ("" when absent or unreadable).
+func (s *Store) openSMS(sealed string) (smsPayload, bool) {
+	var pl smsPayload
+	if sealed == "" {
+		return pl, false
+	}
+	js, err := s.sealer.Open(sealed)
+	if err != nil || json.Unmarshal([]byte(js), &pl) != nil {
+		return pl, false
+	}
+	return pl, true
+}
+
+// ClaimSMS claims up to about n SMS that are due (an even share of n from
+// each shard), for one lease.
+// A listing whose payload is gone (its turn's save never landed, or it was
+// already sent) is dropped on the way. The caller must settle each SMS
+// claimed with SMSSent, RetrySMS or DropSMS, or let the lease run out.
+func (s *Store) ClaimSMS(ctx context.Context, n int) ([]QueuedSMS, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now := s.now()
+	share := (n + smsShards - 1) / smsShards
+	calls := make([]scriptCall, smsShards)
+	for k := range calls {
+		calls[k] = scriptCall{script: scriptSMSClaim, keys: []string{smsQueueKey(k)},
+			args: []any{now.UnixMilli(), s.cfg.SMSLease.Milliseconds(), share}}
+	}
+	cmds, err := s.runScripts(ctx, calls)
+	if err != nil {
+		return nil, wrap("claim sms", err)
+	}
+	var claimed, bad []QueuedSMS
+	for k, c := range cmds {
+		members, _ := c.StringSlice()
+		for _, m := range members {
+			caller, ref, ok := s.smsCaller(m)
+			if !ok { // listed under another secret: nobody can send it
+				bad = append(bad, QueuedSMS{member: m, shard: k})
+				continue
+			}
+			claimed = append(claimed, QueuedSMS{SMS: dialog.SMS{Ref: ref}, Caller: caller, member: m, shard: k})
+		}
+	}
+	if len(bad) > 0 {
+		if err := s.DropSMS(ctx, bad...); err != nil {
+			return nil, err
+		}
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	p := s.rdb.Pipeline()
+	got := make([]*redis.SliceCmd, len(claimed))
+	for i, q := range claimed {
+		got[i] = p.HMGet(ctx, smsBoxKey(q.Caller), q.Ref, triesField(q.Ref))
+	}
+	if err := execPipe(ctx, p); err != nil {
+		return nil, wrap("claim sms: payloads", err)
+	}
+	out := claimed[:0]
+	var gone []QueuedSMS
+	for i, q := range claimed {
+		v := got[i].Val()
+		sealed, _ := v[0].(string)
+		pl, ok := s.openSMS(sealed)
+		if !ok { // never saved, already sent, or sealed under another secret
+			gone = append(gone, q)
+			continue
+		}
+		q.To, q.Text = pl.To, pl.Text
+		q.Queued, q.Expires = time.UnixMilli(pl.Queued), time.UnixMilli(pl.Expires)
+		if t, ok := v[1].(string); ok {
+			q.Tries, _ = strconv.Atoi(t)
+		}
+		out = append(out, q)
+	}
+	if len(gone) > 0 {
+		if err := s.DropSMS(ctx, gone...); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func triesField(ref string) string { return "#" + ref }
+
+// SMSSent removes SMS that were delivered (DropSMS by another name, for
+// the reader).
+func (s *Store) SMSSent(ctx context.Context, qs ...QueuedSMS) error { return s.DropSMS(ctx, qs...) }
+
+// DropSMS removes SMS from the queue for good: sent, expired or refused.
+// The payload goes first: a listing left behind by a failure between the
+// two is dropped by the next claim.
+func (s *Store) DropSMS(ctx context.Context, qs ...QueuedSMS) error {
+	p := s.rdb.Pipeline()
+	for _, q := range qs {
+		if q.Caller != "" {
+			p.HDel(ctx, smsBoxKey(q.Caller), q.Ref, triesField(q.Ref))
+		}
+	}
+	if p.Len() > 0 {
+		if _, err := p.Exec(ctx); err != nil {
+			return wrap("drop sms", err)
+		}
+	}
+	p = s.rdb.Pipeline()
+	for _, q := range qs {
+		p.ZRem(ctx, smsQueueKey(q.shard), q.member)
+		p.ZRem(ctx, smsAgeKey(q.shard), q.member)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return wrap("drop sms: listing", err)
+	}
+	return nil
+}
+
+// RetrySMS records a failed attempt and makes q due again after wait.
+// Only a listing still there is moved, so that an SMS another worker
+// settled meanwhile is not brought back.
+func (s *Store) RetrySMS(ctx context.Context, q QueuedSMS, wait time.Duration) error {
+	p := s.rdb.Pipeline()
+	p.HSet(ctx, smsBoxKey(q.Caller), triesField(q.Ref), q.Tries+1)
+	p.ZAddXX(ctx, smsQueueKey(q.shard), redis.Z{Score: float64(s.now().Add(wait).UnixMilli()), Member: q.member})
+	if _, err := p.Exec(ctx); err != nil {
+		return wrap("retry sms", err)
+	}
+	return nil
+}
+
+// SMSQueueStats is the state of the outbound queue.
+type SMSQueueStats struct {
+	Depth  int64         // SMS not yet sent nor given up
+	Oldest time.Duration // age of the oldest of them (0 when none)
+}
+
+// SMSQueue reports the queue's depth and the age of its oldest SMS.
+func (s *Store) SMSQueue(ctx context.Context) (SMSQueueStats, error) {
+	var st SMSQueueStats
+	p := s.rdb.Pipeline()
+	cards := make([]*redis.IntCmd, smsShards)
+	firsts := make([]*redis.ZSliceCmd, smsShards)
+	for k := range smsShards {
+		cards[k] = p.ZCard(ctx, smsQueueKey(k))
+		firsts[k] = p.ZRangeWithScores(ctx, smsAgeKey(k), 0, 0)
+	}
+	if err := execPipe(ctx, p); err != nil {
+		return st, wrap("sms queue", err)
+	}
+	now := s.now().UnixMilli()
+	for k := range smsShards {
+		st.Depth += cards[k].Val()
+		if z := firsts[k].Val(); len(z) == 1 {
+			if age := time.Duration(now-int64(z[0].Score)) * time.Millisecond; age > st.Oldest {
+				st.Oldest = age
+			}
+		}
+	}
+	return st, nil
+}
