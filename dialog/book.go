@@ -397,7 +397,7 @@ func confirmBookInput(tr *turn) (string, error) {
 		tr.e.cfg.Observer.Count("booked")
 		booked = append(booked, tr.text("book.line", "name", firstName(b.Name), "id", ap.ID, "code", ap.Code))
 		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID),
-			Text: tr.slip(b, ap, c, s)})
+			Text: tr.slip(b, ap, c, s), Kind: SMSKindSlip, Lang: tr.lang()})
 	}
 	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
 	tr.c.Booking = Booking{}
@@ -469,7 +469,8 @@ func mineInput(tr *turn) (string, error) {
 				s = cs
 			}
 		}
-		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID), Text: tr.slip(bs[i], ap, c, s)})
+		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID), Text: tr.slip(bs[i], ap, c, s),
+			Kind: SMSKindSlip, Lang: tr.lang()})
 	}
 	tr.c.SlipAgain = true
 	tr.e.cfg.Observer.Count("slip_again")
@@ -561,7 +562,7 @@ func cancelConfirmInput(tr *turn) (string, error) {
 	if err == nil {
 		tr.e.cfg.Observer.Count("cancelled")
 		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("cancel"),
-			Text: tr.text("sms.cancelled")})
+			Text: tr.text("sms.cancelled"), Kind: SMSKindCancelled, Lang: tr.lang()})
 	}
 	tr.notice("cancel.done")
 	return evHome, nil

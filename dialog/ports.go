@@ -93,7 +93,18 @@ type SMS struct {
 	To   string `json:"to"` // E.164
 	Text string `json:"text"`
 	Ref  string `json:"ref"` // unique id, for de-duplication at the receiver
+	// Kind says what the message is (SMSKindOTP, …) and Lang its
+	// language: a sender finds its registered template by them.
+	Kind string `json:"kind,omitempty"`
+	Lang string `json:"lang,omitempty"`
 }
+
+// Kinds of SMS the journey sends, and the catalogue message of each.
+const (
+	SMSKindOTP       = "otp"       // sms.otp
+	SMSKindSlip      = "slip"      // sms.slip
+	SMSKindCancelled = "cancelled" // sms.cancelled
+)
 
 // Sender delivers outbound SMS (OTP codes, appointment slips). An error
 // that has a method Permanent() bool returning true (the receiver refused

@@ -274,7 +274,8 @@ func (tr *turn) sendOTP(number, ev string) (string, error) {
 		return "", fmt.Errorf("dialog: issue code for %s: %w", MaskMsisdn(number), err)
 	}
 	tr.c.Target = number
-	tr.outbox = append(tr.outbox, SMS{To: number, Text: tr.text("sms.otp", "code", code), Ref: smsRef(OTPRefPrefix + number[len(number)-4:])})
+	tr.outbox = append(tr.outbox, SMS{To: number, Text: tr.text("sms.otp", "code", code), Ref: smsRef(OTPRefPrefix + number[len(number)-4:]),
+		Kind: SMSKindOTP, Lang: tr.lang()})
 	tr.e.cfg.Observer.Count("otp_sent")
 	return ev, nil
 }

@@ -52,6 +52,8 @@ type QueuedSMS struct {
 type smsPayload struct {
 	To      string `json:"to"`
 	Text    string `json:"text"`
+	Kind    string `json:"kind,omitempty"`
+	Lang    string `json:"lang,omitempty"`
 	Queued  int64  `json:"at"`  // ms
 	Expires int64  `json:"exp"` // ms
 }
@@ -94,7 +96,7 @@ func (s *Store) listSMS(ctx context.Context, qs []QueuedSMS) error {
 func (s *Store) smsSaveArgs(qs []QueuedSMS) ([]any, error) {
 	args := make([]any, 0, 2*len(qs))
 	for _, q := range qs {
-		js, err := json.Marshal(smsPayload{To: q.To, Text: q.Text, Queued: q.Queued.UnixMilli(), Expires: q.Expires.UnixMilli()})
+		js, err := json.Marshal(smsPayload{To: q.To, Text: q.Text, Kind: q.Kind, Lang: q.Lang, Queued: q.Queued.UnixMilli(), Expires: q.Expires.UnixMilli()})
 		if err != nil {
 			return nil, fmt.Errorf("store: save sms: %w", err)
 		}
@@ -178,7 +180,7 @@ func (s *Store) ClaimSMS(ctx context.Context, n int) ([]QueuedSMS, error) {
 			gone = append(gone, q)
 			continue
 		}
-		q.To, q.Text = pl.To, pl.Text
+		q.To, q.Text, q.Kind, q.Lang = pl.To, pl.Text, pl.Kind, pl.Lang
 		q.Queued, q.Expires = time.UnixMilli(pl.Queued), time.UnixMilli(pl.Expires)
 		if t, ok := v[1].(string); ok {
 			q.Tries, _ = strconv.Atoi(t)

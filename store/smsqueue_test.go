@@ -37,8 +37,8 @@ func refs(qs []QueuedSMS) []string {
 func TestSMSQueue(t *testing.T) {
 	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
 		ctx := context.Background()
-		slip := dialog.SMS{To: msisdn(1), Text: "Slip: appointment 123", Ref: "slip-123-aa"}
-		code := dialog.SMS{To: msisdn(2), Text: "Code 123456", Ref: dialog.OTPRefPrefix + "0002-bb"}
+		slip := dialog.SMS{To: msisdn(1), Text: "Slip: appointment 123", Ref: "slip-123-aa", Kind: dialog.SMSKindSlip, Lang: "hi"}
+		code := dialog.SMS{To: msisdn(2), Text: "Code 123456", Ref: dialog.OTPRefPrefix + "0002-bb", Kind: dialog.SMSKindOTP, Lang: "en"}
 		saveWithSMS(t, env, msisdn(1), slip, code)
 		for k, v := range dump(t, env.rdb) {
 			if strings.Contains(v, "123456") || strings.Contains(v, msisdn(2)[3:]) || strings.Contains(v, "appointment 123") {
