@@ -602,18 +602,42 @@ const slipSegments = 3
 // slip is the appointment slip SMS. It fits three segments: when the whole
 // text would not, the address gives way first, then the person's name; the
 // appointment id, security code, centre, date and slot always stay.
+//
+// Every value also stays within what the slip's DLT template (India's
+// registered content template, providers/dlt) gives it, in characters: a
+// template variable holds at most 30, the name has two variables (60), the
+// place (centre name and address) four (120), every other value one (30).
+// A longer value would make the operator drop the SMS.
 func (tr *turn) slip(b Beneficiary, ap Appointment, c Centre, s Session) string {
-	name, addr := b.Name, c.Address
+	const (
+		nameMax  = 2 * 30 // {name}: two DLT variables
+		placeMax = 4 * 30 // {centre}: four
+		valueMax = 30     // any other placeholder: one
+		minPart  = 8      // a shortened address or name keeps at least this
+	)
+	// Shorten counts encoding units, never fewer than characters, so a
+	// value within n units is within n characters.
+	name, addr := Shorten(b.Name, nameMax), c.Address
+	centre := Shorten(c.Name, placeMax)
 	if strings.Contains(c.Name, addr) {
 		addr = ""
 	}
+	if room := placeMax - Units(centre) - len(", "); Units(addr) > room {
+		if room >= minPart {
+			addr = Shorten(addr, room)
+		} else {
+			addr = ""
+		}
+	}
+	id, code := Shorten(ap.ID, valueMax), Shorten(ap.Code, valueMax)
+	date, slot, vaccine := Shorten(tr.day(s), valueMax), Shorten(ap.Slot, valueMax), Shorten(s.Vaccine, valueMax)
 	build := func() string {
-		place := c.Name
+		place := centre
 		if addr != "" {
 			place += ", " + addr
 		}
-		return tr.text("sms.slip", "name", name, "id", ap.ID, "code", ap.Code, "centre", place,
-			"date", tr.day(s), "slot", ap.Slot, "vaccine", s.Vaccine)
+		return tr.text("sms.slip", "name", name, "id", id, "code", code, "centre", place,
+			"date", date, "slot", slot, "vaccine", vaccine)
 	}
 	text := build()
 	for _, part := range []*string{&addr, &name} {
@@ -621,12 +645,12 @@ func (tr *turn) slip(b Beneficiary, ap Appointment, c Centre, s Session) string 
 		if over <= 0 {
 			break
 		}
-		if room := Units(*part) - over; room >= 8 {
+		if room := Units(*part) - over; room >= minPart {
 			*part = Shorten(*part, room)
 		} else if part == &addr {
 			*part = ""
 		} else {
-			*part = Shorten(firstName(*part), 8)
+			*part = Shorten(firstName(*part), minPart)
 		}
 		text = build()
 	}

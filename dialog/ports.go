@@ -97,6 +97,11 @@ type SMS struct {
 	// language: a sender finds its registered template by them.
 	Kind string `json:"kind,omitempty"`
 	Lang string `json:"lang,omitempty"`
+	// EntityID and TemplateID are the message's DLT registration (India's
+	// principal entity id and content template id), set by the sender
+	// that checked it against its template.
+	EntityID   string `json:"entity_id,omitempty"`
+	TemplateID string `json:"template_id,omitempty"`
 }
 
 // Kinds of SMS the journey sends, and the catalogue message of each.

@@ -45,6 +45,20 @@ type config struct {
 	Partners        string
 	PprofAddr       string
 
+	// The smpp sender: the SMS centre, the bind's credentials, the DLT
+	// header, binds, submits a second per bind, long messages in
+	// message_payload instead of parts.
+	SMPPAddr       string
+	SMPPSystemID   string
+	SMPPPassword   string
+	SMPPSystemType string
+	SMPPSource     string
+	SMPPBinds      int
+	SMPPRate       int
+	SMPPPayload    bool
+	// DLTFile holds the DLT registration of every SMS (India).
+	DLTFile string
+
 	// Who may call the Africa's Talking route (see atAccess): networks,
 	// proxies whose X-Forwarded-For is believed, and "user:password".
 	ATAllow        string
@@ -74,7 +88,16 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.AdminToken, "admin-token", envOr("TIKASETU_ADMIN_TOKEN", ""), "bearer token for /admin/v1; empty turns admin routes off (TIKASETU_ADMIN_TOKEN)")
 	fs.StringVar(&c.Secret, "secret", envOr("TIKASETU_SECRET", ""), "key material for OTP hashing and ID protection, at least 32 characters (TIKASETU_SECRET)")
 	fs.StringVar(&c.PublicURL, "public-url", envOr("TIKASETU_PUBLIC_URL", ""), "external base URL that Twilio signs (TIKASETU_PUBLIC_URL)")
-	fs.StringVar(&c.SMSSender, "sms-sender", envOr("TIKASETU_SMS_SENDER", ""), "outbound SMS: outbox | http | twilio (TIKASETU_SMS_SENDER)")
+	fs.StringVar(&c.SMSSender, "sms-sender", envOr("TIKASETU_SMS_SENDER", ""), "outbound SMS: outbox | http | twilio | smpp (TIKASETU_SMS_SENDER)")
+	fs.StringVar(&c.SMPPAddr, "smpp-addr", envOr("TIKASETU_SMPP_ADDR", ""), "the smpp sender's SMS centre, host:port (TIKASETU_SMPP_ADDR)")
+	fs.StringVar(&c.SMPPSystemID, "smpp-system-id", envOr("TIKASETU_SMPP_SYSTEM_ID", ""), "the smpp sender's system_id (TIKASETU_SMPP_SYSTEM_ID)")
+	fs.StringVar(&c.SMPPPassword, "smpp-password", envOr("TIKASETU_SMPP_PASSWORD", ""), "the smpp sender's password (TIKASETU_SMPP_PASSWORD)")
+	fs.StringVar(&c.SMPPSystemType, "smpp-system-type", envOr("TIKASETU_SMPP_SYSTEM_TYPE", ""), "the smpp sender's system_type, if the SMS centre wants one (TIKASETU_SMPP_SYSTEM_TYPE)")
+	fs.StringVar(&c.SMPPSource, "smpp-source", envOr("TIKASETU_SMPP_SOURCE", ""), "the sender id of every SMS: in India the 6-character DLT header, such as TKSETU (TIKASETU_SMPP_SOURCE)")
+	fs.IntVar(&c.SMPPBinds, "smpp-binds", envInt("TIKASETU_SMPP_BINDS", 1), "transceiver binds to the SMS centre (TIKASETU_SMPP_BINDS)")
+	fs.IntVar(&c.SMPPRate, "smpp-rate", envInt("TIKASETU_SMPP_RATE", 100), "submits a second per bind (TIKASETU_SMPP_RATE)")
+	fs.BoolVar(&c.SMPPPayload, "smpp-payload", envOr("TIKASETU_SMPP_PAYLOAD", "") == "1", "send a long SMS as one submit_sm with message_payload instead of concatenated parts (TIKASETU_SMPP_PAYLOAD=1)")
+	fs.StringVar(&c.DLTFile, "dlt-file", envOr("TIKASETU_DLT_FILE", ""), "DLT entity and template ids of every SMS (YAML; tikasetu dlt templates prints one to fill in; see docs/sms-india.md) (TIKASETU_DLT_FILE)")
 	fs.StringVar(&c.SMSHTTPURL, "sms-http-url", envOr("TIKASETU_SMS_HTTP_URL", ""), "URL of the http SMS sender (TIKASETU_SMS_HTTP_URL)")
 	fs.StringVar(&c.SMSHTTPKey, "sms-http-secret", envOr("TIKASETU_SMS_HTTP_SECRET", ""), "HMAC secret of the http SMS sender (TIKASETU_SMS_HTTP_SECRET)")
 	fs.StringVar(&c.TwilioSID, "twilio-account-sid", envOr("TWILIO_ACCOUNT_SID", ""), "Twilio account SID (TWILIO_ACCOUNT_SID)")
@@ -157,7 +180,7 @@ func (c *config) check() error {
 	switch c.SMSSender {
 	case "":
 		if production {
-			return fmt.Errorf("%w: TIKASETU_SMS_SENDER (http or twilio) is required with REDIS_URL, or codes would never leave this process", errConfig)
+			return fmt.Errorf("%w: TIKASETU_SMS_SENDER (http, twilio or smpp) is required with REDIS_URL, or codes would never leave this process", errConfig)
 		}
 		c.SMSSender = "outbox"
 	case "outbox":
@@ -169,8 +192,15 @@ func (c *config) check() error {
 		if c.TwilioSID == "" || c.TwilioToken == "" || (c.TwilioFrom == "" && c.TwilioMSID == "") {
 			return fmt.Errorf("%w: the twilio SMS sender needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID", errConfig)
 		}
+	case "smpp":
+		if c.SMPPAddr == "" || c.SMPPSystemID == "" || c.SMPPPassword == "" || c.SMPPSource == "" {
+			return fmt.Errorf("%w: the smpp SMS sender needs TIKASETU_SMPP_ADDR, TIKASETU_SMPP_SYSTEM_ID, TIKASETU_SMPP_PASSWORD and TIKASETU_SMPP_SOURCE", errConfig)
+		}
+		if c.SMPPBinds < 1 || c.SMPPRate < 1 {
+			return fmt.Errorf("%w: TIKASETU_SMPP_BINDS and TIKASETU_SMPP_RATE must be at least 1", errConfig)
+		}
 	default:
-		return fmt.Errorf("%w: TIKASETU_SMS_SENDER must be outbox, http or twilio, not %q", errConfig, c.SMSSender)
+		return fmt.Errorf("%w: TIKASETU_SMS_SENDER must be outbox, http, twilio or smpp, not %q", errConfig, c.SMSSender)
 	}
 	if c.TwilioToken != "" && c.PublicURL == "" && production {
 		return fmt.Errorf("%w: the Twilio route needs TIKASETU_PUBLIC_URL: Twilio signs the public URL of each request", errConfig)

@@ -16,6 +16,7 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
+	"github.com/tikasetu/tikasetu/providers/smpp/smpptest"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
@@ -56,12 +57,20 @@ type testGateway struct {
 	clock   *testClock
 	store   *store.Store
 	outbox  *outbox.Outbox
+	smsc    *smpptest.Server // where SMS go instead of the outbox, when set
 	centres []dialog.Centre
 }
 
 // newTestGateway loads the named shared Co-WIN files, lets seats adjust
 // capacities (the 2021 files show most sessions full), and starts a gateway.
 func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session), files ...string) *testGateway {
+	t.Helper()
+	return newTestGatewayWith(t, nil, seats, files...)
+}
+
+// newTestGatewayWith is newTestGateway with the SMS sender sender builds
+// (nil: the in-process outbox).
+func newTestGatewayWith(t testing.TB, sender func(*gateway) dialog.Sender, seats func(c *dialog.Centre, s *dialog.Session), files ...string) *testGateway {
 	t.Helper()
 	clock := &testClock{t: mayDay}
 	var centres []dialog.Centre
@@ -96,7 +105,11 @@ func newTestGateway(t testing.TB, seats func(c *dialog.Centre, s *dialog.Session
 		outbox: outbox.New(outbox.Options{Logger: log, Now: clock.Now})}
 	g.partners = &partner.Config{Partners: []partner.Partner{{ID: testPartnerID, Secret: partner.Secret(testPartnerSecret),
 		Unicode: true, Rate: 1000, Burst: 1000}}}
-	if err := g.start(context.Background(), g.outbox); err != nil {
+	var s dialog.Sender = g.outbox
+	if sender != nil {
+		s = sender(g)
+	}
+	if err := g.start(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.dispatch.Close)
@@ -176,10 +189,9 @@ var otpPattern = regexp.MustCompile(`\b(\d{6})\b`)
 // otp returns the latest code sent to number.
 func (tg *testGateway) otp(number string) string {
 	tg.t.Helper()
-	tg.g.engine.Drain()
-	msgs := tg.outbox.Messages(number)
+	msgs := tg.sms(number)
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if m := otpPattern.FindStringSubmatch(msgs[i].Text); m != nil && strings.Contains(msgs[i].Text, "code") {
+		if m := otpPattern.FindStringSubmatch(msgs[i]); m != nil && strings.Contains(msgs[i], "code") {
 			return m[1]
 		}
 	}
@@ -189,9 +201,27 @@ func (tg *testGateway) otp(number string) string {
 
 // sms returns the texts sent to number.
 func (tg *testGateway) sms(number string) []string {
+	tg.t.Helper()
 	tg.g.engine.Drain()
+	n, err := dialog.NormaliseMsisdn(number)
+	if err != nil {
+		tg.t.Fatal(err)
+	}
 	var out []string
-	for _, m := range tg.outbox.Messages(number) {
+	if tg.smsc != nil {
+		var mine []smpptest.Received
+		for _, r := range tg.smsc.Received() {
+			if "+"+r.SM.DestAddr.Address() == n && r.ID != "" {
+				mine = append(mine, r)
+			}
+		}
+		texts, err := smpptest.Texts(mine)
+		if err != nil {
+			tg.t.Fatal(err)
+		}
+		return texts
+	}
+	for _, m := range tg.outbox.Messages(n) {
 		out = append(out, m.Text)
 	}
 	return out

@@ -6,6 +6,7 @@
 //	tikasetu sim                a terminal phone talking to a running gateway
 //	tikasetu loadgen            simulated citizens doing whole journeys, for capacity and surge tests
 //	tikasetu floor              a minimal Redis GET+SET handler: the floor loadgen compares against
+//	tikasetu dlt templates      the DLT templates of every SMS, to register and fill in (India)
 //
 // Configuration is by environment variable, each with a flag of the same
 // meaning; run a subcommand with -h to see them.
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return loadgenCmd(ctx, args[1:], stdout, stderr)
 	case "floor":
 		return floorCmd(ctx, args[1:], stdout, stderr)
+	case "dlt":
+		return dltCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return exitOK
@@ -69,6 +72,7 @@ commands:
   sim           a terminal phone: talk to a running gateway over USSD
   loadgen       simulated citizens doing whole USSD journeys against a gateway (docs/performance.md)
   floor         the minimal handler (one Redis GET and SET per request) that loadgen measures as the floor
+  dlt templates the DLT templates of every SMS, as TIKASETU_DLT_FILE reads them, to register and fill in
 
 Run "tikasetu <command> -h" for its flags. Every flag has an environment variable.
 `)

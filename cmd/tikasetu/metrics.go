@@ -30,7 +30,7 @@ func newMetrics() *metrics {
 			Name: "tikasetu_turns_total", Help: "Turns answered, by provider and the screen shown.",
 		}, []string{"provider", "screen"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, otp_refused_<reason> (cooldown, hourly: the number's limits; other_numbers: the caller's budget; rate: the provider's or overall rate), slip_again, sms_sent, sms_retried, sms_expired and sms_rejected (the queue's deliveries), sms_undelivered (reported by the SMS gateway), conflict, peek_stale and peek_refused (turns started from the conversation kept in memory and run again from Redis).",
+			Name: "tikasetu_outcomes_total", Help: "Outcomes: registered, booked, cancelled, otp_sent, otp_refused_<reason> (cooldown, hourly: the number's limits; other_numbers: the caller's budget; rate: the provider's or overall rate), slip_again, sms_sent, sms_retried, sms_expired and sms_rejected (the queue's deliveries), sms_undelivered (reported by the SMS gateway), dlt_refused (no matching DLT template: not sent), smpp_* (the smpp sender's submits, binds, throttling and receipts by status), conflict, peek_stale and peek_refused (turns started from the conversation kept in memory and run again from Redis).",
 		}, []string{"outcome"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tikasetu_turn_failures_total", Help: "Turns answered with the busy screen because of an error or the deadline, by provider.",

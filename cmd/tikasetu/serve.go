@@ -20,6 +20,7 @@ import (
 	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/outbox"
 	"github.com/tikasetu/tikasetu/providers/partner"
+	"github.com/tikasetu/tikasetu/providers/smpp"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
 	"github.com/tikasetu/tikasetu/providers/twilio"
 	"github.com/tikasetu/tikasetu/store"
@@ -215,9 +216,25 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 			closeSt()
 			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
 		}
+	case "smpp":
+		sm, err := smpp.New(smpp.Options{
+			Addr: cfg.SMPPAddr, SystemID: cfg.SMPPSystemID, Password: cfg.SMPPPassword, SystemType: cfg.SMPPSystemType,
+			Source: cfg.SMPPSource, Binds: cfg.SMPPBinds, Rate: float64(cfg.SMPPRate), Payload: cfg.SMPPPayload,
+			Logger: log, Count: g.metrics.Count, OnReceipt: g.receipt,
+		})
+		if err != nil {
+			closeSt()
+			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
+		closeSt = func(close func()) func() { return func() { sm.Close(); close() } }(closeSt)
+		sender = sm
 	default:
 		closeSt()
 		return nil, nil, fmt.Errorf("%w: SMS sender %q is not available in this build", errConfig, cfg.SMSSender)
+	}
+	if sender, err = dltGuard(cfg.DLTFile, sender, g.metrics.Count, log); err != nil {
+		closeSt()
+		return nil, nil, err
 	}
 	if err := g.start(ctx, sender); err != nil {
 		closeSt()
@@ -244,6 +261,17 @@ func (g *gateway) start(ctx context.Context, sender dialog.Sender) error {
 		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
+}
+
+// receipt takes an SMS centre's delivery receipt: a code that was not
+// delivered makes the caller's OTP screen offer a new one at once. It runs
+// on the bind's reading goroutine, so the store is written elsewhere.
+func (g *gateway) receipt(r smpp.Receipt) {
+	switch r.Stat {
+	case smpp.StatDelivered, smpp.StatAccepted:
+		return
+	}
+	go g.undelivered(r.To, r.Ref)
 }
 
 // undelivered takes an SMS the queue gave up: a code's screen then offers

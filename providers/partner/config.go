@@ -15,26 +15,16 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
 	"github.com/goccy/go-yaml/token"
+	"github.com/tikasetu/tikasetu/providers/internal/yamlpos"
 )
 
 // maxConfigBytes bounds the partners file.
 const maxConfigBytes = 1 << 20
 
-// ConfigError is a problem in the partners file. Line is 1-based, 0 when the
-// problem is not tied to a line.
-type ConfigError struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+// ConfigError is a problem in the partners file, with its line.
+type ConfigError = yamlpos.FileError
 
 // file is the partners file as written (docs/partners.md shows an example).
 // Numbers are decoded as float64 and checked here, so that 2.5 for a whole
@@ -106,7 +96,7 @@ func parseConfig(name string, data []byte) (Config, error) {
 	for _, d := range tree.Docs {
 		if d.Body != nil {
 			if docs++; docs > 1 {
-				return fail(line(d.Body), "more than one YAML document")
+				return fail(yamlpos.Line(d.Body), "more than one YAML document")
 			}
 		}
 	}
@@ -145,7 +135,7 @@ func (fp filePartner) partner(tree *ast.File, i int) (Partner, *fieldError) {
 		return p, &fieldError{"id", "missing id"}
 	}
 	for _, field := range []string{"ussd_screen", "ussd_screen_ucs2", "rate", "burst"} {
-		if quoted(node(tree, fmt.Sprintf("$.partners[%d].%s", i, field))) {
+		if quoted(yamlpos.Node(tree, fmt.Sprintf("$.partners[%d].%s", i, field))) {
 			return p, &fieldError{field, field + " must be a number, not a quoted string"}
 		}
 	}
@@ -198,49 +188,18 @@ func whole(v float64) (int, bool) {
 // fieldLine is the line of a partner's field, or of the partner's entry
 // when the field is absent (or field is ""), or 0.
 func fieldLine(tree *ast.File, i int, field string) int {
-	if field != "" {
-		if n := node(tree, fmt.Sprintf("$.partners[%d].%s", i, field)); n != nil {
-			return line(n)
-		}
-	}
-	if n := node(tree, fmt.Sprintf("$.partners[%d]", i)); n != nil {
-		return line(n)
-	}
-	return 0
-}
-
-// node finds the node at a YAML path, nil when there is none.
-func node(tree *ast.File, path string) ast.Node {
-	p, err := yaml.PathString(path)
-	if err != nil {
-		return nil
-	}
-	n, err := p.FilterFile(tree)
-	if err != nil {
-		return nil
-	}
-	return n
-}
-
-func line(n ast.Node) int {
-	if n == nil || n.GetToken() == nil {
-		return 0
-	}
-	return n.GetToken().Position.Line
+	return yamlpos.FieldLine(tree, fmt.Sprintf("$.partners[%d]", i), field)
 }
 
 // yamlError turns a parser or decoder error into a *ConfigError with the
 // line its token points at, in words an operator can act on.
 func yamlError(name string, err error) error {
-	var ye yaml.Error
-	if !errors.As(err, &ye) {
-		return &ConfigError{File: name, Msg: err.Error()}
+	msg, line, ye := yamlpos.Error(err)
+	ce := &ConfigError{File: name, Line: line, Msg: msg}
+	if ye == nil {
+		return ce
 	}
 	tk := ye.GetToken()
-	ce := &ConfigError{File: name, Msg: ye.GetMessage()}
-	if tk != nil {
-		ce.Line = tk.Position.Line
-	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && tk != nil && te.DstType != nil {
 		want := map[reflect.Kind]string{

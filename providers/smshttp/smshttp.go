@@ -82,6 +82,9 @@ type Payload struct {
 	To   string `json:"to"` // E.164
 	Text string `json:"text"`
 	Ref  string `json:"ref"`
+	// The message's DLT registration, when a DLT file is set.
+	EntityID   string `json:"entity_id,omitempty"`
+	TemplateID string `json:"template_id,omitempty"`
 }
 
 // StatusError is an attempt answered with a status outside 2xx.
@@ -194,7 +197,7 @@ func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
 	if m.Ref == "" {
 		m.Ref = rand.Text()
 	}
-	body, err := json.Marshal(Payload{To: to, Text: m.Text, Ref: m.Ref})
+	body, err := json.Marshal(Payload{To: to, Text: m.Text, Ref: m.Ref, EntityID: m.EntityID, TemplateID: m.TemplateID})
 	if err != nil {
 		return fmt.Errorf("smshttp: encode: %w", err)
 	}
