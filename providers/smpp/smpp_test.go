@@ -181,6 +181,7 @@ func TestSMSCRestart(t *testing.T) {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	retried := make([]int, n) // failed sends of each message, each retried
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -188,6 +189,7 @@ func TestSMSCRestart(t *testing.T) {
 			for i := range work {
 				f := sendUntil(t, s, dialog.SMS{To: "+919876543210", Text: fmt.Sprintf("slip %d", i), Ref: fmt.Sprintf("r%d", i)})
 				failed.Add(int64(len(f)))
+				retried[i] = len(f)
 			}
 		}()
 	}
@@ -220,6 +222,11 @@ func TestSMSCRestart(t *testing.T) {
 			if !rs[0].Answered {
 				unanswered++
 			}
+		}
+		// A copy the sender submitted again follows a Send that failed
+		// (the queue's retry): one it reported sent never goes twice.
+		if len(rs) > 1+retried[i] {
+			t.Errorf("slip %d reached the centre %d times after %d failed sends", i, len(rs), retried[i])
 		}
 	}
 	t.Logf("%d messages, %d failed sends retried, %d duplicates at the centre (%d of them after a submit whose answer the centre never wrote; the rest after an answer written but lost with the connection)",
