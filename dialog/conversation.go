@@ -37,6 +37,11 @@ type Turn struct {
 	// GSM7Only marks a channel that cannot show UCS-2 text (Hindi, Bengali):
 	// its screens are shown in English whatever the caller's language.
 	GSM7Only bool
+	// Vouched is set by a provider whose requests are authenticated (signed,
+	// or from the aggregator's own addresses), so that Msisdn is the
+	// network's word for the caller's number: only then may a number that
+	// passed a code recently skip it (Config.VerifiedFor).
+	Vouched bool
 }
 
 // Reply is the screen to show and whether the conversation ends with it.

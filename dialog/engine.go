@@ -48,6 +48,9 @@ type Config struct {
 	USSDIdle time.Duration
 	// SMSIdle is how long an SMS conversation lives idle (default 30 minutes).
 	SMSIdle time.Duration
+	// VerifiedFor is how long a number that passed a code may skip it when
+	// it calls again on a vouched turn (0: a code every time).
+	VerifiedFor time.Duration
 }
 
 // Engine runs conversations: it loads the caller's state, applies one input

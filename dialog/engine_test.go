@@ -165,6 +165,12 @@ func (cal *calendar) world(t *testing.T) *world {
 // observedWorld is a world whose engine reports to obs (nil: nowhere).
 func (cal *calendar) observedWorld(t *testing.T, obs dialog.Observer) *world {
 	t.Helper()
+	return cal.worldWith(t, func(c *dialog.Config) { c.Observer = obs })
+}
+
+// worldWith is a world whose engine's configuration mod changes.
+func (cal *calendar) worldWith(t *testing.T, mod func(*dialog.Config)) *world {
+	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: start}
 	st, err := store.Open(ctx, store.Config{URL: cal.url, Secret: []byte(testSecret), Clock: dialog.ClockFunc(clock.now)})
@@ -174,8 +180,10 @@ func (cal *calendar) observedWorld(t *testing.T, obs dialog.Observer) *world {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ob := outbox.New(outbox.Options{Logger: quiet, Now: clock.now})
 	out := dispatch.New(ctx, st, ob, dispatch.Options{Logger: quiet, Clock: dialog.ClockFunc(clock.now)})
-	eng, err := dialog.NewEngine(dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out,
-		Clock: dialog.ClockFunc(clock.now), Logger: quiet, Observer: obs})
+	cfg := dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out,
+		Clock: dialog.ClockFunc(clock.now), Logger: quiet}
+	mod(&cfg)
+	eng, err := dialog.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,6 +383,7 @@ type caller struct {
 	lang   string
 
 	session string // USSD session id
+	vouched bool   // the provider vouches for the number (Turn.Vouched)
 	dials   int
 	fresh   bool // the next USSD request opens the session
 	seq     int  // deliveries
@@ -391,7 +400,7 @@ func (c *caller) text(key string, args ...string) string { return c.w.cat.Text(c
 func (c *caller) turn(input string) dialog.Turn {
 	c.seq++
 	t := dialog.Turn{Channel: c.b.channel, Provider: "enginetest", Msisdn: c.msisdn, Input: input,
-		ScreenLimit: c.b.screen, UCS2Limit: c.b.ucs2,
+		ScreenLimit: c.b.screen, UCS2Limit: c.b.ucs2, Vouched: c.vouched,
 		Delivery: fmt.Sprintf("run%d-%d", c.run, c.seq)}
 	if c.ussd() {
 		t.Session, t.NewSession = c.session, c.fresh

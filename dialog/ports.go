@@ -65,6 +65,10 @@ type OTPs interface {
 	MarkUndelivered(ctx context.Context, msisdn string) error
 	// Undelivered reports whether the outstanding code was marked so.
 	Undelivered(ctx context.Context, msisdn string) (bool, error)
+	// Remember records that msisdn passed a code, for ttl: calls from it
+	// may then skip the code. Remembered reports whether it still holds.
+	Remember(ctx context.Context, msisdn string, ttl time.Duration) error
+	Remembered(ctx context.Context, msisdn string) (bool, error)
 }
 
 // Registry holds centres, sessions, accounts, beneficiaries and bookings.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // A turn started from a peeked conversation (Conversations.Peek) has not
@@ -43,6 +44,8 @@ func (r *readOnly) Issue(context.Context, OTPRequest) (string, error) { return "
 func (r *readOnly) Verify(context.Context, string, string) error { return r.refuse() }
 
 func (r *readOnly) MarkUndelivered(context.Context, string) error { return r.refuse() }
+
+func (r *readOnly) Remember(context.Context, string, time.Duration) error { return r.refuse() }
 
 // stateSet is a set of state names, safe for concurrent use.
 type stateSet struct{ m sync.Map }

@@ -2,7 +2,9 @@ package dialog_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
 )
@@ -40,5 +42,77 @@ func TestOTPForOtherNumbers(t *testing.T) {
 	c.step("1", "otp", "")
 	if code := c.otp(); code == "" {
 		t.Fatal("no code for the caller's own number")
+	}
+}
+
+// codes counts the codes sent to msisdn so far.
+func (w *world) codes(msisdn string) int {
+	w.eng.Drain()
+	n := 0
+	for _, m := range w.ob.Messages(msisdn) {
+		if strings.HasPrefix(m.Ref, dialog.OTPRefPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestVerifiedNumberStaysVerified: a number that passed its code skips it
+// when it calls again within the time set, on a provider that vouches for
+// the number; after that time, for another number, on a provider that
+// does not vouch, or with the setting off, the code is asked again, and a
+// returning caller never waits out a cool-down for a code already used.
+func TestVerifiedNumberStaysVerified(t *testing.T) {
+	cal := newCalendar(t)
+	tests := []struct {
+		name      string
+		for_      time.Duration
+		vouched   bool
+		later     time.Duration // before dialling again
+		skipsCode bool
+	}{
+		{"within the day", 24 * time.Hour, true, 5 * time.Second, true},
+		{"after the day", 24 * time.Hour, true, 24 * time.Hour, false},
+		// Within the 30 s cool-down of the code just used.
+		{"a provider that does not vouch", 24 * time.Hour, false, 5 * time.Second, false},
+		{"the setting off", 0, true, 5 * time.Second, false},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := cal.worldWith(t, func(c *dialog.Config) { c.VerifiedFor = tc.for_ })
+			c := &caller{t: t, w: w, b: budgetCase{name: "ussd", channel: dialog.USSD, want: dialog.USSDBudget},
+				run: 910 + i, msisdn: fmt.Sprintf("+9198300991%02d", i), vouched: tc.vouched}
+			c.start("lang")
+			c.lang = "en"
+			c.step("1", "number", "")
+			c.step("1", "otp", "")
+			c.step(c.otp(), "home", "")
+			c.step("0", end, c.text("home.bye"))
+			sent := w.codes(c.msisdn)
+
+			w.clock.advance(tc.later)
+			c.start("number")
+			if tc.skipsCode {
+				c.step("1", "home", "")
+				if got := w.codes(c.msisdn); got != sent {
+					t.Fatalf("%d codes sent on the second call, want none", got-sent)
+				}
+				if a := c.conversation().Account; a != c.msisdn {
+					t.Fatalf("signed in as %q", a)
+				}
+				// Another number always needs its own code.
+				c.step("0", end, c.text("home.bye"))
+				c.start("number")
+				c.step("2", "other_number", "")
+				c.step("9830099199", "otp", "")
+				return
+			}
+			// The code just used leaves no cool-down: a new one goes at once.
+			c.step("1", "otp", "")
+			if got := w.codes(c.msisdn); got != sent+1 {
+				t.Fatalf("%d new codes on the second call, want 1", got-sent)
+			}
+			c.step(c.otp(), "home", "")
+		})
 	}
 }

@@ -122,6 +122,31 @@ func (s *Store) MarkUndelivered(ctx context.Context, msisdn string) error {
 	return nil
 }
 
+// Remember records for ttl (from Config.Clock) that msisdn passed a code.
+func (s *Store) Remember(ctx context.Context, msisdn string, ttl time.Duration) error {
+	if err := checkMsisdn(msisdn); err != nil {
+		return err
+	}
+	until := s.now().Add(ttl).UnixMilli()
+	return wrap("remember verified number", s.rdb.Set(ctx, verifiedKey(msisdn), until, ttl).Err())
+}
+
+// Remembered reports whether msisdn passed a code within the ttl Remember
+// was given.
+func (s *Store) Remembered(ctx context.Context, msisdn string) (bool, error) {
+	if err := checkMsisdn(msisdn); err != nil {
+		return false, err
+	}
+	until, err := s.rdb.Get(ctx, verifiedKey(msisdn)).Int64()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, wrap("verified number", err)
+	}
+	return s.now().UnixMilli() < until, nil
+}
+
 // Undelivered reports whether msisdn's outstanding code was reported not
 // delivered.
 func (s *Store) Undelivered(ctx context.Context, msisdn string) (bool, error) {

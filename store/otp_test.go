@@ -54,6 +54,9 @@ func TestOTP(t *testing.T) {
 			// The old code was replaced.
 			{do: "verify"},
 		}},
+		{"a used code needs no cool-down", []step{
+			{do: "issue"}, {do: "verify"}, {do: "advance", advance: time.Second}, {do: "issue"}, {do: "verify"},
+		}},
 		{"hourly cap, rolling", []step{
 			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
 			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
@@ -292,4 +295,31 @@ func TestOTPRate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRemember: a number that passed a code is remembered for the ttl
+// given, and no other number is.
+func TestRemember(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		if ok, err := env.Remembered(ctx, msisdn(900)); err != nil || ok {
+			t.Fatalf("remembered before: %v, %v", ok, err)
+		}
+		if err := env.Remember(ctx, msisdn(900), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := env.Remembered(ctx, msisdn(900)); err != nil || !ok {
+			t.Fatalf("not remembered: %v, %v", ok, err)
+		}
+		if ok, _ := env.Remembered(ctx, msisdn(901)); ok {
+			t.Fatal("another number remembered")
+		}
+		if ttl := env.rdb.PTTL(ctx, verifiedKey(msisdn(900))).Val(); ttl <= 0 || ttl > time.Hour {
+			t.Fatalf("kept for %v, want at most the hour given", ttl)
+		}
+		env.clock.Advance(time.Hour)
+		if ok, err := env.Remembered(ctx, msisdn(900)); err != nil || ok {
+			t.Fatalf("remembered past the hour: %v, %v", ok, err)
+		}
+	})
 }

@@ -318,6 +318,7 @@ func langKey(m string) string     { return "ts:lang:{" + m + "}" }
 func otpKey(m string) string      { return "ts:otp:{" + m + "}" }
 func otpLogKey(m string) string   { return "ts:otplog:{" + m + "}" }
 func otpOtherKey(m string) string { return "ts:otpother:{" + m + "}" }
+func verifiedKey(m string) string { return "ts:verified:{" + m + "}" }
 func smsBoxKey(m string) string   { return "ts:smsbox:{" + m + "}" }
 func benKey(m string) string      { return "ts:ben:{" + m + "}" }
 func apptKey(m string) string     { return "ts:appt:{" + m + "}" }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/tikasetu/tikasetu/providers/africastalking"
 	"github.com/tikasetu/tikasetu/store"
@@ -58,6 +59,8 @@ type config struct {
 	SMPPPayload    bool
 	// DLTFile holds the DLT registration of every SMS (India).
 	DLTFile string
+	// VerifiedTTL is how long a number that passed a code skips it.
+	VerifiedTTL time.Duration
 
 	// Who may call the Africa's Talking route (see atAccess): networks,
 	// proxies whose X-Forwarded-For is believed, and "user:password".
@@ -69,6 +72,13 @@ type config struct {
 // envOr returns the environment variable or a default.
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def
@@ -105,6 +115,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.TwilioFrom, "twilio-from", envOr("TWILIO_FROM", ""), "Twilio sender number (TWILIO_FROM)")
 	fs.StringVar(&c.TwilioMSID, "twilio-messaging-service-sid", envOr("TWILIO_MESSAGING_SERVICE_SID", ""), "Twilio Messaging Service SID, instead of -twilio-from (TWILIO_MESSAGING_SERVICE_SID)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("TIKASETU_LOG_FORMAT", ""), "text | json; default json with REDIS_URL, text without (TIKASETU_LOG_FORMAT)")
+	fs.DurationVar(&c.VerifiedTTL, "verified-ttl", envDuration("TIKASETU_VERIFIED_TTL", 24*time.Hour), "how long a number that passed a code may skip it when it calls again through a route that vouches for it; 0 asks every time (TIKASETU_VERIFIED_TTL)")
 	fs.IntVar(&c.MaxPeople, "max-people", envInt("TIKASETU_MAX_PEOPLE", 4), "people per mobile number (TIKASETU_MAX_PEOPLE)")
 	fs.IntVar(&c.USSDLimit, "ussd-screen", envInt("TIKASETU_USSD_SCREEN", 182), "USSD screen size in GSM-7 characters (TIKASETU_USSD_SCREEN)")
 	fs.StringVar(&c.Partners, "partners-file", envOr("TIKASETU_PARTNERS_FILE", ""), "telecom partners: ids, secrets, limits (YAML or JSON; see docs/partners.md) (TIKASETU_PARTNERS_FILE)")
@@ -231,6 +242,9 @@ func (c *config) check() error {
 	}
 	if _, err := c.atAccess(); err != nil {
 		return err
+	}
+	if c.VerifiedTTL < 0 {
+		return fmt.Errorf("%w: TIKASETU_VERIFIED_TTL must be 0 (a code every time) or more", errConfig)
 	}
 	if c.MaxPeople < 1 {
 		return fmt.Errorf("%w: TIKASETU_MAX_PEOPLE must be at least 1", errConfig)

@@ -38,6 +38,7 @@ func TestConfigRefusesUnsafeStarts(t *testing.T) {
 		{"an allow list of commas", []string{"--at-allow", ", ,"}, "TIKASETU_AT_ALLOW"},
 		{"a trusted proxy by name", []string{"--trusted-proxies", "proxy.example"}, "TIKASETU_TRUSTED_PROXIES"},
 		{"Africa's Talking credentials without a colon", []string{"--at-basic-auth", "justapassword"}, "TIKASETU_AT_BASIC_AUTH"},
+		{"a negative time for verified numbers", []string{"--verified-ttl", "-1h"}, "TIKASETU_VERIFIED_TTL"},
 		{"embedded mode needs nothing", nil, ""},
 	}
 	for _, tt := range tests {

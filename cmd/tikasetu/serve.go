@@ -255,6 +255,7 @@ func (g *gateway) start(ctx context.Context, sender dialog.Sender) error {
 	g.engine, err = dialog.NewEngine(dialog.Config{
 		Conversations: g.store, OTPs: g.store, Registry: g.calendar, Sealer: g.store, Outbox: g.dispatch,
 		Clock: g.clock, Observer: g.metrics, Logger: g.log, MaxBeneficiaries: g.cfg.MaxPeople,
+		VerifiedFor: g.cfg.VerifiedTTL,
 	})
 	if err != nil {
 		g.dispatch.Close()

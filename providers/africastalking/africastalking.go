@@ -108,8 +108,8 @@ func Register(r gin.IRoutes, h dialog.Handler, opt Options) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &server{h: h, opt: opt}
-	if len(opt.Allow) == 0 && opt.BasicAuth == "" {
+	s := &server{h: h, opt: opt, vouched: len(opt.Allow) > 0 || opt.BasicAuth != ""}
+	if !s.vouched {
 		r.POST(Path, s.serve)
 		return
 	}
@@ -123,6 +123,9 @@ func Register(r gin.IRoutes, h dialog.Handler, opt Options) {
 type server struct {
 	h   dialog.Handler
 	opt Options
+	// vouched: the route answers only the aggregator (its networks or
+	// its credentials), so the caller's number is the network's word.
+	vouched bool
 }
 
 // request is the decoded form.
@@ -147,6 +150,7 @@ func (s *server) serve(c *gin.Context) {
 		Input:       lastInput(req.text),
 		ScreenLimit: s.opt.ScreenLimit,
 		UCS2Limit:   s.opt.UCS2Limit,
+		Vouched:     s.vouched,
 	}
 
 	start := time.Now()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -132,6 +133,12 @@ func TestTurnDecoding(t *testing.T) {
 			opt:  Options{ScreenLimit: 160, UCS2Limit: 70},
 			form: form("l1", "+916000000001", "5"),
 			want: dialog.Turn{Session: "l1", Delivery: "l1\x005", Msisdn: "+916000000001", Input: "5", ScreenLimit: 160, UCS2Limit: 70},
+		},
+		{
+			name: "a route restricted to the aggregator vouches for the number",
+			opt:  Options{Allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}, // httptest's peer
+			form: form("v1", "+919876543210", ""),
+			want: dialog.Turn{Session: "v1", Delivery: "v1\x00", NewSession: true, Msisdn: "+919876543210", Vouched: true},
 		},
 	}
 	for _, tc := range tests {

@@ -214,6 +214,8 @@ func (otps) Issue(context.Context, dialog.OTPRequest) (string, error) { return "
 func (otps) Verify(context.Context, string, string) error             { return errUnused }
 func (otps) MarkUndelivered(context.Context, string) error            { return errUnused }
 func (otps) Undelivered(context.Context, string) (bool, error)        { return false, errUnused }
+func (otps) Remember(context.Context, string, time.Duration) error    { return errUnused }
+func (otps) Remembered(context.Context, string) (bool, error)         { return false, errUnused }
 
 type outbox struct{}
 

@@ -239,6 +239,7 @@ func (s *server) ussd(c *gin.Context) {
 		ScreenLimit: a.USSDScreen,
 		UCS2Limit:   a.USSDScreenUCS2,
 		GSM7Only:    !a.Unicode,
+		Vouched:     true, // the partner signed the request
 	}
 	start := time.Now()
 	reply, err := deadline.Run(c.Request.Context(), s.h, t, s.opt.USSDDeadline)
@@ -291,6 +292,7 @@ func (s *server) sms(c *gin.Context) {
 		Msisdn:   msisdn,
 		Input:    *in.Text,
 		GSM7Only: !a.Unicode,
+		Vouched:  true,
 	}
 	if a.sender == nil {
 		text := s.smsTurn(c.Request.Context(), a, t)

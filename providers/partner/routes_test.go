@@ -305,6 +305,7 @@ func TestUSSDTurn(t *testing.T) {
 			}
 			got.Delivery = ""
 			tc.want.Channel = dialog.USSD
+			tc.want.Vouched = true // the partner signed it
 			if got != tc.want {
 				t.Errorf("turn\n got %#v\nwant %#v", got, tc.want)
 			}
@@ -399,6 +400,7 @@ func TestSMSTurn(t *testing.T) {
 			}
 			tc.want.Channel = dialog.SMSChannel
 			tc.want.Provider = "partner:acme"
+			tc.want.Vouched = true
 			if calls[0] != tc.want {
 				t.Errorf("turn\n got %#v\nwant %#v", calls[0], tc.want)
 			}

@@ -433,6 +433,7 @@ func TestTurnDecoding(t *testing.T) {
 			want := tc.want
 			want.Channel = dialog.SMSChannel
 			want.Provider = Name
+			want.Vouched = true // signed by Twilio
 			if calls[0] != want {
 				t.Errorf("turn\n got %#v\nwant %#v", calls[0], want)
 			}

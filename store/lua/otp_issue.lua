@@ -11,7 +11,13 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 local wait, hourly = 0, 0
 local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
 local undelivered = redis.call('HGET', KEYS[1], 'undelivered') == '1'
-if last > 0 and now - last < tonumber(ARGV[4]) and not undelivered then
+-- The cool-down holds while a code sent is still there to be entered, and
+-- after one was voided by wrong tries; after a code was used, or expired,
+-- a new one goes at once (within the cap).
+local live = redis.call('HEXISTS', KEYS[1], 'h') == 1 and
+  now <= tonumber(redis.call('HGET', KEYS[1], 'exp') or '0')
+local locked = redis.call('HEXISTS', KEYS[1], 'locked') == 1
+if (live or locked) and last > 0 and now - last < tonumber(ARGV[4]) and not undelivered then
   wait = last + tonumber(ARGV[4]) - now
 end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
