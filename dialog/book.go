@@ -422,6 +422,7 @@ func mineScreen(tr *turn) (Menu, error) {
 		return Menu{}, err
 	}
 	var body, items []string
+	booked := false
 	for _, b := range a.Beneficiaries {
 		ap, ok := a.AppointmentFor(b.Ref, bookDose)
 		if !ok {
@@ -432,11 +433,13 @@ func mineScreen(tr *turn) (Menu, error) {
 		if err != nil {
 			return Menu{}, err
 		}
-		body = append(body, l)
-		items = options(tr.text("mine.again"))
+		body, booked = append(body, l), true
 	}
 	if len(body) == 0 {
 		body = []string{tr.text("home.nobody")}
+	}
+	if booked {
+		items = options(tr.text("mine.again"))
 	}
 	return Menu{Head: []string{tr.text("mine.title")}, Body: body, Items: items, Tail: []string{tr.back()}}, nil
 }

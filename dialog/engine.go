@@ -55,9 +55,10 @@ type Config struct {
 
 // Engine runs conversations: it loads the caller's state, applies one input
 // through the state machine, saves the state with compare-and-set (and with
-// it the SMS the turn produced) and hands those SMS to the outbox. The state lives in the store; a turn may start
-// from the copy the store kept of its own last write (Conversations.Peek),
-// which the compare-and-set proves current or refuses.
+// it the SMS the turn produced) and hands those SMS to the outbox. The
+// state lives in the store; a turn may start from the copy the store kept
+// of its own last write (Conversations.Peek), which the compare-and-set
+// proves current or refuses.
 type Engine struct {
 	cfg     Config
 	cat     *Catalogue

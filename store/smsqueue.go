@@ -15,11 +15,11 @@ import (
 )
 
 // The outbound SMS queue. A turn's SMS are kept in the caller's slot
-// (ts:smsbox:{m}, ref → JSON), written by the turn's save in the same
+// (ts:smsbox:{m}, ref → sealed JSON), written by the turn's save in the same
 // script as the conversation, and listed by ref and masked caller in one of
 // smsShards sorted sets by the time they are due, with their queueing
 // time beside it (for the oldest one's age). Payloads are sealed (AES-GCM)
-// like ID numbers: they hold numbers and codes. A Redis Cluster cannot
+// like ID numbers, as they hold numbers and codes. A Redis Cluster cannot
 // write both slots in one step, so the listing is written first, due one
 // lease later: if the save then lands, the SMS is delivered at the
 // latest when that lease runs out, by whichever gateway claims it; if it
@@ -126,7 +126,8 @@ func (s *Store) openSMS(sealed string) (smsPayload, bool) {
 // each shard), for one lease.
 // A listing whose payload is gone (its turn's save never landed, or it was
 // already sent) is dropped on the way. The caller must settle each SMS
-// claimed with SMSSent, RetrySMS or DropSMS, or let the lease run out.
+// claimed with DropSMS (sent or given up) or RetrySMS, or let the lease
+// run out.
 func (s *Store) ClaimSMS(ctx context.Context, n int) ([]QueuedSMS, error) {
 	if n <= 0 {
 		return nil, nil
@@ -196,10 +197,6 @@ func (s *Store) ClaimSMS(ctx context.Context, n int) ([]QueuedSMS, error) {
 }
 
 func triesField(ref string) string { return "#" + ref }
-
-// SMSSent removes SMS that were delivered (DropSMS by another name, for
-// the reader).
-func (s *Store) SMSSent(ctx context.Context, qs ...QueuedSMS) error { return s.DropSMS(ctx, qs...) }
 
 // DropSMS removes SMS from the queue for good: sent, expired or refused.
 // The payload goes first: a listing left behind by a failure between the

@@ -87,7 +87,7 @@ func TestSMSQueue(t *testing.T) {
 				q2 = q
 			}
 		}
-		if err := env.SMSSent(ctx, q1); err != nil {
+		if err := env.DropSMS(ctx, q1); err != nil {
 			t.Fatal(err)
 		}
 		if err := env.RetrySMS(ctx, q2, 5*time.Second); err != nil {

@@ -139,8 +139,8 @@ const defaultMaxInflight = 256
 
 // defaultTargetInflight is the average of turns in flight admission
 // control steers to. On a 2-core gateway with its Redis (docs/performance.md)
-// closed-loop throughput was flat from 32 to 128 callers (and from 8 to 64
-// in an earlier sitting), but a target of 32 turned away a few new callers
+// closed-loop throughput was flat from 32 to 128 callers, but a target of
+// 32 turned away a few new callers
 // at 80% of capacity (63 of 3,906). 64 served as much under surge, at a p99
 // of about 80 ms instead of 40.
 const defaultTargetInflight = 64

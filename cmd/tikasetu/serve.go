@@ -226,7 +226,8 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 			closeSt()
 			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
 		}
-		closeSt = func(close func()) func() { return func() { sm.Close(); close() } }(closeSt)
+		closeStore := closeSt
+		closeSt = func() { sm.Close(); closeStore() }
 		sender = sm
 	default:
 		closeSt()

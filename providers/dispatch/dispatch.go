@@ -26,7 +26,6 @@ import (
 type Queue interface {
 	Queued(caller string, sms dialog.SMS) store.QueuedSMS
 	ClaimSMS(ctx context.Context, n int) ([]store.QueuedSMS, error)
-	SMSSent(ctx context.Context, qs ...store.QueuedSMS) error
 	DropSMS(ctx context.Context, qs ...store.QueuedSMS) error
 	RetrySMS(ctx context.Context, q store.QueuedSMS, wait time.Duration) error
 }
@@ -147,9 +146,9 @@ func (d *Dispatcher) Deliver(caller string, sms []dialog.SMS) {
 }
 
 // accept hands q to the workers if there is room.
-func (d *Dispatcher) accept(q store.QueuedSMS) bool {
+func (d *Dispatcher) accept(q store.QueuedSMS) {
 	if d.ctx.Err() != nil {
-		return false
+		return
 	}
 	d.mu.Lock()
 	d.pending++
@@ -160,10 +159,8 @@ func (d *Dispatcher) accept(q store.QueuedSMS) bool {
 	}
 	select {
 	case ch <- q:
-		return true
 	default:
 		d.settled()
-		return false
 	}
 }
 
@@ -279,7 +276,7 @@ func (d *Dispatcher) send(q store.QueuedSMS) {
 	var perm permanent
 	switch {
 	case err == nil:
-		if err := d.q.SMSSent(ctx, q); err != nil {
+		if err := d.q.DropSMS(ctx, q); err != nil {
 			log.Warn("sms sent, but not cleared from the queue: it may be sent again", "err", err)
 		}
 		d.opt.Count("sms_sent")

@@ -5,9 +5,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/tikasetu/tikasetu/providers/internal/yamlpos"
 )
@@ -65,21 +63,10 @@ func parse(name string, data []byte, draft bool) (*Registry, error) {
 	fail := func(line int, format string, args ...any) (*Registry, error) {
 		return nil, &FileError{What: "dlt file", File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	tree, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, yamlError(name, err)
-	}
-	docs := 0
-	for _, d := range tree.Docs {
-		if d.Body != nil {
-			if docs++; docs > 1 {
-				return fail(yamlpos.Line(d.Body), "more than one YAML document")
-			}
-		}
-	}
 	var raw file
-	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
-		return nil, yamlError(name, err)
+	tree, err := yamlpos.Decode("dlt file", name, data, &raw)
+	if err != nil {
+		return nil, err
 	}
 	// Ids are digit strings: taken as written, so that an unquoted id is
 	// not read as a number (and a leading zero or a 20th digit lost).
@@ -124,11 +111,4 @@ func scalar(tree *ast.File, path, decoded string) string {
 		return n.GetToken().Value
 	}
 	return decoded
-}
-
-// yamlError turns a parser or decoder error into a *FileError with the
-// line its token points at.
-func yamlError(name string, err error) error {
-	msg, line, _ := yamlpos.Error(err)
-	return &FileError{What: "dlt file", File: name, Line: line, Msg: msg}
 }

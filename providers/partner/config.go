@@ -9,12 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/goccy/go-yaml/token"
 	"github.com/tikasetu/tikasetu/providers/internal/yamlpos"
@@ -88,21 +85,10 @@ func parseConfig(name string, data []byte) (Config, error) {
 		return fail(0, "unknown format: the name must end in .yaml, .yml or .json")
 	}
 
-	tree, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return Config{}, yamlError(name, err)
-	}
-	docs := 0
-	for _, d := range tree.Docs {
-		if d.Body != nil {
-			if docs++; docs > 1 {
-				return fail(yamlpos.Line(d.Body), "more than one YAML document")
-			}
-		}
-	}
 	var raw file
-	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
-		return Config{}, yamlError(name, err)
+	tree, err := yamlpos.Decode("", name, data, &raw)
+	if err != nil {
+		return Config{}, err
 	}
 	if len(raw.Partners) == 0 {
 		return fail(0, `no partners: expected a list under "partners"`)
@@ -189,36 +175,6 @@ func whole(v float64) (int, bool) {
 // when the field is absent (or field is ""), or 0.
 func fieldLine(tree *ast.File, i int, field string) int {
 	return yamlpos.FieldLine(tree, fmt.Sprintf("$.partners[%d]", i), field)
-}
-
-// yamlError turns a parser or decoder error into a *ConfigError with the
-// line its token points at, in words an operator can act on.
-func yamlError(name string, err error) error {
-	msg, line, ye := yamlpos.Error(err)
-	ce := &ConfigError{File: name, Line: line, Msg: msg}
-	if ye == nil {
-		return ce
-	}
-	tk := ye.GetToken()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && tk != nil && te.DstType != nil {
-		want := map[reflect.Kind]string{
-			reflect.Float64: "a number", reflect.Bool: "true or false", reflect.String: "a string",
-			reflect.Slice: "a list", reflect.Struct: "a mapping",
-		}[te.DstType.Kind()]
-		if want != "" {
-			ce.Msg = fmt.Sprintf("%s must be %s, not %q", keyOf(tk), want, tk.Value)
-		}
-	}
-	return ce
-}
-
-// keyOf names the mapping key whose value tk is ("value" when it has none).
-func keyOf(tk *token.Token) string {
-	if p := tk.Prev; p != nil && p.Type == token.MappingValueType && p.Prev != nil {
-		return p.Prev.Value
-	}
-	return "value"
 }
 
 // lineAt is the 1-based line of a byte offset.

@@ -5,9 +5,12 @@ package yamlpos
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Node finds the node at a YAML path ("$.partners[0].id"), nil when there
@@ -43,17 +46,62 @@ func FieldLine(tree *ast.File, path, field string) int {
 	return Line(Node(tree, path))
 }
 
-// Error reads a parser or decoder error: its message and the line of the
-// token it points at (0 when none); ye is nil when err is not the YAML
-// library's.
-func Error(err error) (msg string, line int, ye yaml.Error) {
+// Decode parses data as one YAML document into v, refusing unknown fields,
+// and returns the tree, in which FieldLine finds the line of any value.
+// Its errors are *FileError with the line at fault, what and name naming
+// the file.
+func Decode(what, name string, data []byte, v any) (*ast.File, error) {
+	tree, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, fileError(what, name, err)
+	}
+	docs := 0
+	for _, d := range tree.Docs {
+		if d.Body != nil {
+			if docs++; docs > 1 {
+				return nil, &FileError{What: what, File: name, Line: Line(d.Body), Msg: "more than one YAML document"}
+			}
+		}
+	}
+	if err := yaml.UnmarshalWithOptions(data, v, yaml.DisallowUnknownField()); err != nil {
+		return nil, fileError(what, name, err)
+	}
+	return tree, nil
+}
+
+// fileError turns a parser or decoder error into a *FileError with the
+// line its token points at, a wrong type in words an operator can act on.
+func fileError(what, name string, err error) *FileError {
+	fe := &FileError{What: what, File: name, Msg: err.Error()}
+	var ye yaml.Error
 	if !errors.As(err, &ye) {
-		return err.Error(), 0, nil
+		return fe
 	}
-	if tk := ye.GetToken(); tk != nil {
-		line = tk.Position.Line
+	fe.Msg = ye.GetMessage()
+	tk := ye.GetToken()
+	if tk == nil {
+		return fe
 	}
-	return ye.GetMessage(), line, ye
+	fe.Line = tk.Position.Line
+	var te *yaml.TypeError
+	if errors.As(err, &te) && te.DstType != nil {
+		want := map[reflect.Kind]string{
+			reflect.Float64: "a number", reflect.Bool: "true or false", reflect.String: "a string",
+			reflect.Slice: "a list", reflect.Struct: "a mapping",
+		}[te.DstType.Kind()]
+		if want != "" {
+			fe.Msg = fmt.Sprintf("%s must be %s, not %q", keyOf(tk), want, tk.Value)
+		}
+	}
+	return fe
+}
+
+// keyOf names the mapping key whose value tk is ("value" when it has none).
+func keyOf(tk *token.Token) string {
+	if p := tk.Prev; p != nil && p.Type == token.MappingValueType && p.Prev != nil {
+		return p.Prev.Value
+	}
+	return "value"
 }
 
 // FileError is a problem in a configuration file. Line is 1-based, 0 when

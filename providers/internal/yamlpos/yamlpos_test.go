@@ -1,9 +1,9 @@
 package yamlpos
 
 import (
+	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -31,33 +31,32 @@ func TestLines(t *testing.T) {
 	}
 }
 
-func TestError(t *testing.T) {
-	var v struct{ A int }
-	err := yaml.Unmarshal([]byte("a: 1\nb: [\n"), &v)
-	msg, line, ye := Error(err)
-	if ye == nil || line != 2 || msg == "" {
-		t.Fatalf("Error(%v) = %q, %d, %v; want a YAML error at line 2", err, msg, line, ye)
+func TestDecode(t *testing.T) {
+	type doc struct {
+		Name string  `yaml:"name"`
+		Rate float64 `yaml:"rate"`
 	}
-	if msg, line, ye := Error(errString("plain")); ye != nil || line != 0 || msg != "plain" {
-		t.Fatalf("plain error read as %q, %d, %v", msg, line, ye)
-	}
-}
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
-
-func TestFileError(t *testing.T) {
 	for _, tc := range []struct {
-		e    FileError
-		want string
+		name, src, want string // want: the error's text, "" for none
 	}{
-		{FileError{File: "p.yaml", Line: 3, Msg: "bad"}, "p.yaml:3: bad"},
-		{FileError{File: "p.yaml", Msg: "bad"}, "p.yaml: bad"},
-		{FileError{What: "dlt file", File: "d.yaml", Line: 4, Msg: "bad"}, "dlt file d.yaml:4: bad"},
+		{"good", "name: a\nrate: 2\n", ""},
+		{"bad YAML", "name: a\nrate: [\n", "f.yaml:2:"},
+		{"a wrong type", "name: a\nrate: fast\n", "f.yaml:2: rate must be a number, not \"fast\""},
+		{"an unknown field", "name: a\nspeed: 2\n", "f.yaml:2:"},
+		{"two documents", "name: a\n---\nname: b\n", "f.yaml:3: more than one YAML document"},
 	} {
-		if got := tc.e.Error(); got != tc.want {
-			t.Errorf("%+v: %q, want %q", tc.e, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			var d doc
+			tree, err := Decode("", "f.yaml", []byte(tc.src), &d)
+			if tc.want == "" {
+				if err != nil || tree == nil || d.Name != "a" || d.Rate != 2 {
+					t.Fatalf("Decode = %+v, %v", d, err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to start with %q", err, tc.want)
+			}
+		})
 	}
 }
