@@ -312,7 +312,11 @@ func slotScreen(tr *turn) (Menu, error) {
 	if err != nil {
 		return Menu{}, err
 	}
-	return Menu{Head: []string{tr.day(s) + " " + tr.text("slot.title")}, Items: options(s.Slots...), Tail: []string{tr.back()}}, nil
+	labels := make([]string, len(s.Slots))
+	for i, sl := range s.Slots {
+		labels[i] = slotLabel(sl)
+	}
+	return Menu{Head: []string{tr.day(s) + " " + tr.text("slot.title")}, Items: options(labels...), Tail: []string{tr.back()}}, nil
 }
 
 func slotInput(tr *turn) (string, error) {
@@ -329,6 +333,9 @@ func slotInput(tr *turn) (string, error) {
 	return evSlot, nil
 }
 
+// confirmBookScreen shows who, when and where before the option to book:
+// the richest summary that fits one page (full names, vaccine, address),
+// else a leaner one; a summary that fits no page pages before the options.
 func confirmBookScreen(tr *turn) (Menu, error) {
 	c, s, err := tr.session()
 	if err != nil {
@@ -342,24 +349,58 @@ func confirmBookScreen(tr *turn) (Menu, error) {
 	if err != nil {
 		return Menu{}, err
 	}
-	names := make([]string, len(who))
+	names, firsts := make([]string, len(who)), make([]string, len(who))
 	var replaces []string
 	for i, b := range who {
-		names[i] = b.Name
+		names[i], firsts[i] = b.Name, firstName(b.Name)
 		if ap, ok := a.AppointmentFor(b.Ref, bookDose); ok && ap.SessionID != s.ID || ok && ap.Slot != tr.c.Booking.Slot {
 			replaces = append(replaces, tr.text("book.replaces", "name", firstName(b.Name), "date", tr.date(ap)))
 		}
 	}
-	// What matters most comes first: who, when, where.
-	head := []string{tr.text("book.confirm"), strings.Join(names, ", "),
-		tr.day(s) + " " + tr.c.Booking.Slot + " " + s.Vaccine,
-		c.Name + " " + tr.feeLabel(c, s.Vaccine)}
-	if c.Address != "" {
-		head = append(head, c.Address)
+	when := tr.day(s) + ", " + slotLabel(tr.c.Booking.Slot)
+	where := c.Name + ", " + tr.feeLabel(c, s.Vaccine)
+	summary := func(head bool, who []string, details ...string) Menu {
+		m := Menu{Body: append([]string{strings.Join(who, ", ")}, details...),
+			Items: options(tr.text("book.yes"), tr.text("book.back")), Confirm: true}
+		if head {
+			m.Head = []string{tr.text("book.confirm")}
+		}
+		m.Body = append(m.Body, replaces...)
+		return m
 	}
-	head = append(head, replaces...)
-	// The summary is body text: a long one wraps and pages, never cut.
-	return Menu{Head: head[:1], Body: head[1:], Tail: options(tr.text("book.yes"), tr.text("book.back"))}, nil
+	full := []string{when + ", " + s.Vaccine, where}
+	if c.Address != "" && !strings.Contains(c.Name, c.Address) {
+		full = append(full, c.Address)
+	}
+	// The leanest drop the commas, then the weekday.
+	slot := slotLabel(tr.c.Booking.Slot)
+	withDay, noDay, place := tr.day(s)+" "+slot, tr.dayOf(s.Date, false)+" "+slot, c.Name+" "+tr.feeLabel(c, s.Vaccine)
+	return tr.fitting(
+		summary(true, names, full...),
+		summary(true, names, when+", "+s.Vaccine, where),
+		summary(true, names, when, where),
+		summary(false, names, when, where),
+		summary(false, firsts, when, where),
+		summary(false, firsts, withDay, place),
+		summary(false, firsts, noDay, place),
+	), nil
+}
+
+// slotLabel writes a Co-WIN slot such as "09:00AM-11:00AM" as a caller
+// reads it, "9AM-11AM"; a slot in another form is shown as it is.
+func slotLabel(slot string) string {
+	from, to, ok := strings.Cut(slot, "-")
+	if !ok {
+		return slot
+	}
+	short := func(t string) string {
+		t = strings.TrimPrefix(t, "0")
+		if h, ampm, ok := strings.Cut(t, ":00"); ok && (ampm == "AM" || ampm == "PM") {
+			return h + ampm
+		}
+		return t
+	}
+	return short(from) + "-" + short(to)
 }
 
 func confirmBookInput(tr *turn) (string, error) {
@@ -379,7 +420,7 @@ func confirmBookInput(tr *turn) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var booked []string
+	var booked, codes []string // with the appointment ids, and without
 	for _, b := range who {
 		ap, err := tr.reg.Book(tr.ctx, BookRequest{
 			Msisdn: tr.c.Account, Beneficiary: b.Ref, SessionID: s.ID, Slot: tr.c.Booking.Slot, Dose: bookDose,
@@ -389,17 +430,24 @@ func confirmBookInput(tr *turn) (string, error) {
 			if len(booked) == 0 {
 				return tr.refill()
 			}
-			booked = append(booked, tr.text("book.not", "name", firstName(b.Name)))
+			not := tr.text("book.not", "name", firstName(b.Name))
+			booked, codes = append(booked, not), append(codes, not)
 			continue
 		case err != nil:
 			return "", fmt.Errorf("dialog: book for %s: %w", MaskMsisdn(tr.c.Account), err)
 		}
 		tr.e.cfg.Observer.Count("booked")
 		booked = append(booked, tr.text("book.line", "name", firstName(b.Name), "id", ap.ID, "code", ap.Code))
+		codes = append(codes, tr.text("book.code", "name", firstName(b.Name), "code", ap.Code))
 		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID),
 			Text: tr.slip(b, ap, c, s), Kind: SMSKindSlip, Lang: tr.lang()})
 	}
+	// The appointment ids are in the slips: on a screen too small for them
+	// the security codes stand alone.
 	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
+	if short := tr.text("book.done") + "\n" + strings.Join(codes, "\n"); Units(tr.c.Notice) > tr.budget().For(tr.c.Notice) {
+		tr.c.Notice = short
+	}
 	tr.c.Booking = Booking{}
 	return evEnd, nil
 }
@@ -412,7 +460,7 @@ func (tr *turn) apptLine(name string, ap Appointment) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("dialog: centre %d: %w", ap.CentreID, err)
 	}
-	return tr.text("mine.line", "name", firstName(name), "date", tr.date(ap), "slot", ap.Slot,
+	return tr.text("mine.line", "name", firstName(name), "date", tr.date(ap), "slot", slotLabel(ap.Slot),
 		"centre", c.Name, "id", ap.ID, "code", ap.Code), nil
 }
 
@@ -441,7 +489,7 @@ func mineScreen(tr *turn) (Menu, error) {
 	if booked {
 		items = options(tr.text("mine.again"))
 	}
-	return Menu{Head: []string{tr.text("mine.title")}, Body: body, Items: items, Tail: []string{tr.back()}}, nil
+	return Menu{Head: []string{tr.text("mine.title")}, Body: body, Items: items, Tail: []string{tr.back()}, Confirm: true}, nil
 }
 
 func mineInput(tr *turn) (string, error) {
@@ -542,7 +590,7 @@ func cancelConfirmScreen(tr *turn) (Menu, error) {
 			items = append(items, l)
 		}
 	}
-	return Menu{Head: []string{tr.text("cancel.confirm")}, Body: items, Tail: options(tr.text("cancel.yes"), tr.text("cancel.no"))}, nil
+	return Menu{Head: []string{tr.text("cancel.confirm")}, Body: items, Items: options(tr.text("cancel.yes"), tr.text("cancel.no")), Confirm: true}, nil
 }
 
 func cancelConfirmInput(tr *turn) (string, error) {
@@ -572,15 +620,19 @@ func cancelConfirmInput(tr *turn) (string, error) {
 }
 
 // date formats an appointment's day as the caller's language writes it.
-func (tr *turn) date(ap Appointment) string { return tr.dayOf(ap.Date) }
+func (tr *turn) date(ap Appointment) string { return tr.dayOf(ap.Date, true) }
 
 // day formats a session's day.
-func (tr *turn) day(s Session) string { return tr.dayOf(s.Date) }
+func (tr *turn) day(s Session) string { return tr.dayOf(s.Date, true) }
 
-func (tr *turn) dayOf(t time.Time) string {
+// dayOf formats a day with its weekday ("Tue 21 Sep") or without ("21 Sep").
+func (tr *turn) dayOf(t time.Time, weekday bool) string {
 	t = t.In(ist)
-	return tr.text("date.short", "weekday", tr.text("weekday."+strconv.Itoa(int(t.Weekday()))),
-		"day", tr.numeral(t.Day()), "month", tr.text("month."+strconv.Itoa(int(t.Month()))))
+	key, wd := "date.short", tr.text("weekday."+strconv.Itoa(int(t.Weekday())))
+	if !weekday {
+		key = "date.day"
+	}
+	return tr.text(key, "weekday", wd, "day", tr.numeral(t.Day()), "month", tr.text("month."+strconv.Itoa(int(t.Month()))))
 }
 
 // numeral writes n in the digits the caller's language prints dates with
@@ -632,19 +684,19 @@ func (tr *turn) slip(b Beneficiary, ap Appointment, c Centre, s Session) string 
 			addr = ""
 		}
 	}
-	id, code := Shorten(ap.ID, valueMax), Shorten(ap.Code, valueMax)
+	id, code, ref := Shorten(ap.ID, valueMax), Shorten(ap.Code, valueMax), Shorten(b.Ref, valueMax)
 	date, slot, vaccine := Shorten(tr.day(s), valueMax), Shorten(ap.Slot, valueMax), Shorten(s.Vaccine, valueMax)
 	build := func() string {
 		place := centre
 		if addr != "" {
 			place += ", " + addr
 		}
-		return tr.text("sms.slip", "name", name, "id", id, "code", code, "centre", place,
+		return tr.text("sms.slip", "name", name, "ref", ref, "id", id, "code", code, "centre", place,
 			"date", date, "slot", slot, "vaccine", vaccine)
 	}
 	text := build()
 	for _, part := range []*string{&addr, &name} {
-		over := Units(text) - slipSegments*SMSMaxBudget.For(text)/3
+		over := Units(text) - slipSegments*SMSReplyBudget.For(text)/3
 		if over <= 0 {
 			break
 		}

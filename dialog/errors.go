@@ -25,9 +25,11 @@ func (e *OTPWrongError) Error() string { return fmt.Sprintf("wrong code, %d trie
 
 // OTPLimitError refuses a new code: RetryAfter says when one may be issued.
 // Hourly is true when the hourly cap (not the resend cool-down) refused it.
+// Live is true when a code sent earlier can still be entered.
 type OTPLimitError struct {
 	RetryAfter time.Duration
 	Hourly     bool
+	Live       bool
 }
 
 func (e *OTPLimitError) Error() string {

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -122,11 +123,12 @@ type Budget struct {
 }
 
 // Default budgets: a USSD screen, one SMS segment, and the most an SMS reply
-// may take (three concatenated parts).
+// or slip may take (three concatenated parts). A reply over SMS fills three
+// parts before it pages: every 98 the caller sends is an SMS they pay for.
 var (
-	USSDBudget   = Budget{GSM: 182, UCS2: 80}
-	SMSBudget    = Budget{GSM: 160, UCS2: 70}
-	SMSMaxBudget = Budget{GSM: 3 * 153, UCS2: 3 * 67}
+	USSDBudget     = Budget{GSM: 182, UCS2: 80}
+	SMSBudget      = Budget{GSM: 160, UCS2: 70}
+	SMSReplyBudget = Budget{GSM: 3 * 153, UCS2: 3 * 67}
 )
 
 // For returns the limit that applies to text s.
@@ -139,28 +141,50 @@ func (b Budget) For(s string) int {
 
 // Menu is a screen before it is fitted: a notice (a hint or the result of
 // the last input), a head (the title), a body (text to read: a summary, a
-// list of appointments), items (options, "n Label") and a tail (lines such
-// as "0 Back") repeated on every page. Notice, body and a head that does
-// not repeat may be wrapped onto several lines but are never cut; an item
-// is kept whole unless it could not fit a page even alone.
+// list of appointments), items (options, "n Label") and a tail (navigation
+// such as "0 Back") repeated on every page after the options. Notice, body
+// and a head that does not repeat may be wrapped onto several lines; an
+// item is kept whole unless it could not fit a page even alone.
+//
+// On a menu the first page always shows the first option: when the text
+// before it cannot fit beside it, that text is shortened on the first page
+// (see Pages). On a confirmation (Confirm) the options act on the body, so
+// they come only after all of it, and the text is never cut.
 type Menu struct {
-	Notice []string
-	Head   []string
-	Body   []string
-	Items  []string
-	Tail   []string
-	More   string // the line offering the next page, e.g. "98 More"
+	Notice  []string
+	Head    []string
+	Body    []string
+	Items   []string
+	Tail    []string
+	More    string // the line offering the next page, e.g. "98 More"
+	Confirm bool   // the items act on the body: they follow all of it
+}
+
+// OnePage reports whether m shows whole, nothing shortened, on one page
+// within budget.
+func (m Menu) OnePage(b Budget) bool {
+	whole := measureAll(concat(m.Head, m.Notice, m.Body, m.Items, m.Tail)...)
+	limit := b.GSM
+	if whole.wide || NeedsUCS2(m.More) {
+		limit = b.UCS2
+	}
+	return whole.units() <= limit
 }
 
 // minRoom is the least room for content a repeated head may leave on a
 // page: room for an ellipsis, or for the widest character (two units).
 const minRoom = 3
 
-// Pages fits m into pages within budget. Nothing is dropped: every line
-// appears on the pages once. Text (notice, body, a head that does not
-// repeat) is never cut: a line too long for the room left on a page
-// continues on the next, and a notice that fits a fresh page whole starts
-// one rather than being split. Items stay whole wherever they fit beside
+// Pages fits m into pages within budget. Every line appears on the pages
+// once. Text (notice, body, a head that does not repeat) is not cut: a
+// line too long for the room left on a page continues on the next, and a
+// notice that fits a fresh page whole starts one rather than being split.
+// The one exception is a menu (not a confirmation) whose text before the
+// first option would push that option off the first page: the text is then
+// shortened there to share the room beside the option, the longest line
+// first, and a line left fewer than minShare units is dropped. At the
+// default sizes no screen of the journey needs this; on a partner's
+// smallest screen it keeps every menu usable from its first page. Items stay whole wherever they fit beside
 // the tail; only one that cannot fit even alone is shortened with an
 // ellipsis. The head repeats on every page when that leaves room for the
 // longest item, and otherwise flows on the first page. The encoding of the
@@ -179,7 +203,7 @@ func (m Menu) Pages(b Budget) []string {
 	if whole.wide || NeedsUCS2(m.More) {
 		limit = b.UCS2
 	}
-	if whole.units() <= limit {
+	if m.OnePage(b) {
 		return []string{strings.Join(every, "\n")}
 	}
 
@@ -217,6 +241,17 @@ func (m Menu) Pages(b Budget) []string {
 	}
 	for _, l := range concat(m.Notice, m.Body) {
 		flow = append(flow, newPiece(l, bodyText))
+	}
+	if !m.Confirm && len(m.Items) > 0 {
+		first := headCost.plus(measure(m.Items[0]))
+		with := first
+		for _, p := range flow {
+			with = with.plus(p.cost)
+		}
+		if framed(with) > limit {
+			wide := with.plus(tailCost).wide
+			flow = squeeze(flow, limit-framed(first), wide)
+		}
 	}
 	for _, it := range m.Items {
 		flow = append(flow, newPiece(it, item))
@@ -339,6 +374,59 @@ func (p *piece) cut(n int) {
 	p.cost.wide = p.lastWide >= 0
 }
 
+// minShare is the least room a line of text is shortened to beside a
+// menu's first option; a line left less is dropped.
+const minShare = 6
+
+// squeeze shortens the text pieces that come before a menu's first option
+// so that, with their newlines, they take at most room units, counted as
+// UCS-2 when the page is wide. The room is shared as fitNav shares it: the
+// shortest lines keep their length, the longest give way.
+func squeeze(text []piece, room int, wide bool) []piece {
+	lines := make([]string, len(text))
+	for i, p := range text {
+		lines[i] = p.text
+	}
+	units := Units
+	if wide {
+		units = func(s string) int { return measure(s).ucs2 }
+	}
+	out := text[:0]
+	for i, l := range shareRoom(lines, room, 1, minShare, units, Shorten) {
+		if l != "" {
+			out = append(out, newPiece(l, text[i].kind))
+		}
+	}
+	return out
+}
+
+// shareRoom shortens lines, longest first, so that together they take at
+// most room units (as size counts them), each counted with sep units (its
+// newline); a line is shortened with shorten, and one whose share is under
+// least becomes "". A line within its share keeps its length.
+func shareRoom(lines []string, room, sep, least int, size func(string) int, shorten func(string, int) string) []string {
+	order := make([]int, len(lines))
+	units := make([]int, len(lines))
+	for i, l := range lines {
+		order[i], units[i] = i, size(l)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return units[a] - units[b] })
+	left := room
+	for k, i := range order {
+		share := left/(len(order)-k) - sep
+		switch {
+		case units[i] <= share:
+		case share < least:
+			lines[i] = ""
+			continue
+		default:
+			lines[i] = shorten(lines[i], share)
+		}
+		left -= size(lines[i]) + sep
+	}
+	return lines
+}
+
 // fitNav shortens the navigation lines (the tail, then the More line),
 // longest first, until they take at most room units with the More line or
 // without it; each keeps at least its option number.
@@ -346,21 +434,8 @@ func fitNav(nav []string, room int) []string {
 	if max(measureAll(nav...).units(), measureAll(nav[:len(nav)-1]...).units()) <= room {
 		return nav
 	}
-	order := make([]int, len(nav))
-	units := make([]int, len(nav))
-	for i, l := range nav {
-		order[i], units[i] = i, Units(l)
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return units[a] - units[b] })
-	left := room - (len(nav) - 1) // less the newlines
-	for k, i := range order {
-		share := left / (len(order) - k)
-		if units[i] > share {
-			nav[i] = shortenOption(nav[i], share)
-		}
-		left -= Units(nav[i])
-	}
-	return nav
+	// The newlines are between the lines: one fewer than the lines.
+	return shareRoom(nav, room+1, 1, math.MinInt, Units, shortenOption)
 }
 
 // shortenOption shortens a line such as "98 More" to room units keeping its

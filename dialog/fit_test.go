@@ -115,10 +115,11 @@ func TestMenuPagesWrapTextNeverCut(t *testing.T) {
 		menu   Menu
 		budget Budget
 	}{
-		{"long notice above a menu", Menu{Notice: []string{long}, Head: []string{"Home"},
-			Items: options("Add person", "Book", "My appointments", "Cancel", "Language"), Tail: []string{"0 Exit"}}, Budget{GSM: 60, UCS2: 40}},
+		{"long notice above a confirmation", Menu{Notice: []string{long}, Head: []string{"Register?"}, Body: []string{"Sita Devi, 1962, Female"},
+			Items: options("Yes", "Start again"), Tail: []string{"0 Back"}, Confirm: true}, Budget{GSM: 60, UCS2: 40}},
+		{"long text, no options", Menu{Notice: []string{long}, Head: []string{"Enter the 6-digit PIN code of the area:"}, Tail: []string{"0 Back"}}, Budget{GSM: 60, UCS2: 30}},
 		{"summary body in Hindi", Menu{Head: []string{"बुक करें?"}, Body: []string{"श्रीमती अन्नपूर्णा देवी रामकृष्ण चतुर्वेदी त्रिपाठी शर्मा, मोहम्मद अब्दुल क़ादिर",
-			"Smruti Mandir Opp. Mirani Nagar 1st And 2nd Floor Ganesh Gawade Road Mulund West"}, Tail: options("हाँ", "पीछे")}, USSDBudget},
+			"Smruti Mandir Opp. Mirani Nagar 1st And 2nd Floor Ganesh Gawade Road Mulund West"}, Items: options("हाँ", "पीछे"), Confirm: true}, USSDBudget},
 		{"a word longer than a line", Menu{Body: []string{strings.Repeat("x", 300)}, Tail: []string{"0 Back"}}, USSDBudget},
 	}
 	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
@@ -149,10 +150,77 @@ func TestMenuPagesWrapTextNeverCut(t *testing.T) {
 	}
 }
 
+// TestMenuFirstPageShowsFirstOption: on a menu the first page shows the
+// first option at every size a partner may set; text before it is whole
+// when it fits beside it, and otherwise shortened there, never pushing the
+// option to the next page. A confirmation shows its options only after
+// all of its text.
+func TestMenuFirstPageShowsFirstOption(t *testing.T) {
+	notice := "Registered Venkatanarasimha Lakshmi Subrahmanya Sastry Bhattacharjee. Ref 3811162014051"
+	home := Menu{Notice: []string{notice}, Head: []string{"Home"}, More: "98 More",
+		Items: options("Add person", "Book", "My appointments", "Cancel", "Language"), Tail: []string{"0 Exit"}}
+	hiHome := Menu{Notice: []string{"सीता देवी दर्ज (1/4)"}, More: "98 और",
+		Items: options("नाम जोड़ें", "टीका बुक करें", "मेरी बुकिंग", "बुकिंग रद्द", "भाषा"), Tail: []string{"0 बंद करें"}}
+	confirm := Menu{Head: []string{"बुक करें?"}, Body: []string{"श्रीमती अन्नपूर्णा देवी रामकृष्ण चतुर्वेदी त्रिपाठी शर्मा",
+		"गुरु 23 सित 10:00AM-12:00PM", "Smruti Mandir Opp. Mirani Nagar 1st And 2nd Floor Ganesh Gawade Road Mulund West"},
+		Items: options("हाँ", "पीछे"), More: "98 और", Confirm: true}
+	tests := []struct {
+		name     string
+		menu     Menu
+		budget   Budget
+		shortens bool // the text before the first option must give way
+	}{
+		{"english home, full screen", home, USSDBudget, false},
+		{"english home, smallest screen", home, Budget{GSM: 60, UCS2: 30}, true},
+		{"hindi home, full screen", hiHome, USSDBudget, false},
+		{"hindi home, smallest screen", hiHome, Budget{GSM: 60, UCS2: 30}, true},
+		{"hindi confirmation, full screen", confirm, USSDBudget, false},
+		{"hindi confirmation, smallest screen", confirm, Budget{GSM: 60, UCS2: 30}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pages := tt.menu.Pages(tt.budget)
+			all := strings.Join(pages, "\n")
+			first := strings.Split(pages[0], "\n")
+			if !tt.menu.Confirm && !slices.Contains(first, tt.menu.Items[0]) {
+				t.Errorf("first page lacks %q:\n%s", tt.menu.Items[0], pages[0])
+			}
+			cut := strings.Contains(all, "...") || strings.Contains(all, "…")
+			if cut != tt.shortens {
+				t.Errorf("text shortened: %v, want %v:\n%s", cut, tt.shortens, strings.Join(pages, "\n----\n"))
+			}
+			if tt.menu.Confirm {
+				// Every option after the last line of the body.
+				lastBody := 0
+				for i, p := range pages {
+					for _, b := range tt.menu.Body {
+						if strings.Contains(strings.Join(strings.Fields(p), ""), lastWord(b)) {
+							lastBody = max(lastBody, i)
+						}
+					}
+				}
+				for i, p := range pages {
+					if i < lastBody && slices.Contains(strings.Split(p, "\n"), tt.menu.Items[0]) {
+						t.Errorf("confirm option on page %d, before the body ends on page %d", i+1, lastBody+1)
+					}
+				}
+			}
+			if err := checkPages(tt.menu, pages, tt.budget.For(all)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	return f[len(f)-1]
+}
+
 func TestMenuPagesNavigationTooLong(t *testing.T) {
 	bnConfirm := Menu{Head: []string{"এঁকে রেজিস্টার করবেন?"},
-		Body: []string{"শ্রীমতী অন্নপূর্ণা দেবী চট্টোপাধ্যায়, 1961, মহিলা", "আধার XXXX XXXX 2346"},
-		Tail: append(options("হ্যাঁ", "আবার শুরু"), "0 পিছনে"), More: "98 আরও"}
+		Body:  []string{"শ্রীমতী অন্নপূর্ণা দেবী চট্টোপাধ্যায়, 1961, মহিলা", "আধার XXXX XXXX 2346"},
+		Items: options("হ্যাঁ", "আবার শুরু"), Tail: []string{"0 পিছনে"}, More: "98 আরও", Confirm: true}
 	centres := Menu{Head: []string{"Centres at 700001:"}, Items: options("Urban PHC Ward 12", "Sub Centre Behala", "District Hospital Barasat", "Kolkata Medical College"),
 		Tail: []string{"0 Back"}}
 	tests := []struct {
@@ -166,8 +234,8 @@ func TestMenuPagesNavigationTooLong(t *testing.T) {
 		{"more line longer than the screen", centres, "98 " + strings.Repeat("More centres ", 20), Budget{GSM: 60, UCS2: 30}, false},
 		{"long hindi more line", Menu{Head: []string{"केंद्र चुनें:"}, Items: options("प्राथमिक स्वास्थ्य केंद्र", "जिला अस्पताल", "सामुदायिक केंद्र"), Tail: []string{"0 पीछे"}},
 			"98 और केंद्र देखने के लिए यहां दबाएं", Budget{GSM: 60, UCS2: 30}, false},
-		{"three-line bengali tail on the smallest screen", bnConfirm, bnConfirm.More, Budget{GSM: 60, UCS2: 30}, false},
-		{"three-line bengali tail on a small screen", bnConfirm, bnConfirm.More, Budget{GSM: 140, UCS2: 60}, true},
+		{"bengali confirmation on the smallest screen", bnConfirm, bnConfirm.More, Budget{GSM: 60, UCS2: 30}, false},
+		{"bengali confirmation on a small screen", bnConfirm, bnConfirm.More, Budget{GSM: 140, UCS2: 60}, true},
 		{"navigation within two thirds", centres, "98 More", Budget{GSM: 60, UCS2: 30}, true},
 	}
 	for _, tt := range tests {
@@ -264,14 +332,15 @@ func FuzzPages(f *testing.F) {
 		if len(head+notice+body+items+tail+more) > 4096 {
 			return // keep an input quick: it is paged some two hundred times
 		}
-		m := Menu{Head: list(head, 0), Notice: list(notice, 1), Body: list(body, 2), Items: list(items, 3), Tail: list(tail, 4), More: text(more, 5)}
+		m := Menu{Head: list(head, 0), Notice: list(notice, 1), Body: list(body, 2), Items: list(items, 3), Tail: list(tail, 4), More: text(more, 5),
+			Confirm: script&(1<<12) != 0}
 		if len(m.Tail) > 3 {
 			return // no screen has more than three tail lines
 		}
 		all := strings.Join(concat(m.Notice, m.Head, m.Body, m.Items, m.Tail, []string{m.More}), "")
-		for size := -1; size <= SMSMaxBudget.GSM; size++ {
+		for size := -1; size <= SMSReplyBudget.GSM; size++ {
 			if size > USSDBudget.GSM+10 {
-				size = SMSMaxBudget.GSM
+				size = SMSReplyBudget.GSM
 			}
 			b := Budget{GSM: size, UCS2: size}
 			limit := b.For(all)
@@ -414,8 +483,33 @@ func checkContent(m Menu, bodies [][]string, repeat bool, tail []string, more st
 		text = concat(m.Head, text)
 	}
 	squash := func(lines []string) string { return strings.Join(strings.Fields(strings.Join(lines, " ")), "") }
-	if got, want := squash(lines[:k]), squash(text); got != want {
+	got, want := squash(lines[:k]), squash(text)
+	if got == want {
+		return nil
+	}
+	if m.Confirm || len(m.Items) == 0 {
 		return fmt.Errorf("the text reads %q, want %q", got, want)
+	}
+	// A menu's text may have given way to its first option: then it is all
+	// on the first page, before the option, each line whole or shortened,
+	// in order, some perhaps dropped; and whole it would not have fitted.
+	if len(bodies[0])-len(head) < k+1 {
+		return fmt.Errorf("the text reads %q, want %q, and is not all on the first page", got, want)
+	}
+	j := 0
+	for _, l := range lines[:k] {
+		for j < len(text) && !shortOf(l, text[j]) {
+			j++
+		}
+		if j == len(text) {
+			return fmt.Errorf("the text reads %q, want %q: line %q is no shortening of the text, in order", got, want, l)
+		}
+		j++
+	}
+	// On a page that may end the screen or go on: with or without More.
+	withMore, without := concat(head, text, []string{m.Items[0], more}, tail), concat(head, text, []string{m.Items[0]}, tail)
+	if u := max(Units(strings.Join(withMore, "\n")), Units(strings.Join(without, "\n"))); u <= limit {
+		return fmt.Errorf("the text reads %q, want %q, though whole it fits beside the first option (%d of %d units)", got, want, u, limit)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -83,4 +84,123 @@ func TestMaskID(t *testing.T) {
 			t.Errorf("MaskID(%s, %s) = %q, want %q", tt.typ, tt.in, got, tt.want)
 		}
 	}
+}
+
+// idShapes gives each type's canonical form, position by position: 'A' an
+// upper-case Latin letter, '9' a Latin digit, anything else itself.
+var idShapes = map[IDType]string{
+	IDAadhaar:  "999999999999",
+	IDPAN:      "AAAPA9999A",
+	IDDriving:  "AA9999999999999",
+	IDVoter:    "AAA9999999",
+	IDPassport: "A9999999",
+}
+
+func fitsShape(n, shape string) bool {
+	if len(n) != len(shape) {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		switch c := n[i]; shape[i] {
+		case 'A':
+			if c < 'A' || c > 'Z' {
+				return false
+			}
+		case '9':
+			if c < '0' || c > '9' {
+				return false
+			}
+		default:
+			if c != shape[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func FuzzNormaliseID(f *testing.F) {
+	aadhaar := "23412341234" + string(VerhoeffDigit("23412341234"))
+	for _, s := range []string{
+		aadhaar, aadhaar[:4] + " " + aadhaar[4:8] + " " + aadhaar[8:], "२३४१२३४१२३४६",
+		"1" + aadhaar[1:], aadhaar[:11], "23412341234A",
+		"abcpe1234f", "ABCCE1234F", "ABCPE1234",
+		"WB0220110012345", "wb-02 20110012345", "ZZ0220110012345", "WB0018110012345", "WB002011001234",
+		"abc1234567", "1234567ABC", "j8369854", "J83698541", "J836985\n4",
+		"ıbcpe1234f", // dotless i upper-cases to I
+		"", " ", "-", "\xff\xfe",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		accepted := 0
+		for _, typ := range append([]IDType{"ration"}, IDTypes...) {
+			n, err := NormaliseID(typ, s)
+			if err != nil {
+				if n != "" || !errors.Is(err, ErrBadID) {
+					t.Fatalf("NormaliseID(%s, %q) = %q, %v; want \"\", ErrBadID", typ, s, n, err)
+				}
+				continue
+			}
+			accepted++
+			shape, known := idShapes[typ]
+			if !known || !fitsShape(n, shape) {
+				t.Fatalf("NormaliseID(%s, %q) = %q, not of the type's form", typ, s, n)
+			}
+			switch typ {
+			case IDAadhaar:
+				if n[0] < '2' || !verhoeffValid(n) {
+					t.Fatalf("NormaliseID(%s, %q) = %q: bad first or check digit", typ, s, n)
+				}
+			case IDDriving:
+				if !stateCodes[n[:2]] || n[2:4] == "00" || (n[4:6] != "19" && n[4:6] != "20") {
+					t.Fatalf("NormaliseID(%s, %q) = %q: bad state, RTO or year", typ, s, n)
+				}
+			}
+			// The canonical form comes back as itself, and so does it
+			// spaced, hyphenated and in lower case.
+			spaced := strings.ToLower(n[:len(n)/2] + " -" + n[len(n)/2:])
+			for _, in := range []string{n, spaced} {
+				if again, err := NormaliseID(typ, in); again != n {
+					t.Fatalf("NormaliseID(%s, %q) = %q, %v; want %q (from %q)", typ, in, again, err, n, s)
+				}
+			}
+			m := MaskID(typ, n)
+			if !strings.HasSuffix(m, n[len(n)-4:]) || strings.Trim(m[:len(m)-4], "X ") != "" {
+				t.Fatalf("MaskID(%s, %q) = %q", typ, n, m)
+			}
+		}
+		// The forms are disjoint: no entry is valid for two types.
+		if accepted > 1 {
+			t.Fatalf("%q is valid for %d ID types", s, accepted)
+		}
+
+		// An Aadhaar number built from the input with its check digit is
+		// valid, and Verhoeff catches any one wrong digit and any swap of
+		// two neighbouring digits.
+		d := []byte("23412341234")
+		sum := 0
+		for i := 0; i < len(s); i++ {
+			d[i%len(d)] = '0' + s[i]%10
+			sum += int(s[i])
+		}
+		d[0] = '2' + (d[0]-'0')%8
+		n := string(d) + string(VerhoeffDigit(string(d)))
+		if got, err := NormaliseID(IDAadhaar, n); got != n {
+			t.Fatalf("NormaliseID(aadhaar, %q) = %q, %v", n, got, err)
+		}
+		typo := []byte(n)
+		k := sum % len(typo)
+		typo[k] = '0' + (typo[k]-'0'+1+byte(sum/len(typo)%9))%10
+		if _, err := NormaliseID(IDAadhaar, string(typo)); err == nil {
+			t.Fatalf("NormaliseID(aadhaar, %q) accepted a typo of %q", typo, n)
+		}
+		swap := []byte(n)
+		if k = sum % (len(swap) - 1); swap[k] != swap[k+1] {
+			swap[k], swap[k+1] = swap[k+1], swap[k]
+			if _, err := NormaliseID(IDAadhaar, string(swap)); err == nil {
+				t.Fatalf("NormaliseID(aadhaar, %q) accepted a swap in %q", swap, n)
+			}
+		}
+	})
 }

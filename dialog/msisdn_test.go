@@ -1,6 +1,10 @@
 package dialog
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+)
 
 func TestNormaliseMsisdn(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -44,4 +48,49 @@ func TestMaskMsisdn(t *testing.T) {
 			t.Errorf("MaskMsisdn(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+func FuzzNormaliseMsisdn(f *testing.F) {
+	for _, s := range []string{
+		"+919876543210", "919876543210", "09876543210", "9876543210",
+		"98765 43210", "+91-98765-43210", "(+91) 98765-43210",
+		"९८७६५४३२१०", "৯৮৭৬৫৪৩২১০", "+९१९८७६५४३२१०",
+		"5876543210", "987654321", "+449876543210", "98765x3210", "",
+		"9+876543210", "++919876543210", "0919876543210", "910123456789",
+		"9191919191", "+", "-", "\xff", "٩٨٧٦٥٤٣٢١٠", // Arabic-Indic digits: refused
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := NormaliseMsisdn(s)
+		if err != nil {
+			if got != "" || !errors.Is(err, ErrBadMsisdn) {
+				t.Fatalf("NormaliseMsisdn(%q) = %q, %v; want \"\", ErrBadMsisdn", s, got, err)
+			}
+			return
+		}
+		// E.164: "+", then 12 digits starting 91, then a mobile number (6–9…).
+		if len(got) != 13 || got[0] != '+' || !allDigits(got[1:]) || got[1:3] != "91" || got[3] < '6' {
+			t.Fatalf("NormaliseMsisdn(%q) = %q, not +91 and a 10-digit mobile number", s, got)
+		}
+		for _, form := range []string{got, got[1:], got[3:], "0" + got[3:]} {
+			if again, err := NormaliseMsisdn(form); again != got {
+				t.Fatalf("NormaliseMsisdn(%q) = %q, %v; want %q (from %q)", form, again, err, got, s)
+			}
+		}
+		// The number is the input's digits (native ones too), whole or
+		// after a 91 or 0 prefix.
+		var digits strings.Builder
+		for _, r := range s {
+			if d, ok := digitValue(r); ok {
+				digits.WriteByte(byte('0' + d))
+			}
+		}
+		if d := digits.String(); d != got[3:] && d != "0"+got[3:] && d != got[1:] {
+			t.Fatalf("NormaliseMsisdn(%q) = %q, but its digits are %s", s, got, d)
+		}
+		if m := MaskMsisdn(got); m != "+91XXXXXX"+got[9:] {
+			t.Fatalf("MaskMsisdn(%q) = %q", got, m)
+		}
+	})
 }

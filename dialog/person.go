@@ -9,17 +9,63 @@ import (
 
 // --- home ------------------------------------------------------------------
 
+// Home's options keep their numbers whatever is offered: an option that
+// cannot be used now (Add person with the household full, Cancel with
+// nothing booked) is left out rather than renumbering the rest.
+const (
+	homeAdd      = "1"
+	homeBook     = "2"
+	homeMine     = "3"
+	homeCancel   = "4"
+	homeLanguage = "5"
+	homeOther    = "6"
+)
+
+// homeScreen is the menu, under the notice when there is one (the result
+// of the last step is the title), else under the household at a glance
+// where it fits on the page, else under a count.
 func homeScreen(tr *turn) (Menu, error) {
 	a, err := tr.loadAccount()
 	if err != nil {
 		return Menu{}, err
 	}
-	return Menu{
-		Head: []string{tr.text("home.title", "count", strconv.Itoa(len(a.Beneficiaries)), "max", strconv.Itoa(tr.e.cfg.MaxBeneficiaries))},
-		Items: options(tr.text("home.add"), tr.text("home.book"), tr.text("home.mine"),
-			tr.text("home.cancel"), tr.text("home.language")),
-		Tail: []string{"0 " + tr.text("home.exit")},
-	}, nil
+	people, max := len(a.Beneficiaries), tr.e.cfg.MaxBeneficiaries
+	var items []string
+	option := func(n, key string) { items = append(items, n+" "+tr.text(key)) }
+	if people < max {
+		option(homeAdd, "home.add")
+	}
+	if people > 0 {
+		option(homeBook, "home.book")
+		option(homeMine, "home.mine")
+	}
+	if len(a.Appointments) > 0 {
+		option(homeCancel, "home.cancel")
+	}
+	option(homeLanguage, "home.language")
+	lean := Menu{Items: items, Tail: []string{"0 " + tr.text("home.exit")}}
+	option(homeOther, "home.other") // offered where it fits, taken always
+	menu := lean
+	menu.Items = items
+	if tr.c.Notice != "" {
+		return tr.fitting(menu, lean), nil
+	}
+	if people == 0 {
+		menu.Head = []string{tr.text("home.empty", "max", strconv.Itoa(max))}
+		lean.Head = menu.Head
+		return tr.fitting(menu, lean), nil
+	}
+	glance := menu
+	for _, b := range a.Beneficiaries {
+		if ap, ok := a.AppointmentFor(b.Ref, bookDose); ok {
+			glance.Body = append(glance.Body, tr.text("home.booked", "name", firstName(b.Name), "date", tr.date(ap)))
+		} else {
+			glance.Body = append(glance.Body, tr.text("home.unbooked", "name", firstName(b.Name)))
+		}
+	}
+	count := menu
+	count.Head = []string{tr.text("home.count", "count", strconv.Itoa(people), "max", strconv.Itoa(max))}
+	return tr.fitting(glance, count, menu, lean), nil
 }
 
 func homeInput(tr *turn) (string, error) {
@@ -28,35 +74,38 @@ func homeInput(tr *turn) (string, error) {
 		return "", err
 	}
 	switch tr.input {
-	case "1":
+	case homeAdd:
 		if len(a.Beneficiaries) >= tr.e.cfg.MaxBeneficiaries {
 			tr.notice("home.full", "max", strconv.Itoa(tr.e.cfg.MaxBeneficiaries))
 			return "", nil
 		}
 		tr.c.Draft = Draft{}
 		return evAdd, nil
-	case "2":
+	case homeBook, homeMine:
 		if len(a.Beneficiaries) == 0 {
 			tr.notice("home.nobody")
 			return "", nil
 		}
+		if tr.input == homeMine {
+			return evMine, nil
+		}
 		tr.c.Booking = Booking{}
 		return evBook, nil
-	case "3":
-		return evMine, nil
-	case "4":
+	case homeCancel:
 		if len(a.Appointments) == 0 {
 			tr.notice("mine.none")
 			return "", nil
 		}
 		return evCancel, nil
-	case "5":
+	case homeLanguage:
 		return evLanguage, nil
+	case homeOther:
+		return evOtherNum, nil
 	case "0":
 		tr.notice("home.bye")
 		return evEnd, nil
 	}
-	tr.notice("hint.choose", "max", "5")
+	tr.notice("hint.choose", "max", homeOther)
 	return "", nil
 }
 
@@ -170,9 +219,11 @@ func confirmPersonScreen(tr *turn) (Menu, error) {
 	}
 	return Menu{
 		Head: []string{tr.text("person.confirm")},
-		Body: []string{fmt.Sprintf("%s, %d, %s", d.Name, d.BirthYear, genderLabel(tr, d.Gender)),
+		Body: []string{tr.text("person.line", "name", d.Name, "year", strconv.Itoa(d.BirthYear), "gender", genderLabel(tr, d.Gender)),
 			idTypeLabel(tr, d.IDType) + " " + MaskID(d.IDType, n)},
-		Tail: append(options(tr.text("person.yes"), tr.text("person.redo")), tr.back()),
+		Items:   options(tr.text("person.yes"), tr.text("person.redo")),
+		Tail:    []string{tr.back()},
+		Confirm: true,
 	}, nil
 }
 
@@ -208,10 +259,18 @@ func confirmPersonInput(tr *turn) (string, error) {
 	}
 	tr.c.Draft = Draft{}
 	tr.forgetAccount()
-	tr.notice("person.added", "name", b.Name, "ref", b.Ref)
+	a, err := tr.loadAccount() // Home shows it next
+	if err != nil {
+		return "", err
+	}
+	// A long name gives way, not the count after it.
+	tr.notice("person.added", "name", Shorten(b.Name, noticeName), "count", strconv.Itoa(len(a.Beneficiaries)), "max", strconv.Itoa(tr.e.cfg.MaxBeneficiaries))
 	tr.e.cfg.Observer.Count("registered")
 	return evRegistered, nil
 }
+
+// noticeName is the most of a name a notice shows.
+const noticeName = 24
 
 // firstName is the part of a name shown in lists.
 func firstName(name string) string {

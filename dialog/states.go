@@ -95,7 +95,7 @@ func init() {
 		stLang:          {screen: langScreen, input: langInput},
 		stResume:        {screen: resumeScreen, input: resumeInput},
 		stNumber:        {screen: numberScreen, input: numberInput},
-		stOtherNumber:   {back: stNumber, screen: otherNumberScreen, input: otherNumberInput},
+		stOtherNumber:   {screen: otherNumberScreen, input: otherNumberInput}, // Back: otherNumberInput
 		stOTP:           {screen: otpScreen, input: otpInput},
 		stHome:          {screen: homeScreen, input: homeInput},
 		stIDType:        {back: stHome, screen: idTypeScreen, input: idTypeInput},
@@ -119,7 +119,8 @@ func init() {
 		{Name: evLangNew, Src: []string{stLang}, Dst: stNumber},
 		{Name: evLangHome, Src: []string{stLang}, Dst: stHome},
 		{Name: evOwnNumber, Src: []string{stNumber}, Dst: stOTP},
-		{Name: evOtherNum, Src: []string{stNumber}, Dst: stOtherNumber},
+		{Name: evOtherNum, Src: []string{stNumber, stHome}, Dst: stOtherNumber},
+		{Name: evBack, Src: []string{stOtherNumber}, Dst: stNumber},
 		{Name: evNumberGot, Src: []string{stOtherNumber}, Dst: stOTP},
 		{Name: evVerified, Src: []string{stOTP, stNumber}, Dst: stHome},
 		{Name: evOTPVoid, Src: []string{stOTP}, Dst: stNumber},
@@ -145,7 +146,7 @@ func init() {
 		{Name: evFilled, Src: []string{stConfirmBook}, Dst: stDate},
 		{Name: evCentreFilled, Src: []string{stConfirmBook}, Dst: stCentre},
 		{Name: evCancelWho, Src: []string{stCancelWho}, Dst: stCancelConfirm},
-		{Name: evHome, Src: []string{stMine, stCancelConfirm, stConfirmPerson, stConfirmBook, stCancelWho}, Dst: stHome},
+		{Name: evHome, Src: []string{stMine, stCancelConfirm, stConfirmPerson, stConfirmBook, stCancelWho, stOtherNumber}, Dst: stHome},
 	}
 	// Back, and Continue after a dropped session, come from the state table.
 	names := make([]string, 0, len(states))
@@ -197,8 +198,7 @@ func resumeInput(tr *turn) (string, error) {
 	case "1":
 		return resumeEvent(tr.c.Resume), nil
 	case "2":
-		tr.restart() // back to the first screen, language kept
-		return "", nil
+		return "", tr.restart() // back to the first screen, language kept
 	}
 	tr.notice("hint.choose", "max", "2")
 	return "", nil
@@ -207,7 +207,7 @@ func resumeInput(tr *turn) (string, error) {
 func numberScreen(tr *turn) (Menu, error) {
 	return Menu{
 		Head:  []string{tr.text("number.title")},
-		Items: options(tr.text("number.own", "number", MaskMsisdn(tr.c.Msisdn)), tr.text("number.other")),
+		Items: options(tr.text("number.own", "number", maskOnScreen(tr.c.Msisdn)), tr.text("number.other")),
 	}, nil
 }
 
@@ -230,6 +230,12 @@ func otherNumberScreen(tr *turn) (Menu, error) {
 }
 
 func otherNumberInput(tr *turn) (string, error) {
+	if tr.input == optBack { // to where the caller came from
+		if tr.c.Account != "" {
+			return evHome, nil
+		}
+		return evBack, nil
+	}
 	if len(tr.input) != 10 {
 		tr.notice("hint.mobile")
 		return "", nil
@@ -263,15 +269,23 @@ func (tr *turn) sendOTP(number, ev string) (string, error) {
 		tr.e.cfg.Observer.Count("otp_refused_" + budget.Reason)
 		tr.notice("otp.busy")
 		return "", nil
-	case errors.As(err, &limit) && limit.Hourly:
-		tr.e.cfg.Observer.Count("otp_refused_hourly")
-		tr.notice("otp.hourly", "minutes", minutes(limit.RetryAfter.Minutes()))
-		return "", nil
 	case errors.As(err, &limit):
-		tr.e.cfg.Observer.Count("otp_refused_cooldown")
-		// A code went out moments ago: ask for that one.
+		seconds := strconv.Itoa(int(limit.RetryAfter.Seconds() + 0.5))
+		if limit.Hourly {
+			tr.e.cfg.Observer.Count("otp_refused_hourly")
+			tr.notice("otp.hourly", "minutes", minutes(limit.RetryAfter.Minutes()))
+		} else {
+			tr.e.cfg.Observer.Count("otp_refused_cooldown")
+			tr.notice("otp.wait_new", "seconds", seconds)
+		}
+		if !limit.Live {
+			return "", nil // nothing to enter yet: the notice says when
+		}
+		// A code sent moments ago can still be entered: ask for that one.
 		tr.c.Target = number
-		tr.notice("otp.wait", "seconds", strconv.Itoa(int(limit.RetryAfter.Seconds()+0.5)))
+		if !limit.Hourly {
+			tr.notice("otp.wait", "seconds", seconds)
+		}
 		return ev, nil
 	case err != nil:
 		return "", fmt.Errorf("dialog: issue code for %s: %w", MaskMsisdn(number), err)
@@ -300,6 +314,10 @@ func (tr *turn) verifiedBefore() (bool, error) {
 	return ok, nil
 }
 
+// maskOnScreen is a number as a caller in India reads it, masked: the ten
+// digits without the country code, the last four shown.
+func maskOnScreen(msisdn string) string { return MaskMsisdn(strings.TrimPrefix(msisdn, "+91")) }
+
 func minutes(m float64) string { return strconv.Itoa(int(m + 0.999)) }
 
 func otpScreen(tr *turn) (Menu, error) {
@@ -311,7 +329,7 @@ func otpScreen(tr *turn) (Menu, error) {
 		tr.notice("otp.undelivered")
 	}
 	return Menu{
-		Head:  []string{tr.text("otp.title", "number", MaskMsisdn(tr.c.Target))},
+		Head:  []string{tr.text("otp.title", "number", maskOnScreen(tr.c.Target))},
 		Items: []string{"0 " + tr.text("otp.resend")},
 	}, nil
 }
@@ -363,5 +381,6 @@ func doneScreen(tr *turn) (Menu, error) {
 
 func doneInput(tr *turn) (string, error) {
 	tr.notice("home.bye")
+	tr.closing = true
 	return evEnd, nil
 }

@@ -57,11 +57,12 @@ func (w *world) codes(msisdn string) int {
 	return n
 }
 
-// TestVerifiedNumberStaysVerified: a number that passed its code skips it
-// when it calls again within the time set, on a provider that vouches for
-// the number; after that time, for another number, on a provider that
-// does not vouch, or with the setting off, the code is asked again, and a
+// TestVerifiedNumberStaysVerified: a number that passed its code is taken
+// straight to Home when it calls again within the time set, on a provider
+// that vouches for the number; after that time, on a provider that does
+// not vouch, or with the setting off, the code is asked again, and a
 // returning caller never waits out a cool-down for a code already used.
+// Another number always needs its own code, from Home too.
 func TestVerifiedNumberStaysVerified(t *testing.T) {
 	cal := newCalendar(t)
 	tests := []struct {
@@ -91,22 +92,23 @@ func TestVerifiedNumberStaysVerified(t *testing.T) {
 			sent := w.codes(c.msisdn)
 
 			w.clock.advance(tc.later)
-			c.start("number")
 			if tc.skipsCode {
-				c.step("1", "home", "")
+				c.start("home")
 				if got := w.codes(c.msisdn); got != sent {
 					t.Fatalf("%d codes sent on the second call, want none", got-sent)
 				}
 				if a := c.conversation().Account; a != c.msisdn {
 					t.Fatalf("signed in as %q", a)
 				}
-				// Another number always needs its own code.
-				c.step("0", end, c.text("home.bye"))
-				c.start("number")
-				c.step("2", "other_number", "")
+				// Another number always needs its own code; Back from it
+				// returns Home.
+				c.step("6", "other_number", "")
+				c.step("0", "home", "")
+				c.step("6", "other_number", "")
 				c.step("9830099199", "otp", "")
 				return
 			}
+			c.start("number")
 			// The code just used leaves no cool-down: a new one goes at once.
 			c.step("1", "otp", "")
 			if got := w.codes(c.msisdn); got != sent+1 {
@@ -115,4 +117,47 @@ func TestVerifiedNumberStaysVerified(t *testing.T) {
 			c.step(c.otp(), "home", "")
 		})
 	}
+}
+
+// TestOTPNoDeadEnd: after wrong codes void the code, asking for a new one
+// during the cool-down says when it can be sent and stays on the number
+// screen (there is no code to enter); a code sent moments ago, still live,
+// takes the caller to the code screen to enter it; and once the cool-down
+// is over the new code goes.
+func TestOTPNoDeadEnd(t *testing.T) {
+	cal := newCalendar(t)
+	w := cal.world(t)
+	c := &caller{t: t, w: w, b: budgetCase{name: "ussd", channel: dialog.USSD, want: dialog.USSDBudget},
+		run: 930, msisdn: "+919830099300"}
+	c.start("lang")
+	c.lang = "en"
+	c.step("1", "number", "")
+	c.step("1", "otp", "")
+	first := c.otp()
+
+	// Dial again at once and start again: the live code is asked for,
+	// with when a new one may go.
+	c.start("resume")
+	c.step("2", "number", "")
+	c.step("1", "otp", c.text("otp.wait", "seconds", "30"))
+	if w.codes(c.msisdn) != 1 {
+		t.Fatalf("%d codes sent, want 1", w.codes(c.msisdn))
+	}
+
+	// Three wrong tries void it: back to the number screen.
+	bad := "000000"
+	if first == bad {
+		bad = "111111"
+	}
+	c.step(bad, "otp", c.text("otp.wrong", "left", "2"))
+	c.step(bad, "otp", c.text("otp.wrong", "left", "1"))
+	c.step(bad, "number", c.text("otp.locked"))
+	w.clock.advance(10 * time.Second)
+	c.step("1", "number", c.text("otp.wait_new", "seconds", "20"))
+	w.clock.advance(20 * time.Second)
+	c.step("1", "otp", "")
+	if w.codes(c.msisdn) != 2 {
+		t.Fatalf("%d codes sent, want 2", w.codes(c.msisdn))
+	}
+	c.step(c.otp(), "home", "")
 }

@@ -26,9 +26,10 @@ type turn struct {
 	reg    Registry // the engine's, or a readOnly one
 	otps   OTPs     // likewise
 
-	input  string // cleaned input
-	shown  string // state whose screen the reply shows
-	outbox []SMS  // SMS to send once the state is saved
+	input   string // cleaned input
+	shown   string // state whose screen the reply shows
+	outbox  []SMS  // SMS to send once the state is saved
+	closing bool   // the caller read the last words: end, whatever the size
 
 	account *Account // loaded at most once per turn
 	centres map[string][]Centre
@@ -58,7 +59,9 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 	tr.input = CleanInput(tr.in.Input)
 	if ld.Conversation == nil {
 		tr.c = &Conversation{Msisdn: tr.msisdn, Lang: ld.Lang, Channel: tr.in.Channel, ProviderSession: tr.in.Session}
-		tr.c.State = tr.startState()
+		if err := tr.begin(); err != nil {
+			return Reply{}, err
+		}
 		if tr.in.Channel == SMSChannel { // STOP, HELP, LANG work from the first message too
 			if r, done, err := tr.keyword(); done {
 				return r, err
@@ -82,8 +85,8 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 		tr.c.ProviderSession, tr.c.Notice = tr.in.Session, ""
 		if resumable[tr.c.State] {
 			tr.c.Resume, tr.c.State, tr.c.Page = tr.c.State, stResume, 0
-		} else {
-			tr.restart()
+		} else if err := tr.restart(); err != nil {
+			return Reply{}, err
 		}
 		return tr.render()
 	}
@@ -93,23 +96,35 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 	return tr.render()
 }
 
-// startState is where a conversation without history begins.
-func (tr *turn) startState() string {
-	if tr.c.Lang == "" {
-		return stLang
+// begin puts a conversation without history on its first screen: the
+// languages for a caller new to TikaSetu, Home for one whose number the
+// provider vouches for and who passed a code within Config.VerifiedFor,
+// and the choice of number otherwise.
+func (tr *turn) begin() error {
+	switch {
+	case tr.c.Lang == "":
+		tr.c.State = stLang
+		return nil
+	case tr.c.Account == "":
+		ok, err := tr.verifiedBefore()
+		if err != nil || !ok {
+			tr.c.State = stNumber
+			return err
+		}
 	}
-	return stNumber
+	tr.c.State = stHome
+	return nil
 }
 
 // restart forgets the journey (not the language) and starts again.
-func (tr *turn) restart() {
+func (tr *turn) restart() error {
 	*tr.c = Conversation{Msisdn: tr.c.Msisdn, Version: tr.c.Version, Lang: tr.c.Lang,
 		Channel: tr.c.Channel, ProviderSession: tr.c.ProviderSession}
-	tr.c.State = tr.startState()
+	return tr.begin()
 }
 
-// keyword handles the SMS keywords of DESIGN §4. done is false when the
-// message is ordinary input.
+// keyword handles the SMS keywords (STOP, HELP, LANG, REG or HI, MORE).
+// done is false when the message is ordinary input.
 func (tr *turn) keyword() (Reply, bool, error) {
 	switch keyword(tr.input) {
 	case "STOP":
@@ -125,7 +140,9 @@ func (tr *turn) keyword() (Reply, bool, error) {
 		r, err := tr.render()
 		return r, true, err
 	case "REG", "HI":
-		tr.restart()
+		if err := tr.restart(); err != nil {
+			return Reply{}, true, err
+		}
 		r, err := tr.render()
 		return r, true, err
 	case "MORE":
@@ -147,8 +164,7 @@ const (
 func (tr *turn) step() error {
 	st, ok := states[tr.c.State]
 	if !ok { // a state from an older release, or damage: start again
-		tr.restart()
-		return nil
+		return tr.restart()
 	}
 	if tr.input == optMore {
 		menu, err := tr.menu(st)
@@ -212,7 +228,7 @@ func (tr *turn) fire(ev string) error {
 // budget is the screen size of the turn's channel.
 func (tr *turn) budget() Budget {
 	if tr.in.Channel == SMSChannel {
-		return SMSBudget
+		return SMSReplyBudget
 	}
 	b := USSDBudget
 	if tr.in.ScreenLimit > 0 {
@@ -229,10 +245,12 @@ func (tr *turn) render() (Reply, error) {
 	tr.shown = tr.c.State
 	if tr.c.State == stEnd {
 		// The last words end the session when they fit one screen; else
-		// they page, and the caller ends with 0.
-		if Units(tr.c.Notice) <= tr.budget().For(tr.c.Notice) {
+		// they page, and the caller ends with 0 (after which the goodbye
+		// is cut to the screen rather than paged again).
+		limit := tr.budget().For(tr.c.Notice)
+		if Units(tr.c.Notice) <= limit || tr.closing {
 			tr.c.State = "" // a finished conversation is forgotten; the language stays
-			return Reply{Text: tr.c.Notice, End: true}, nil
+			return Reply{Text: Shorten(tr.c.Notice, limit), End: true}, nil
 		}
 		tr.c.State, tr.c.Page = stDone, 0
 		tr.c.Farewell, tr.c.Notice = tr.c.Notice, ""
@@ -260,7 +278,42 @@ func (tr *turn) menu(st state) (Menu, error) {
 	if m.More == "" {
 		m.More = optMore + " " + tr.text("nav.more")
 	}
+	// The notice may stand for a menu's title: the result of the last step
+	// says where the caller is, and the options what to do next.
+	if len(m.Notice) > 0 && len(m.Head) > 0 && len(m.Items) > 0 && !m.Confirm {
+		if untitled := m; !m.OnePage(tr.budget()) {
+			untitled.Head = nil
+			if untitled.OnePage(tr.budget()) {
+				return untitled, nil
+			}
+		}
+	}
 	return m, nil
+}
+
+// fitting returns the first of the candidate screens, richest first, that
+// shows whole on one page with the notice the caller will see; when none
+// does, the first of those that take the fewest pages. A screen offers
+// details where they fit.
+func (tr *turn) fitting(candidates ...Menu) Menu {
+	best, fewest := 0, 0
+	for i, m := range candidates {
+		shown := m
+		if tr.c.Notice != "" {
+			shown.Notice = strings.Split(tr.c.Notice, "\n")
+		}
+		if shown.More == "" {
+			shown.More = optMore + " " + tr.text("nav.more")
+		}
+		if shown.OnePage(tr.budget()) {
+			return m
+		}
+		n := len(shown.Pages(tr.budget()))
+		if i == 0 || n < fewest {
+			best, fewest = i, n
+		}
+	}
+	return candidates[best]
 }
 
 // loadAccount returns the verified account. The conversation keeps a copy

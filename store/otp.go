@@ -48,13 +48,14 @@ func (s *Store) Issue(ctx context.Context, r dialog.OTPRequest) (string, error) 
 	if err != nil {
 		return "", wrap("issue otp", err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return "", fmt.Errorf("store: issue otp: unexpected reply %v", res)
 	}
 	if res[0] != 1 {
 		return "", &dialog.OTPLimitError{
 			RetryAfter: time.Duration(res[1]) * time.Millisecond,
 			Hourly:     res[2] == 1,
+			Live:       res[3] == 1,
 		}
 	}
 	return code, nil

@@ -26,7 +26,9 @@ func TestOTP(t *testing.T) {
 		want    error         // nil, sentinel, or a typed error to compare
 	}
 	wrongLeft := func(n int) error { return &dialog.OTPWrongError{Left: n} }
-	limit := func(d time.Duration, hourly bool) error { return &dialog.OTPLimitError{RetryAfter: d, Hourly: hourly} }
+	limit := func(d time.Duration, hourly, live bool) error {
+		return &dialog.OTPLimitError{RetryAfter: d, Hourly: hourly, Live: live}
+	}
 	cases := []struct {
 		name  string
 		steps []step
@@ -49,7 +51,7 @@ func TestOTP(t *testing.T) {
 			{do: "advance", advance: time.Millisecond}, {do: "verify", want: dialog.ErrOTPExpired},
 		}},
 		{"resend cool-down", []step{
-			{do: "issue"}, {do: "advance", advance: 10 * time.Second}, {do: "issue", want: limit(20*time.Second, false)},
+			{do: "issue"}, {do: "advance", advance: 10 * time.Second}, {do: "issue", want: limit(20*time.Second, false, true)},
 			{do: "advance", advance: 20 * time.Second}, {do: "issue"},
 			// The old code was replaced.
 			{do: "verify"},
@@ -63,9 +65,9 @@ func TestOTP(t *testing.T) {
 			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
 			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
 			{do: "issue"}, {do: "advance", advance: 30 * time.Second},
-			{do: "issue", want: limit(time.Hour-150*time.Second, true)},
+			{do: "issue", want: limit(time.Hour-150*time.Second, true, true)},
 			{do: "advance", advance: time.Hour - 150*time.Second - time.Millisecond},
-			{do: "issue", want: limit(time.Millisecond, true)},
+			{do: "issue", want: limit(time.Millisecond, true, false)},
 			{do: "advance", advance: time.Millisecond},
 			{do: "issue"},
 			{do: "advance", advance: 30 * time.Second},
@@ -73,7 +75,12 @@ func TestOTP(t *testing.T) {
 			{do: "advance", advance: 10 * time.Second},
 			// Cool-down and cap would both allow a code in 20 s: a tie
 			// reports the cool-down.
-			{do: "issue", want: limit(20*time.Second, false)},
+			{do: "issue", want: limit(20*time.Second, false, true)},
+		}},
+		{"a locked code is not live", []step{
+			{do: "issue"}, {do: "wrong", want: wrongLeft(2)}, {do: "wrong", want: wrongLeft(1)},
+			{do: "wrong", want: dialog.ErrOTPLocked}, {do: "advance", advance: 5 * time.Second},
+			{do: "issue", want: limit(25*time.Second, false, false)},
 		}},
 	}
 	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {

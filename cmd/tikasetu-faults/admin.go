@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 	"github.com/tikasetu/tikasetu/dialog"
 )
 

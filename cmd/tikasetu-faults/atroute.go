@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 )
 
 // atRoute: (a) a gateway with REDIS_URL and neither TIKASETU_AT_ALLOW nor

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 )
 
 // bigNameBytes is the size of the oversized centre name.

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 )
 
 // Exit statuses.

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 )
 
 // The redis-stall timeline.

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 )
 
 // The loadgen package's journey driver is not exported (and walks one fixed
@@ -214,7 +214,7 @@ func (c *Caller) Login(ctx context.Context, sink *Sink) (Screen, error) {
 	if err != nil {
 		return Screen{}, &StepError{Step: "otp sms", Err: err}
 	}
-	return c.step(ctx, "otp", code, "people registered")
+	return c.step(ctx, "otp", code, "0 Exit") // Home
 }
 
 // AddPerson registers one person with an Aadhaar number, from Home.
@@ -226,7 +226,7 @@ func (c *Caller) AddPerson(ctx context.Context, aadhaar, name string) error {
 		{"name", name, "Year of birth"},
 		{"year", "1980", "1 Male"},
 		{"gender", "1", "Register this person?"},
-		{"person confirm", "1", "people registered"},
+		{"person confirm", "1", "0 Exit"}, // Home
 	}
 	for _, st := range steps {
 		if _, err := c.step(ctx, st.name, st.input, st.want); err != nil {
@@ -245,7 +245,7 @@ func (c *Caller) ToConfirm(ctx context.Context, pin string) error {
 		{"pin", pin, "Centres at"},
 		{"centre", "1", "Choose a date"},
 		{"date", "1", "time:"},
-		{"slot", "1", "Book this appointment?"},
+		{"slot", "1", "2 Back"}, // the confirmation
 	}
 	for _, st := range steps {
 		if _, err := c.step(ctx, st.name, st.input, st.want); err != nil {

@@ -7,15 +7,13 @@ import (
 	"io"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/store"
 	"github.com/tikasetu/tikasetu/store/cowin"
 )
 
 // importBatch is how many centres go to the store per call, so that the
-// progress bar moves on a large district file.
+// progress line moves on a large district file.
 const importBatch = 50
 
 // importCmd loads Co-WIN calendar files into the store named by REDIS_URL.
@@ -27,7 +25,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	redisURL := fs.String("redis-url", envOr("REDIS_URL", ""), "Redis URL of the store (REDIS_URL)")
 	secret := fs.String("secret", envOr("TIKASETU_SECRET", ""), "the gateway's TIKASETU_SECRET (TIKASETU_SECRET)")
 	shift := fs.Bool("shift-dates", false, "move the earliest session date to tomorrow, keeping the gaps")
-	quiet := fs.Bool("quiet", false, "no progress bar")
+	quiet := fs.Bool("quiet", false, "no progress line")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: tikasetu import [flags] FILE…")
 		fs.PrintDefaults()
@@ -78,17 +76,13 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return status
 }
 
-// importCentres writes centres in batches behind a progress bar and returns
+// importCentres writes centres in batches behind a progress line and returns
 // the number of sessions written.
 func importCentres(ctx context.Context, st *store.Store, all []dialog.Centre, progress io.Writer, quiet bool) (int, error) {
-	bar := progressbar.NewOptions(len(all),
-		progressbar.OptionSetWriter(progress),
-		progressbar.OptionSetDescription("importing centres"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetVisibility(!quiet && len(all) > importBatch),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+	if quiet || len(all) <= importBatch {
+		progress = nil
+	}
+	bar := newProgressLine(progress, "importing centres", len(all))
 	sessions := 0
 	for i := 0; i < len(all); i += importBatch {
 		batch := all[i:min(i+importBatch, len(all))]
@@ -98,8 +92,8 @@ func importCentres(ctx context.Context, st *store.Store, all []dialog.Centre, pr
 		for _, c := range batch {
 			sessions += len(c.Sessions)
 		}
-		_ = bar.Add(len(batch))
+		bar.Add(len(batch))
 	}
-	_ = bar.Finish()
+	bar.Finish()
 	return sessions, nil
 }

@@ -4,12 +4,11 @@
 //	tikasetu serve              run the gateway (embedded store and demo calendar without REDIS_URL)
 //	tikasetu import FILE…       load Co-WIN calendar JSON into the store
 //	tikasetu sim                a terminal phone talking to a running gateway
-//	tikasetu loadgen            simulated citizens doing whole journeys, for capacity and surge tests
-//	tikasetu floor              a minimal Redis GET+SET handler: the floor loadgen compares against
 //	tikasetu dlt templates      the DLT templates of every SMS, to register and fill in (India)
 //
 // Configuration is by environment variable, each with a flag of the same
-// meaning; run a subcommand with -h to see them.
+// meaning; run a subcommand with -h to see them. The load generator that
+// measures the gateway is a command of its own, cmd/tikasetu-loadgen.
 package main
 
 import (
@@ -48,10 +47,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importCmd(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return sim(ctx, args[1:], stdin, stdout, stderr)
-	case "loadgen":
-		return loadgenCmd(ctx, args[1:], stdout, stderr)
-	case "floor":
-		return floorCmd(ctx, args[1:], stdout, stderr)
 	case "dlt":
 		return dltCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -70,8 +65,6 @@ commands:
   serve         run the gateway (embedded store and demo calendar when REDIS_URL is empty)
   import FILE…  load Co-WIN calendar JSON files into the store (REDIS_URL)
   sim           a terminal phone: talk to a running gateway over USSD
-  loadgen       simulated citizens doing whole USSD journeys against a gateway (docs/performance.md)
-  floor         the minimal handler (one Redis GET and SET per request) that loadgen measures as the floor
   dlt templates the DLT templates of every SMS, as TIKASETU_DLT_FILE reads them, to register and fill in
 
 Run "tikasetu <command> -h" for its flags. Every flag has an environment variable.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tikasetu/tikasetu/cmd/tikasetu/admission"
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/africastalking"
 	"github.com/tikasetu/tikasetu/providers/dispatch"
@@ -34,7 +35,7 @@ type gateway struct {
 	outbox   *outbox.Outbox // nil unless SMS go to the in-process outbox
 	log      *slog.Logger
 	clock    dialog.Clock
-	gate     *admission // nil when admission control is off
+	gate     *admission.Gate // nil when admission control is off
 
 	partners     *partner.Config // nil without TIKASETU_PARTNERS_FILE
 	partnerSends sync.WaitGroup  // partners' asynchronous SMS replies
@@ -125,7 +126,7 @@ func (g *gateway) handler() dialog.Handler {
 		if g.cfg.MaxInflight <= 0 {
 			return g.engine
 		}
-		g.gate = newAdmission(g.engine, g.cfg.MaxInflight, g.cfg.TargetInflight, g.engine.Busy, g.metrics.reg)
+		g.gate = admission.New(g.engine, g.cfg.MaxInflight, g.cfg.TargetInflight, g.engine.Busy, g.metrics.reg)
 	}
 	return g.gate
 }

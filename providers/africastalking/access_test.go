@@ -1,9 +1,7 @@
 package africastalking
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -63,47 +61,29 @@ func TestAccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-			hs := newHarness(t, h, tt.opt)
-			srv := httptest.NewServer(hs.engine)
-			defer srv.Close()
-			u, err := url.Parse(srv.URL + Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u.User = tt.userinfo
-			req, err := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(form("ATUid_x", "+919876543210", "").Encode()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rig := newRig(t, h, tt.opt)
+			req := post(form("ATUid_x", "+919876543210", ""))
+			req.URL.User = tt.userinfo
 			for _, v := range tt.xff {
 				req.Header.Add("X-Forwarded-For", v)
 			}
-			resp, err := srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
+			rec := rig.Do(t, req)
+			if rec.Code != tt.code {
+				t.Fatalf("status %d, want %d (body %q)", rec.Code, tt.code, rec.Body)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.code {
-				t.Fatalf("status %d, want %d (body %q)", resp.StatusCode, tt.code, body)
-			}
-			calls := len(h.Calls())
-			hs.mu.Lock()
-			turns := len(hs.outcomes)
-			hs.mu.Unlock()
+			calls, turns := len(h.Calls()), len(rig.Outcomes())
 			if tt.code != http.StatusOK {
 				if calls != 0 || turns != 0 {
 					t.Errorf("a refused request reached the handler (%d calls, %d turns)", calls, turns)
 				}
-			} else if calls != 1 || string(body) != "CON ok" {
-				t.Errorf("an admitted request: %d handler calls, body %q", calls, body)
+			} else if calls != 1 || rec.Body.String() != "CON ok" {
+				t.Errorf("an admitted request: %d handler calls, body %q", calls, rec.Body)
 			}
-			challenge := resp.Header.Get("WWW-Authenticate")
+			challenge := rec.Header().Get("WWW-Authenticate")
 			if wantChallenge := tt.code == http.StatusUnauthorized; wantChallenge != strings.HasPrefix(challenge, "Basic ") {
-				t.Errorf("WWW-Authenticate %q with status %d", challenge, resp.StatusCode)
+				t.Errorf("WWW-Authenticate %q with status %d", challenge, rec.Code)
 			}
-			logs := hs.logs.String()
+			logs := rig.Logs.String()
 			if strings.Contains(logs, "s3cret") || strings.Contains(logs, "9876543210") {
 				t.Errorf("log holds a password or a full number: %s", logs)
 			}
@@ -140,5 +120,5 @@ func TestRegisterRefusesBadBasicAuth(t *testing.T) {
 			t.Error("Register accepted BasicAuth without a colon")
 		}
 	}()
-	newHarness(t, &providertest.Handler{}, Options{BasicAuth: "nocolon"})
+	newRig(t, &providertest.Handler{}, Options{BasicAuth: "nocolon"})
 }

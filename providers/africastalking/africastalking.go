@@ -40,7 +40,8 @@ import (
 // Options.OnTurn.
 const Name = "africastalking"
 
-// Path is the route Register mounts (DESIGN §3).
+// Path is the route Register mounts: the callback URL configured at
+// Africa's Talking ends with it.
 const Path = "/ussd/africastalking"
 
 // Defaults and limits.

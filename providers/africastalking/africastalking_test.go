@@ -1,17 +1,13 @@
 package africastalking
 
 import (
-	"context"
-	"errors"
-	"log/slog"
+	"cmp"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,45 +17,37 @@ import (
 
 func init() { gin.SetMode(gin.TestMode) }
 
-type outcome struct {
-	provider string
-	ok       bool
-}
-
-type harness struct {
-	engine   *gin.Engine
-	h        *providertest.Handler
-	logs     *providertest.LogBuffer
-	mu       sync.Mutex
-	outcomes []outcome
-}
-
-func newHarness(t *testing.T, h *providertest.Handler, opt Options) *harness {
-	t.Helper()
-	hs := &harness{engine: gin.New(), h: h, logs: &providertest.LogBuffer{}}
-	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opt.OnTurn = func(p string, ok bool) {
-		hs.mu.Lock()
-		defer hs.mu.Unlock()
-		hs.outcomes = append(hs.outcomes, outcome{p, ok})
+// mount mounts the route with opt, its deadline, logger and OnTurn taken
+// from the rig's Setup.
+func mount(opt Options) providertest.Mount {
+	return func(r gin.IRoutes, s providertest.Setup) {
+		opt.Deadline, opt.Logger, opt.OnTurn = s.Deadline, s.Logger, s.OnTurn
+		Register(r, s.Handler, opt)
 	}
-	Register(hs.engine, h, opt)
-	return hs
 }
 
-func (hs *harness) post(body, ctype string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(body))
+// newRig serves the route answered by h with opt over real HTTP.
+func newRig(t *testing.T, h dialog.Handler, opt Options) *providertest.Rig {
+	t.Helper()
+	return providertest.NewRig(t, h, opt.Deadline, mount(opt))
+}
+
+// postBody builds a POST of body to target; ctype "" sends no
+// Content-Type.
+func postBody(target, body, ctype string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	rec := httptest.NewRecorder()
-	hs.engine.ServeHTTP(rec, req)
-	return rec
+	return req
 }
 
-func (hs *harness) postForm(v url.Values) *httptest.ResponseRecorder {
-	return hs.post(v.Encode(), "application/x-www-form-urlencoded")
+// post builds the POST of a form, as Africa's Talking sends it.
+func post(f url.Values) *http.Request {
+	return postBody(Path, f.Encode(), formType)
 }
+
+const formType = "application/x-www-form-urlencoded"
 
 func form(session, phone, text string) url.Values {
 	return url.Values{
@@ -136,7 +124,7 @@ func TestTurnDecoding(t *testing.T) {
 		},
 		{
 			name: "a route restricted to the aggregator vouches for the number",
-			opt:  Options{Allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}, // httptest's peer
+			opt:  Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}, // the rig's peer
 			form: form("v1", "+919876543210", ""),
 			want: dialog.Turn{Session: "v1", Delivery: "v1\x00", NewSession: true, Msisdn: "+919876543210", Vouched: true},
 		},
@@ -144,8 +132,8 @@ func TestTurnDecoding(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-			hs := newHarness(t, h, tc.opt)
-			rec := hs.postForm(tc.form)
+			rig := newRig(t, h, tc.opt)
+			rec := rig.Do(t, post(tc.form))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 			}
@@ -167,8 +155,7 @@ func TestTurnDecoding(t *testing.T) {
 // still accepted.
 func TestUnencodedPlus(t *testing.T) {
 	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-	hs := newHarness(t, h, Options{})
-	rec := hs.post("sessionId=x&phoneNumber=+919876543210&text=", "application/x-www-form-urlencoded")
+	rec := newRig(t, h, Options{}).Do(t, postBody(Path, "sessionId=x&phoneNumber=+919876543210&text=", formType))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 	}
@@ -189,12 +176,11 @@ func TestReplyEncoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := newHarness(t, &providertest.Handler{Reply: tc.reply}, Options{})
-			rec := hs.postForm(form("s", "9876543210", ""))
+			rec := newRig(t, &providertest.Handler{Reply: tc.reply}, Options{}).Do(t, post(form("s", "9876543210", "")))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
 			}
-			if got := rec.Header().Get("Content-Type"); got != "text/plain; charset=utf-8" {
+			if got := rec.Header().Get("Content-Type"); got != contentType {
 				t.Errorf("content type %q", got)
 			}
 			if got := rec.Body.String(); got != tc.want {
@@ -204,66 +190,11 @@ func TestReplyEncoding(t *testing.T) {
 	}
 }
 
-func TestBadInput(t *testing.T) {
-	const ctype = "application/x-www-form-urlencoded"
-	long := form("s", "9876543210", strings.Repeat("1*", MaxTextRunes/2)+"1").Encode()
-	tests := []struct {
-		name   string
-		body   string
-		ctype  string
-		method string
-	}{
-		{name: "missing sessionId", body: "phoneNumber=9876543210&text=", ctype: ctype},
-		{name: "missing phoneNumber", body: "sessionId=s&text=", ctype: ctype},
-		{name: "phone not Indian mobile", body: form("s", "+254712345678", "").Encode(), ctype: ctype},
-		{name: "phone starting 5", body: form("s", "5876543210", "").Encode(), ctype: ctype},
-		{name: "phone with letters", body: form("s", "98765abcde", "").Encode(), ctype: ctype},
-		{name: "JSON body", body: `{"sessionId":"s","phoneNumber":"9876543210"}`, ctype: "application/json"},
-		{name: "no content type", body: form("s", "9876543210", "").Encode()},
-		{name: "broken encoding", body: "sessionId=%zz&phoneNumber=9876543210", ctype: ctype},
-		{name: "oversized body", body: form("s", "9876543210", "").Encode() + "&pad=" + strings.Repeat("x", MaxBodyBytes), ctype: ctype},
-		{name: "text too long", body: long, ctype: ctype},
-		{name: "text not UTF-8", body: "sessionId=s&phoneNumber=9876543210&text=1*%ff", ctype: ctype},
-		{name: "sessionId with NUL", body: "sessionId=a%00b&phoneNumber=9876543210", ctype: ctype},
-		{name: "sessionId too long", body: form(strings.Repeat("s", MaxSessionBytes+1), "9876543210", "").Encode(), ctype: ctype},
-		{name: "fields only in query string", body: "", ctype: ctype},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-			hs := newHarness(t, h, Options{})
-			path := Path
-			if tc.name == "fields only in query string" {
-				path += "?sessionId=s&phoneNumber=9876543210"
-			}
-			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(tc.body))
-			if tc.ctype != "" {
-				req.Header.Set("Content-Type", tc.ctype)
-			}
-			rec := httptest.NewRecorder()
-			hs.engine.ServeHTTP(rec, req)
-			if rec.Code != http.StatusBadRequest {
-				t.Errorf("status %d, want 400 (body %q)", rec.Code, rec.Body)
-			}
-			if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
-				t.Errorf("want a short reason, got %q", rec.Body)
-			}
-			if n := len(h.Calls()); n != 0 {
-				t.Errorf("handler called %d times", n)
-			}
-			if len(hs.outcomes) != 0 {
-				t.Errorf("OnTurn called for a bad request: %v", hs.outcomes)
-			}
-		})
-	}
-}
-
 // The longest accepted text still reaches the handler.
 func TestTextAtLimit(t *testing.T) {
 	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-	hs := newHarness(t, h, Options{})
 	text := strings.Repeat("क", MaxTextRunes)
-	if rec := hs.postForm(form("s", "9876543210", text)); rec.Code != http.StatusOK {
+	if rec := newRig(t, h, Options{}).Do(t, post(form("s", "9876543210", text))); rec.Code != http.StatusOK {
 		t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 	}
 	if got := h.Calls()[0].Input; got != text {
@@ -271,125 +202,72 @@ func TestTextAtLimit(t *testing.T) {
 	}
 }
 
-func TestBusy(t *testing.T) {
+// The route keeps the contract of every inbound channel.
+func TestContract(t *testing.T) {
+	providertest.RunContract(t, providertest.Channel{
+		Provider:        Name,
+		Kind:            dialog.USSD,
+		Mount:           mount(Options{}),
+		DefaultDeadline: DefaultDeadline,
+		BusyText:        BusyText,
+		Request: func(_ *testing.T, m providertest.Message) *http.Request {
+			// A retry is the same form again: same session, same text.
+			return post(form(m.ID, m.Msisdn, m.Input))
+		},
+		Screen: func(t *testing.T, rec *httptest.ResponseRecorder) dialog.Reply {
+			if got := rec.Header().Get("Content-Type"); got != contentType {
+				t.Errorf("content type %q", got)
+			}
+			body := rec.Body.String()
+			if text, ok := strings.CutPrefix(body, "END "); ok {
+				return dialog.Reply{Text: text, End: true}
+			}
+			text, ok := strings.CutPrefix(body, "CON ")
+			if !ok {
+				t.Fatalf("body %q is neither CON nor END", body)
+			}
+			return dialog.Reply{Text: text}
+		},
+		Reason:   func(_ *testing.T, rec *httptest.ResponseRecorder) string { return strings.TrimSpace(rec.Body.String()) },
+		Refusals: refusals(),
+	})
+}
+
+// refusals are the malformed requests the route answers 400 without
+// reaching the conversation.
+func refusals() []providertest.Refusal {
+	long := form("s", "9876543210", strings.Repeat("1*", MaxTextRunes/2)+"1").Encode()
 	tests := []struct {
-		name string
-		fn   func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
+		name   string
+		target string // "" is Path
+		body   string
+		ctype  string
+		reason string
 	}{
-		{"handler error", func(context.Context, dialog.Turn) (dialog.Reply, error) {
-			return dialog.Reply{Text: "half a screen"}, errors.New("store down")
-		}},
-		{"handler panic", func(context.Context, dialog.Turn) (dialog.Reply, error) {
-			panic("boom")
-		}},
-		{"handler returns ctx error", func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
-			<-ctx.Done()
-			return dialog.Reply{}, ctx.Err()
-		}},
+		{name: "missing sessionId", body: "phoneNumber=9876543210&text=", ctype: formType, reason: "missing sessionId"},
+		{name: "missing phoneNumber", body: "sessionId=s&text=", ctype: formType, reason: "missing phoneNumber"},
+		{name: "phone not Indian mobile", body: form("s", "+254712345678", "").Encode(), ctype: formType, reason: "not an Indian mobile number"},
+		{name: "phone starting 5", body: form("s", "5876543210", "").Encode(), ctype: formType, reason: "not an Indian mobile number"},
+		{name: "phone with letters", body: form("s", "98765abcde", "").Encode(), ctype: formType, reason: "not an Indian mobile number"},
+		{name: "JSON body", body: `{"sessionId":"s","phoneNumber":"9876543210"}`, ctype: "application/json", reason: "must be application/x-www-form-urlencoded"},
+		{name: "no content type", body: form("s", "9876543210", "").Encode(), reason: "must be application/x-www-form-urlencoded"},
+		{name: "broken encoding", body: "sessionId=%zz&phoneNumber=9876543210", ctype: formType, reason: "not a valid form"},
+		{name: "oversized body", body: form("s", "9876543210", "").Encode() + "&pad=" + strings.Repeat("x", MaxBodyBytes), ctype: formType, reason: "body larger than"},
+		{name: "text too long", body: long, ctype: formType, reason: "text longer than"},
+		{name: "text not UTF-8", body: "sessionId=s&phoneNumber=9876543210&text=1*%ff", ctype: formType, reason: "not valid UTF-8"},
+		{name: "sessionId with NUL", body: "sessionId=a%00b&phoneNumber=9876543210", ctype: formType, reason: "bad sessionId"},
+		{name: "sessionId too long", body: form(strings.Repeat("s", MaxSessionBytes+1), "9876543210", "").Encode(), ctype: formType, reason: "bad sessionId"},
+		{name: "fields only in query string", target: Path + "?sessionId=s&phoneNumber=9876543210", ctype: formType, reason: "missing sessionId"},
 	}
+	var out []providertest.Refusal
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := &providertest.Handler{Fn: tc.fn}
-			hs := newHarness(t, h, Options{Deadline: 20 * time.Millisecond})
-			rec := hs.postForm(form("s", "+919876543210", "1"))
-			assertBusy(t, rec)
-			logs := hs.logs.String()
-			if strings.Contains(logs, "9876543210") {
-				t.Errorf("log holds the full number: %s", logs)
-			}
-			if !strings.Contains(logs, "+91XXXXXX3210") {
-				t.Errorf("log lacks the masked number: %s", logs)
-			}
-			if want := []outcome{{Name, false}}; len(hs.outcomes) != 1 || hs.outcomes[0] != want[0] {
-				t.Errorf("OnTurn %v, want %v", hs.outcomes, want)
-			}
+		target := cmp.Or(tc.target, Path)
+		out = append(out, providertest.Refusal{
+			Name:    tc.name,
+			Status:  http.StatusBadRequest,
+			Reason:  tc.reason,
+			Request: func(*testing.T) *http.Request { return postBody(target, tc.body, tc.ctype) },
 		})
 	}
-}
-
-func assertBusy(t *testing.T, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	if rec.Code != http.StatusOK {
-		t.Errorf("status %d, want 200", rec.Code)
-	}
-	if got, want := rec.Body.String(), "END "+BusyText; got != want {
-		t.Errorf("body %q, want %q", got, want)
-	}
-	if got := rec.Header().Get("Content-Type"); got != "text/plain; charset=utf-8" {
-		t.Errorf("content type %q", got)
-	}
-}
-
-// A handler that ignores its context does not hold the response past the
-// deadline.
-func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
-	release := make(chan struct{})
-	finished := make(chan struct{})
-	h := &providertest.Handler{Fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
-		defer close(finished)
-		<-release // ignores ctx
-		return dialog.Reply{Text: "too late"}, nil
-	}}
-	hs := newHarness(t, h, Options{Deadline: 10 * time.Millisecond})
-	rec := hs.postForm(form("s", "9876543210", ""))
-
-	select {
-	case <-finished:
-		t.Fatal("handler finished before the response was sent")
-	default:
-	}
-	assertBusy(t, rec)
-	close(release)
-	<-finished
-}
-
-// The handler's context carries the configured deadline.
-func TestHandlerContextDeadline(t *testing.T) {
-	tests := []struct {
-		name     string
-		deadline time.Duration
-		want     time.Duration
-	}{
-		{"default", 0, DefaultDeadline},
-		{"configured", 500 * time.Millisecond, 500 * time.Millisecond},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var left time.Duration
-			h := &providertest.Handler{Fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
-				d, ok := ctx.Deadline()
-				if !ok {
-					return dialog.Reply{}, errors.New("no deadline")
-				}
-				left = time.Until(d)
-				return dialog.Reply{Text: "ok"}, nil
-			}}
-			hs := newHarness(t, h, Options{Deadline: tc.deadline})
-			if rec := hs.postForm(form("s", "9876543210", "")); rec.Body.String() != "CON ok" {
-				t.Fatalf("body %q", rec.Body)
-			}
-			if left <= 0 || left > tc.want {
-				t.Errorf("time left %v, want in (0, %v]", left, tc.want)
-			}
-			if len(hs.outcomes) != 1 || !hs.outcomes[0].ok {
-				t.Errorf("OnTurn %v", hs.outcomes)
-			}
-		})
-	}
-}
-
-// Neither the caller's input nor the full number appear in logs on success.
-func TestLogsHoldNoInputOrNumber(t *testing.T) {
-	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-	hs := newHarness(t, h, Options{})
-	hs.postForm(form("s", "9876543210", "1*482913"))
-	logs := hs.logs.String()
-	for _, secret := range []string{"482913", "9876543210"} {
-		if strings.Contains(logs, secret) {
-			t.Errorf("log holds %q: %s", secret, logs)
-		}
-	}
-	if !strings.Contains(logs, "+91XXXXXX3210") {
-		t.Errorf("debug log lacks the masked number: %s", logs)
-	}
+	return out
 }

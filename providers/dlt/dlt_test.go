@@ -45,7 +45,7 @@ func TestTemplates(t *testing.T) {
 	if want := len(Kinds()) * len(dialog.Languages); len(ts) != want {
 		t.Fatalf("%d templates, want %d (every kind in every language)", len(ts), want)
 	}
-	vars := map[string]int{KindOTP: 1, KindSlip: SlipNameVars + SlipPlaceVars + 5, KindCancelled: 0, KindHelp: 0, KindStopped: 0, KindBusy: 0}
+	vars := map[string]int{KindOTP: 1, KindSlip: SlipNameVars + SlipPlaceVars + 6, KindCancelled: 0, KindHelp: 0, KindStopped: 0, KindBusy: 0}
 	for _, tm := range ts {
 		if n := strings.Count(tm.Text, Var); n != vars[tm.Kind] {
 			t.Errorf("%s/%s: %d variables, want %d: %s", tm.Kind, tm.Lang, n, vars[tm.Kind], tm.Text)
@@ -58,7 +58,7 @@ func TestTemplates(t *testing.T) {
 		t.Errorf("first template %+v", ts[0])
 	}
 	slip := ts[len(dialog.Languages)]
-	if slip.Kind != KindSlip || !strings.HasPrefix(slip.Text, "TikaSetu slip: {#var#}{#var#}, appointment {#var#}") ||
+	if slip.Kind != KindSlip || !strings.HasPrefix(slip.Text, "TikaSetu slip: {#var#}{#var#}, ref {#var#}, appointment {#var#}") ||
 		!strings.Contains(slip.Text, ". {#var#}{#var#}{#var#}{#var#}, {#var#} {#var#}, {#var#}.") {
 		t.Errorf("slip template %+v", slip)
 	}

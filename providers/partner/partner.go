@@ -1,6 +1,6 @@
-// Package partner is the signed JSON API for telecom partners (DESIGN §3,
-// §6): a partner's USSD gateway or SMS centre POSTs each caller input as JSON
-// to /partners/{id}/ussd or /partners/{id}/sms and gets the next screen back
+// Package partner is the signed JSON API for telecom partners: a partner's
+// USSD gateway or SMS centre POSTs each caller input as JSON to
+// /partners/{id}/ussd or /partners/{id}/sms and gets the next screen back
 // as JSON. docs/partners.md is the contract for the partner's engineers.
 //
 // Every request carries X-TikaSetu-Timestamp (Unix seconds) and
@@ -40,7 +40,7 @@ import (
 	"time"
 )
 
-// Request headers (DESIGN §6).
+// Request headers of the signing scheme (docs/partners.md).
 const (
 	TimestampHeader = "X-TikaSetu-Timestamp"
 	SignatureHeader = "X-TikaSetu-Signature"

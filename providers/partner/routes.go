@@ -26,7 +26,7 @@ import (
 	"github.com/tikasetu/tikasetu/providers/smshttp"
 )
 
-// Routes Register mounts (DESIGN §3).
+// Routes Register mounts; :id is the partner's id.
 const (
 	USSDPath = "/partners/:id/ussd"
 	SMSPath  = "/partners/:id/sms"

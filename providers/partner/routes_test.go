@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -38,48 +37,44 @@ func testConfig() Config {
 	}}
 }
 
+// harness serves the partner routes over real HTTP on a clock that moves
+// only when told.
 type harness struct {
-	engine  *gin.Engine
-	h       *providertest.Handler
-	logs    *providertest.LogBuffer
+	*providertest.Rig
+	t       *testing.T
+	clock   *providertest.Clock
 	pending *sync.WaitGroup
-
-	mu       sync.Mutex
-	now      time.Time
-	outcomes []bool
 }
 
-func newHarness(t *testing.T, h *providertest.Handler, cfg Config, opt Options) *harness {
-	t.Helper()
-	hs := &harness{engine: gin.New(), h: h, logs: &providertest.LogBuffer{}, pending: &sync.WaitGroup{}, now: epoch}
-	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opt.Now = hs.clock
-	opt.Pending = hs.pending
-	opt.OnTurn = func(_ string, ok bool) {
-		hs.mu.Lock()
-		defer hs.mu.Unlock()
-		hs.outcomes = append(hs.outcomes, ok)
+// mount mounts the routes of cfg with opt on clk, the logger and OnTurn
+// taken from the rig's Setup and its deadline given to route ("ussd" or
+// "sms"; "" leaves both deadlines to opt).
+func mount(cfg Config, opt Options, clk *providertest.Clock, route string) providertest.Mount {
+	opt.Now = clk.Now
+	return func(r gin.IRoutes, s providertest.Setup) {
+		opt.Logger, opt.OnTurn = s.Logger, s.OnTurn
+		switch route {
+		case "ussd":
+			opt.USSDDeadline = s.Deadline
+		case "sms":
+			opt.SMSDeadline = s.Deadline
+		}
+		Register(r, s.Handler, cfg, opt)
 	}
-	Register(hs.engine, h, cfg, opt)
+}
+
+func newHarness(t *testing.T, h dialog.Handler, cfg Config, opt Options) *harness {
+	t.Helper()
+	hs := &harness{t: t, clock: providertest.NewClock(epoch), pending: &sync.WaitGroup{}}
+	opt.Pending = hs.pending
+	hs.Rig = providertest.NewRig(t, h, 0, mount(cfg, opt, hs.clock, ""))
 	t.Cleanup(hs.pending.Wait)
 	return hs
 }
 
-func (hs *harness) clock() time.Time {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	return hs.now
-}
-
-func (hs *harness) advance(d time.Duration) {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	hs.now = hs.now.Add(d)
-}
-
-// signed builds a request signed with secret at the harness's current time.
-func (hs *harness) signed(path, body, secret string) *http.Request {
-	ts := strconv.FormatInt(hs.clock().Unix(), 10)
+// signedAt builds a request of body to path signed with secret at now.
+func signedAt(now time.Time, path, body, secret string) *http.Request {
+	ts := strconv.FormatInt(now.Unix(), 10)
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(TimestampHeader, ts)
@@ -87,10 +82,13 @@ func (hs *harness) signed(path, body, secret string) *http.Request {
 	return req
 }
 
+// signed builds a request signed with secret at the harness's current time.
+func (hs *harness) signed(path, body, secret string) *http.Request {
+	return signedAt(hs.clock.Now(), path, body, secret)
+}
+
 func (hs *harness) do(req *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	hs.engine.ServeHTTP(rec, req)
-	return rec
+	return hs.Do(hs.t, req)
 }
 
 // post sends body to path signed with the acme partner's secret.
@@ -118,125 +116,15 @@ func jsonBody(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-// Every refusal gets its documented status and a JSON error, and never
-// reaches the handler.
-func TestRefused(t *testing.T) {
-	sign := func(secret, ts, body string) func(*http.Request) {
-		return func(r *http.Request) {
-			r.Header.Set(TimestampHeader, ts)
-			r.Header.Set(SignatureHeader, Sign([]byte(secret), ts, []byte(body)))
-		}
-	}
-	now := strconv.FormatInt(epoch.Unix(), 10)
-	past := strconv.FormatInt(epoch.Add(-MaxSkew-time.Second).Unix(), 10)
-	future := strconv.FormatInt(epoch.Add(MaxSkew+time.Second).Unix(), 10)
-	big := `{"session_id":"s","msisdn":"9876543210","input":"` + strings.Repeat("1", MaxBodyBytes) + `","new_session":false}`
-
-	tests := []struct {
-		name   string
-		path   string
-		body   string
-		mutate func(*http.Request) // after signing with the acme secret
-		status int
-		want   string // substring of the error
-	}{
-		{name: "unknown partner", path: "/partners/nobody/ussd", body: ussdBody, status: 404, want: "unknown partner"},
-		{name: "unknown partner sms", path: "/partners/nobody/sms", body: smsBody, status: 404, want: "unknown partner"},
-		{name: "missing timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "missing X-TikaSetu-Timestamp",
-			mutate: func(r *http.Request) { r.Header.Del(TimestampHeader) }},
-		{name: "timestamp not a number", path: acmeUSSD, body: ussdBody, status: 401, want: "Unix time in seconds",
-			mutate: sign(testSecret, "2021-04-28T10:30:00Z", ussdBody)},
-		{name: "timestamp with sign", path: acmeUSSD, body: ussdBody, status: 401, want: "Unix time in seconds",
-			mutate: sign(testSecret, "+"+now, ussdBody)},
-		{name: "timestamp in milliseconds", path: acmeUSSD, body: ussdBody, status: 401, want: "Unix time in seconds",
-			mutate: sign(testSecret, now+"000", ussdBody)},
-		{name: "stale timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "more than 5m0s from server time",
-			mutate: sign(testSecret, past, ussdBody)},
-		{name: "future timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "more than 5m0s from server time",
-			mutate: sign(testSecret, future, ussdBody)},
-		{name: "stale timestamp sms", path: acmeSMS, body: smsBody, status: 401, want: "from server time",
-			mutate: sign(testSecret, past, smsBody)},
-		{name: "missing signature", path: acmeUSSD, body: ussdBody, status: 401, want: "missing X-TikaSetu-Signature",
-			mutate: func(r *http.Request) { r.Header.Del(SignatureHeader) }},
-		{name: "wrong secret", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
-			mutate: sign(otherSecret, now, ussdBody)},
-		{name: "another partner's secret on sms", path: acmeSMS, body: smsBody, status: 401, want: "bad signature",
-			mutate: sign(otherSecret, now, smsBody)},
-		{name: "signature of another body", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
-			mutate: sign(testSecret, now, strings.Replace(ussdBody, `"1"`, `"2"`, 1))},
-		{name: "signature of another timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
-			mutate: func(r *http.Request) {
-				r.Header.Set(SignatureHeader, Sign([]byte(testSecret), strconv.FormatInt(epoch.Unix()-1, 10), []byte(ussdBody)))
-			}},
-		{name: "signature without prefix", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
-			mutate: func(r *http.Request) {
-				r.Header.Set(SignatureHeader, strings.TrimPrefix(r.Header.Get(SignatureHeader), "sha256="))
-			}},
-		{name: "signature not hex", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
-			mutate: func(r *http.Request) { r.Header.Set(SignatureHeader, "sha256=zz") }},
-		{name: "oversize body", path: acmeUSSD, body: big, status: 413, want: "larger than 8192 bytes"},
-		{name: "oversize body without length", path: acmeUSSD, body: big, status: 413, want: "larger than 8192 bytes",
-			mutate: func(r *http.Request) { r.ContentLength = -1 }},
-		{name: "oversize before unknown partner", path: "/partners/nobody/sms", body: big, status: 413, want: "larger"},
-		{name: "wrong content type", path: acmeUSSD, body: ussdBody, status: 415, want: "application/json",
-			mutate: func(r *http.Request) { r.Header.Set("Content-Type", "application/x-www-form-urlencoded") }},
-		{name: "malformed JSON", path: acmeUSSD, body: `{"session_id":"s-1",`, status: 400, want: "not valid JSON"},
-		{name: "trailing data", path: acmeUSSD, body: ussdBody + `{}`, status: 400, want: "not valid JSON"},
-		{name: "JSON array", path: acmeUSSD, body: `[]`, status: 400, want: "JSON object"},
-		{name: "JSON null", path: acmeSMS, body: `null`, status: 400, want: "JSON object"},
-		{name: "empty body", path: acmeSMS, body: ``, status: 400, want: "JSON object"},
-		{name: "missing session_id", path: acmeUSSD, body: `{"msisdn":"9876543210","input":"1","new_session":false}`, status: 400, want: "missing session_id"},
-		{name: "empty session_id", path: acmeUSSD, body: `{"session_id":"","msisdn":"9876543210","input":"1","new_session":false}`, status: 400, want: "missing session_id"},
-		{name: "session_id with control character", path: acmeUSSD, body: `{"session_id":"a\u0000b","msisdn":"9876543210","input":"1","new_session":false}`, status: 400, want: "session_id"},
-		{name: "missing msisdn", path: acmeUSSD, body: `{"session_id":"s","input":"1","new_session":false}`, status: 400, want: "missing msisdn"},
-		{name: "missing new_session", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"1"}`, status: 400, want: "missing new_session"},
-		{name: "missing input mid-session", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","new_session":false}`, status: 400, want: "missing input"},
-		{name: "new_session as string", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"1","new_session":"false"}`, status: 400, want: "new_session must be a JSON boolean"},
-		{name: "msisdn as number", path: acmeUSSD, body: `{"session_id":"s","msisdn":9876543210,"input":"1","new_session":false}`, status: 400, want: "msisdn must be a JSON string"},
-		{name: "msisdn not Indian", path: acmeUSSD, body: `{"session_id":"s","msisdn":"+254712345678","input":"1","new_session":false}`, status: 400, want: "not an Indian mobile number"},
-		{name: "input too long", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"` + strings.Repeat("क", MaxInputRunes+1) + `","new_session":false}`, status: 400, want: "input longer"},
-		{name: "bad request_id", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"1","new_session":false,"request_id":""}`, status: 400, want: "request_id"},
-		{name: "missing message_id", path: acmeSMS, body: `{"msisdn":"9876543210","text":"REG"}`, status: 400, want: "missing message_id"},
-		{name: "message_id too long", path: acmeSMS, body: `{"message_id":"` + strings.Repeat("m", MaxIDBytes+1) + `","msisdn":"9876543210","text":"REG"}`, status: 400, want: "message_id"},
-		{name: "missing text", path: acmeSMS, body: `{"message_id":"m","msisdn":"9876543210"}`, status: 400, want: "missing text"},
-		{name: "sms msisdn missing", path: acmeSMS, body: `{"message_id":"m","text":"REG"}`, status: 400, want: "missing msisdn"},
-		{name: "sms text too long", path: acmeSMS, body: `{"message_id":"m","msisdn":"9876543210","text":"` + strings.Repeat("x", MaxInputRunes+1) + `"}`, status: 400, want: "text longer"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-			hs := newHarness(t, h, testConfig(), Options{})
-			req := hs.signed(tc.path, tc.body, testSecret)
-			if tc.mutate != nil {
-				tc.mutate(req)
-			}
-			rec := hs.do(req)
-			if rec.Code != tc.status {
-				t.Fatalf("status %d, want %d (body %s)", rec.Code, tc.status, rec.Body)
-			}
-			msg, _ := jsonBody(t, rec)["error"].(string)
-			if !strings.Contains(msg, tc.want) {
-				t.Errorf("error %q, want it to contain %q", msg, tc.want)
-			}
-			if n := len(h.Calls()); n != 0 {
-				t.Errorf("handler called %d times", n)
-			}
-			if len(hs.outcomes) != 0 {
-				t.Errorf("OnTurn called for a refused request")
-			}
-		})
-	}
-}
-
 // A timestamp exactly MaxSkew away, either way, is still accepted.
 func TestSkewEdges(t *testing.T) {
 	for _, d := range []time.Duration{-MaxSkew, MaxSkew, 0} {
 		t.Run(d.String(), func(t *testing.T) {
 			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, testConfig(), Options{})
-			hs.advance(d) // the request is signed at now+d …
+			hs.clock.Advance(d) // the request is signed at now+d …
 			req := hs.signed(acmeUSSD, ussdBody, testSecret)
-			hs.advance(-d) // … and arrives at now
+			hs.clock.Advance(-d) // … and arrives at now
 			if rec := hs.do(req); rec.Code != 200 {
 				t.Fatalf("status %d (body %s)", rec.Code, rec.Body)
 			}
@@ -317,15 +205,6 @@ func TestUSSDTurn(t *testing.T) {
 	}
 }
 
-func TestUSSDEnd(t *testing.T) {
-	h := &providertest.Handler{Reply: dialog.Reply{Text: "Booked!", End: true}}
-	hs := newHarness(t, h, testConfig(), Options{})
-	m := jsonBody(t, hs.post(acmeUSSD, ussdBody))
-	if m["message"] != "Booked!" || m["end_session"] != true {
-		t.Errorf("response %v", m)
-	}
-}
-
 // The delivery key is the same for an exact replay, and differs for a new
 // timestamp or a new body.
 func TestDelivery(t *testing.T) {
@@ -349,7 +228,7 @@ func TestDelivery(t *testing.T) {
 			if rec := hs.do(first); rec.Code != 200 {
 				t.Fatalf("first: status %d body %s", rec.Code, rec.Body)
 			}
-			hs.advance(tc.advance)
+			hs.clock.Advance(tc.advance)
 			second := hs.signed(acmeUSSD, tc.body, testSecret)
 			if tc.same {
 				// The same bytes and headers, delivered again.
@@ -405,15 +284,6 @@ func TestSMSTurn(t *testing.T) {
 				t.Errorf("turn\n got %#v\nwant %#v", calls[0], tc.want)
 			}
 		})
-	}
-	// A retry with a fresh timestamp is the same delivery.
-	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-	hs := newHarness(t, h, testConfig(), Options{})
-	hs.post(acmeSMS, smsBody)
-	hs.advance(90 * time.Second)
-	hs.post(acmeSMS, smsBody)
-	if c := h.Calls(); len(c) != 2 || c[0].Delivery != c[1].Delivery {
-		t.Errorf("retried SMS deliveries %v", c)
 	}
 }
 
@@ -472,52 +342,9 @@ func TestRateLimit(t *testing.T) {
 			if rec := hs.do(hs.signed("/partners/other/ussd", ussdBody, otherSecret)); rec.Code != 200 {
 				t.Errorf("other partner: status %d", rec.Code)
 			}
-			hs.advance(tc.refill)
+			hs.clock.Advance(tc.refill)
 			if rec := hs.post(acmeUSSD, ussdBody); rec.Code != 200 {
 				t.Errorf("after %v: status %d", tc.refill, rec.Code)
-			}
-		})
-	}
-}
-
-func TestBusy(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
-	}{
-		{"handler error", func(context.Context, dialog.Turn) (dialog.Reply, error) {
-			return dialog.Reply{Text: "half a screen"}, errors.New("store down")
-		}},
-		{"handler panic", func(context.Context, dialog.Turn) (dialog.Reply, error) {
-			panic("boom")
-		}},
-		{"handler past its deadline", func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
-			<-ctx.Done()
-			return dialog.Reply{}, ctx.Err()
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := &providertest.Handler{Fn: tc.fn}
-			hs := newHarness(t, h, testConfig(), Options{USSDDeadline: 20 * time.Millisecond, SMSDeadline: 20 * time.Millisecond})
-
-			rec := hs.post(acmeUSSD, ussdBody)
-			if rec.Code != http.StatusOK {
-				t.Errorf("ussd status %d", rec.Code)
-			}
-			if want := `{"message":"` + BusyText + `","end_session":true}`; strings.TrimSpace(rec.Body.String()) != want {
-				t.Errorf("ussd body %s, want %s", rec.Body, want)
-			}
-			rec = hs.post(acmeSMS, smsBody)
-			if m := jsonBody(t, rec); rec.Code != http.StatusOK || m["reply"] != BusyText {
-				t.Errorf("sms: status %d, body %v", rec.Code, m)
-			}
-			if len(hs.outcomes) != 2 || hs.outcomes[0] || hs.outcomes[1] {
-				t.Errorf("OnTurn outcomes %v, want two failures", hs.outcomes)
-			}
-			logs := hs.logs.String()
-			if strings.Contains(logs, "9876543210") || !strings.Contains(logs, "+91XXXXXX3210") {
-				t.Errorf("log must hold the masked number only: %s", logs)
 			}
 		})
 	}
@@ -562,83 +389,6 @@ func TestBusyOption(t *testing.T) {
 				t.Errorf("Busy called with %v, want [%s]", asked, want)
 			}
 		})
-	}
-}
-
-// A handler that ignores its context does not hold the response past the
-// deadline.
-func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
-	release := make(chan struct{})
-	finished := make(chan struct{})
-	h := &providertest.Handler{Fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
-		defer close(finished)
-		<-release
-		return dialog.Reply{Text: "too late"}, nil
-	}}
-	hs := newHarness(t, h, testConfig(), Options{USSDDeadline: 10 * time.Millisecond})
-	rec := hs.post(acmeUSSD, ussdBody)
-	select {
-	case <-finished:
-		t.Fatal("handler finished before the response was sent")
-	default:
-	}
-	if m := jsonBody(t, rec); m["message"] != BusyText || m["end_session"] != true {
-		t.Errorf("response %v", m)
-	}
-	close(release)
-	<-finished
-}
-
-func TestHandlerDeadlines(t *testing.T) {
-	tests := []struct {
-		name string
-		opt  Options
-		path string
-		body string
-		want time.Duration
-	}{
-		{"ussd default", Options{}, acmeUSSD, ussdBody, DefaultUSSDDeadline},
-		{"sms default", Options{}, acmeSMS, smsBody, DefaultSMSDeadline},
-		{"ussd configured", Options{USSDDeadline: 500 * time.Millisecond}, acmeUSSD, ussdBody, 500 * time.Millisecond},
-		{"sms configured", Options{SMSDeadline: 700 * time.Millisecond}, acmeSMS, smsBody, 700 * time.Millisecond},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var left time.Duration
-			h := &providertest.Handler{Fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
-				d, ok := ctx.Deadline()
-				if !ok {
-					return dialog.Reply{}, errors.New("no deadline")
-				}
-				left = time.Until(d)
-				return dialog.Reply{Text: "ok"}, nil
-			}}
-			hs := newHarness(t, h, testConfig(), tc.opt)
-			if rec := hs.post(tc.path, tc.body); rec.Code != 200 || strings.Contains(rec.Body.String(), BusyText) {
-				t.Fatalf("status %d body %s", rec.Code, rec.Body)
-			}
-			if left <= 0 || left > tc.want {
-				t.Errorf("time left %v, want in (0, %v]", left, tc.want)
-			}
-		})
-	}
-}
-
-// Neither the caller's input nor the full number appear in logs.
-func TestLogsHoldNoInputOrNumber(t *testing.T) {
-	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-	hs := newHarness(t, h, testConfig(), Options{})
-	hs.post(acmeUSSD, `{"session_id":"s","msisdn":"9876543210","input":"482913","new_session":false}`)
-	hs.post(acmeSMS, `{"message_id":"m","msisdn":"9876543210","text":"Asha Devi"}`)
-	hs.do(hs.signed(acmeSMS, `{"message_id":"m","msisdn":"9876543210","text":"Asha Devi"}`, otherSecret))
-	logs := hs.logs.String()
-	for _, secret := range []string{"482913", "9876543210", "Asha", testSecret, otherSecret} {
-		if strings.Contains(logs, secret) {
-			t.Errorf("log holds %q: %s", secret, logs)
-		}
-	}
-	if !strings.Contains(logs, "+91XXXXXX3210") || !strings.Contains(logs, "bad signature") {
-		t.Errorf("log lacks the masked number or the refusal: %s", logs)
 	}
 }
 
@@ -740,7 +490,7 @@ func TestAsyncBounds(t *testing.T) {
 	if len(cs.sent) != 1 || cs.sent[0] != (dialog.SMS{To: "+919876543210", Text: "ok", Ref: "reply-m-1"}) {
 		t.Errorf("sent %+v", cs.sent)
 	}
-	logs := hs.logs.String()
+	logs := hs.Logs.String()
 	if !strings.Contains(logs, "sms reply not delivered") || strings.Contains(logs, "9876543210") {
 		t.Errorf("logs %s", logs)
 	}
@@ -771,6 +521,215 @@ func TestRegisterPanics(t *testing.T) {
 				}
 			}()
 			Register(gin.New(), tc.h, tc.cfg, Options{})
+		})
+	}
+}
+
+// Each partner route keeps the contract of every inbound channel.
+func TestContract(t *testing.T) {
+	for _, route := range []string{"ussd", "sms"} {
+		t.Run(route, func(t *testing.T) { providertest.RunContract(t, channel(route)) })
+	}
+}
+
+// channel is the contract's adapter for acme's route ("ussd" or "sms").
+func channel(route string) providertest.Channel {
+	clk := providertest.NewClock(epoch)
+	path := "/partners/acme/" + route
+	c := providertest.Channel{
+		Provider: ProviderPrefix + "acme",
+		Mount:    mount(testConfig(), Options{}, clk, route),
+		BusyText: BusyText,
+		Reason: func(t *testing.T, rec *httptest.ResponseRecorder) string {
+			msg, _ := jsonBody(t, rec)["error"].(string)
+			return msg
+		},
+		Signature: &providertest.Signature{
+			Header: SignatureHeader,
+			Status: http.StatusUnauthorized,
+			Forge: func(t *testing.T, m providertest.Message) *http.Request {
+				return signedAt(clk.Now(), path, messageJSON(t, route, m), "forged-secret-0123456789abcdefghijkl")
+			},
+			Keys: []string{testSecret, otherSecret},
+		},
+		Refusals: refusals(clk, route),
+	}
+	switch route {
+	case "ussd":
+		c.Kind, c.DefaultDeadline = dialog.USSD, DefaultUSSDDeadline
+		c.Request = func(t *testing.T, m providertest.Message) *http.Request {
+			// A partner retries a USSD request as it sent it: the same
+			// bytes and headers (the clock of this adapter stands still).
+			return signedAt(clk.Now(), path, messageJSON(t, route, m), testSecret)
+		}
+		c.Screen = func(t *testing.T, rec *httptest.ResponseRecorder) dialog.Reply {
+			m := jsonBody(t, rec)
+			text, _ := m["message"].(string)
+			end, _ := m["end_session"].(bool)
+			return dialog.Reply{Text: text, End: end}
+		}
+	case "sms":
+		c.Kind, c.DefaultDeadline = dialog.SMSChannel, DefaultSMSDeadline
+		c.Request = func(t *testing.T, m providertest.Message) *http.Request {
+			// A partner retries an SMS under its message_id, signed
+			// afresh: every request here is a minute and a half later.
+			clk.Advance(90 * time.Second)
+			return signedAt(clk.Now(), path, messageJSON(t, route, m), testSecret)
+		}
+		c.Screen = func(t *testing.T, rec *httptest.ResponseRecorder) dialog.Reply {
+			text, _ := jsonBody(t, rec)["reply"].(string)
+			return dialog.Reply{Text: text}
+		}
+	}
+	return c
+}
+
+// messageJSON is the body of a route's request for m.
+func messageJSON(t *testing.T, route string, m providertest.Message) string {
+	t.Helper()
+	v := map[string]any{"message_id": m.ID, "msisdn": m.Msisdn, "text": m.Input}
+	if route == "ussd" {
+		v = map[string]any{"session_id": m.ID, "msisdn": m.Msisdn, "service_code": "*123*45#", "input": m.Input, "new_session": false}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// refusals are the requests a route ("ussd" or "sms") refuses with its
+// documented status and a JSON error before the conversation: size,
+// partner, timestamp and signature, content type, then the JSON itself
+// (the rate limit has TestRateLimit). Timestamps are taken from clk when
+// each request is built.
+func refusals(clk *providertest.Clock, route string) []providertest.Refusal {
+	stamp := func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+	// sign signs body anew with secret under the timestamp ts gives.
+	sign := func(secret string, ts func(now time.Time) string, body string) func(*http.Request, time.Time) {
+		return func(r *http.Request, now time.Time) {
+			r.Header.Set(TimestampHeader, ts(now))
+			r.Header.Set(SignatureHeader, Sign([]byte(secret), ts(now), []byte(body)))
+		}
+	}
+	skewed := func(d time.Duration) func(time.Time) string {
+		return func(now time.Time) string { return stamp(now.Add(d)) }
+	}
+	big := `{"session_id":"s","msisdn":"9876543210","input":"` + strings.Repeat("1", MaxBodyBytes) + `","new_session":false}`
+
+	tests := []struct {
+		name   string
+		path   string
+		body   string
+		mutate func(r *http.Request, now time.Time) // after signing with the acme secret at now
+		status int
+		want   string // part of the error
+	}{
+		{name: "unknown partner", path: "/partners/nobody/ussd", body: ussdBody, status: 404, want: "unknown partner"},
+		{name: "unknown partner sms", path: "/partners/nobody/sms", body: smsBody, status: 404, want: "unknown partner"},
+		{name: "missing timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "missing X-TikaSetu-Timestamp",
+			mutate: func(r *http.Request, _ time.Time) { r.Header.Del(TimestampHeader) }},
+		{name: "timestamp not a number", path: acmeUSSD, body: ussdBody, status: 401, want: "Unix time in seconds",
+			mutate: sign(testSecret, func(time.Time) string { return "2021-04-28T10:30:00Z" }, ussdBody)},
+		{name: "timestamp with sign", path: acmeUSSD, body: ussdBody, status: 401, want: "Unix time in seconds",
+			mutate: sign(testSecret, func(now time.Time) string { return "+" + stamp(now) }, ussdBody)},
+		{name: "timestamp in milliseconds", path: acmeUSSD, body: ussdBody, status: 401, want: "Unix time in seconds",
+			mutate: sign(testSecret, func(now time.Time) string { return stamp(now) + "000" }, ussdBody)},
+		{name: "stale timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "more than 5m0s from server time",
+			mutate: sign(testSecret, skewed(-MaxSkew-time.Second), ussdBody)},
+		{name: "future timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "more than 5m0s from server time",
+			mutate: sign(testSecret, skewed(MaxSkew+time.Second), ussdBody)},
+		{name: "stale timestamp sms", path: acmeSMS, body: smsBody, status: 401, want: "from server time",
+			mutate: sign(testSecret, skewed(-MaxSkew-time.Second), smsBody)},
+		{name: "missing signature", path: acmeUSSD, body: ussdBody, status: 401, want: "missing X-TikaSetu-Signature",
+			mutate: func(r *http.Request, _ time.Time) { r.Header.Del(SignatureHeader) }},
+		{name: "wrong secret", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
+			mutate: sign(otherSecret, skewed(0), ussdBody)},
+		{name: "another partner's secret on sms", path: acmeSMS, body: smsBody, status: 401, want: "bad signature",
+			mutate: sign(otherSecret, skewed(0), smsBody)},
+		{name: "signature of another body", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
+			mutate: sign(testSecret, skewed(0), strings.Replace(ussdBody, `"1"`, `"2"`, 1))},
+		{name: "signature of another timestamp", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
+			mutate: func(r *http.Request, now time.Time) {
+				r.Header.Set(SignatureHeader, Sign([]byte(testSecret), stamp(now.Add(-time.Second)), []byte(ussdBody)))
+			}},
+		{name: "signature without prefix", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
+			mutate: func(r *http.Request, _ time.Time) {
+				r.Header.Set(SignatureHeader, strings.TrimPrefix(r.Header.Get(SignatureHeader), "sha256="))
+			}},
+		{name: "signature not hex", path: acmeUSSD, body: ussdBody, status: 401, want: "bad signature",
+			mutate: func(r *http.Request, _ time.Time) { r.Header.Set(SignatureHeader, "sha256=zz") }},
+		{name: "oversize body", path: acmeUSSD, body: big, status: 413, want: "larger than 8192 bytes"},
+		{name: "oversize body without length", path: acmeUSSD, body: big, status: 413, want: "larger than 8192 bytes",
+			mutate: func(r *http.Request, _ time.Time) { r.ContentLength = -1 }},
+		{name: "oversize before unknown partner", path: "/partners/nobody/sms", body: big, status: 413, want: "larger"},
+		{name: "wrong content type", path: acmeUSSD, body: ussdBody, status: 415, want: "application/json",
+			mutate: func(r *http.Request, _ time.Time) { r.Header.Set("Content-Type", "application/x-www-form-urlencoded") }},
+		{name: "malformed JSON", path: acmeUSSD, body: `{"session_id":"s-1",`, status: 400, want: "not valid JSON"},
+		{name: "trailing data", path: acmeUSSD, body: ussdBody + `{}`, status: 400, want: "not valid JSON"},
+		{name: "JSON array", path: acmeUSSD, body: `[]`, status: 400, want: "JSON object"},
+		{name: "JSON null", path: acmeSMS, body: `null`, status: 400, want: "JSON object"},
+		{name: "empty body", path: acmeSMS, body: ``, status: 400, want: "JSON object"},
+		{name: "missing session_id", path: acmeUSSD, body: `{"msisdn":"9876543210","input":"1","new_session":false}`, status: 400, want: "missing session_id"},
+		{name: "empty session_id", path: acmeUSSD, body: `{"session_id":"","msisdn":"9876543210","input":"1","new_session":false}`, status: 400, want: "missing session_id"},
+		{name: "session_id with control character", path: acmeUSSD, body: `{"session_id":"a\u0000b","msisdn":"9876543210","input":"1","new_session":false}`, status: 400, want: "session_id"},
+		{name: "missing msisdn", path: acmeUSSD, body: `{"session_id":"s","input":"1","new_session":false}`, status: 400, want: "missing msisdn"},
+		{name: "missing new_session", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"1"}`, status: 400, want: "missing new_session"},
+		{name: "missing input mid-session", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","new_session":false}`, status: 400, want: "missing input"},
+		{name: "new_session as string", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"1","new_session":"false"}`, status: 400, want: "new_session must be a JSON boolean"},
+		{name: "msisdn as number", path: acmeUSSD, body: `{"session_id":"s","msisdn":9876543210,"input":"1","new_session":false}`, status: 400, want: "msisdn must be a JSON string"},
+		{name: "msisdn not Indian", path: acmeUSSD, body: `{"session_id":"s","msisdn":"+254712345678","input":"1","new_session":false}`, status: 400, want: "not an Indian mobile number"},
+		{name: "input too long", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"` + strings.Repeat("क", MaxInputRunes+1) + `","new_session":false}`, status: 400, want: "input longer"},
+		{name: "bad request_id", path: acmeUSSD, body: `{"session_id":"s","msisdn":"9876543210","input":"1","new_session":false,"request_id":""}`, status: 400, want: "request_id"},
+		{name: "missing message_id", path: acmeSMS, body: `{"msisdn":"9876543210","text":"REG"}`, status: 400, want: "missing message_id"},
+		{name: "message_id too long", path: acmeSMS, body: `{"message_id":"` + strings.Repeat("m", MaxIDBytes+1) + `","msisdn":"9876543210","text":"REG"}`, status: 400, want: "message_id"},
+		{name: "missing text", path: acmeSMS, body: `{"message_id":"m","msisdn":"9876543210"}`, status: 400, want: "missing text"},
+		{name: "sms msisdn missing", path: acmeSMS, body: `{"message_id":"m","text":"REG"}`, status: 400, want: "missing msisdn"},
+		{name: "sms text too long", path: acmeSMS, body: `{"message_id":"m","msisdn":"9876543210","text":"` + strings.Repeat("x", MaxInputRunes+1) + `"}`, status: 400, want: "text longer"},
+	}
+	var out []providertest.Refusal
+	for _, tc := range tests {
+		if !strings.HasSuffix(tc.path, "/"+route) {
+			continue
+		}
+		out = append(out, providertest.Refusal{
+			Name:   tc.name,
+			Status: tc.status,
+			Reason: tc.want,
+			Request: func(*testing.T) *http.Request {
+				now := clk.Now()
+				req := signedAt(now, tc.path, tc.body, testSecret)
+				if tc.mutate != nil {
+					tc.mutate(req, now)
+				}
+				return req
+			},
+		})
+	}
+	return out
+}
+
+// A refused request is logged with its reason and the partner, for the
+// operator; an unknown partner is not named.
+func TestRefusalsLogged(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+		sign string // the secret the request is signed with
+		want string // a log line
+	}{
+		{"bad signature", acmeUSSD, otherSecret, `level=WARN msg="partner request refused" provider=partner:acme reason="bad signature"`},
+		{"unknown partner", "/partners/nobody-known/ussd", testSecret, `level=DEBUG msg="partner request refused: unknown partner" id_bytes=12`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, &providertest.Handler{}, testConfig(), Options{})
+			if rec := hs.do(hs.signed(tc.path, ussdBody, tc.sign)); rec.Code < 400 || rec.Code > 499 {
+				t.Fatalf("status %d", rec.Code)
+			}
+			if logs := hs.Logs.String(); !strings.Contains(logs, tc.want) || strings.Contains(logs, "nobody-known") {
+				t.Errorf("logs\n%s\nwant the line\n%s", logs, tc.want)
+			}
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 	"github.com/tikasetu/tikasetu/providers/smpp/smpptest"
 )
 
@@ -87,18 +88,6 @@ func newSender(t testing.TB, srv *smpptest.Server, password string, mod func(*Op
 	return s, c
 }
 
-// waitFor polls cond for a generous while.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func isPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	return errors.As(err, &p) && p.Permanent()
@@ -130,7 +119,7 @@ func TestBindRefusedThenAccepted(t *testing.T) {
 	srv := smpptest.New(t, "right")
 	logs := &logCount{}
 	s, _ := newSender(t, srv, "wrong", func(o *Options) { o.Logger = slog.New(logs) })
-	waitFor(t, "two refused binds", func() bool { _, refused, _, _ := srv.Stats(); return refused >= 2 })
+	providertest.WaitFor(t, "two refused binds", func() bool { _, refused, _, _ := srv.Stats(); return refused >= 2 })
 
 	err := s.Send(context.Background(), dialog.SMS{To: "+919876543210", Text: "Your code is 123456", Ref: "otp-1"})
 	if err == nil || isPermanent(err) || !errors.Is(err, ErrNotBound) {
@@ -176,7 +165,7 @@ func TestSMSCRestart(t *testing.T) {
 		return data.ESME_ROK
 	})
 	s, _ := newSender(t, srv, "pw", func(o *Options) { o.Binds = 2 })
-	waitFor(t, "both binds", func() bool { return s.Bound() == 2 })
+	providertest.WaitFor(t, "both binds", func() bool { return s.Bound() == 2 })
 
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -282,7 +271,7 @@ func TestStatuses(t *testing.T) {
 			srv := smpptest.New(t, "pw")
 			srv.SetDecide(func(*pdu.SubmitSM, int) data.CommandStatusType { return tc.status })
 			s, _ := newSender(t, srv, "pw", nil)
-			waitFor(t, "bind", func() bool { return s.Bound() == 1 })
+			providertest.WaitFor(t, "bind", func() bool { return s.Bound() == 1 })
 			err := s.Send(context.Background(), dialog.SMS{To: "9876543210", Text: "x", Ref: "r"})
 			var se *StatusError
 			if !errors.As(err, &se) || se.Status != tc.status {
@@ -516,8 +505,8 @@ func TestReceipts(t *testing.T) {
 			t.Fatalf("receipts missing: %v", want)
 		}
 	}
-	waitFor(t, "the unmatched receipt counted", func() bool { return c.get("smpp_receipt_unmatched") == 1 })
-	waitFor(t, "every deliver_sm answered", func() bool { _, _, _, n := srv.Stats(); return n == 5 })
+	providertest.WaitFor(t, "the unmatched receipt counted", func() bool { return c.get("smpp_receipt_unmatched") == 1 })
+	providertest.WaitFor(t, "every deliver_sm answered", func() bool { _, _, _, n := srv.Stats(); return n == 5 })
 	select {
 	case r := <-got:
 		t.Errorf("extra receipt %+v (one per message)", r)
@@ -569,9 +558,9 @@ func TestParseReceipt(t *testing.T) {
 func TestCloseUnbinds(t *testing.T) {
 	srv := smpptest.New(t, "pw")
 	s, _ := newSender(t, srv, "pw", nil)
-	waitFor(t, "bind", func() bool { return s.Bound() == 1 })
+	providertest.WaitFor(t, "bind", func() bool { return s.Bound() == 1 })
 	s.Close()
-	waitFor(t, "unbind", func() bool { _, _, u, _ := srv.Stats(); return u == 1 })
+	providertest.WaitFor(t, "unbind", func() bool { _, _, u, _ := srv.Stats(); return u == 1 })
 	err := s.Send(context.Background(), dialog.SMS{To: "9876543210", Text: "x", Ref: "r"})
 	if err == nil || isPermanent(err) {
 		t.Fatalf("send after close: %v, want a temporary error", err)
@@ -593,7 +582,7 @@ func BenchmarkSubmit(b *testing.B) {
 				o.Rate = bc.rate
 				o.OnReceipt = func(Receipt) { receipts.Add(1) }
 			})
-			waitFor(b, "bind", func() bool { return s.Bound() == 1 })
+			providertest.WaitFor(b, "bind", func() bool { return s.Bound() == 1 })
 			var seq atomic.Int64
 			b.SetParallelism(4) // enough senders to keep the window full
 			start := time.Now()
@@ -608,7 +597,7 @@ func BenchmarkSubmit(b *testing.B) {
 			})
 			elapsed := time.Since(start)
 			b.StopTimer()
-			waitFor(b, "receipts", func() bool { return receipts.Load() == int64(b.N) })
+			providertest.WaitFor(b, "receipts", func() bool { return receipts.Load() == int64(b.N) })
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submits/s")
 			b.ReportMetric(float64(receipts.Load())/float64(b.N), "receipts/msg")
 		})

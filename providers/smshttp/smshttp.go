@@ -1,4 +1,4 @@
-// Package smshttp is the "http" outbound SMS sender (DESIGN §3): it implements
+// Package smshttp is the "http" outbound SMS sender: it implements
 // dialog.Sender by POSTing each message as JSON
 //
 //	{"to":"+91XXXXXXXXXX","text":"…","ref":"<unique id>"}
@@ -9,8 +9,8 @@
 //
 // keyed with TIKASETU_SMS_HTTP_SECRET. Each attempt has its own timeout;
 // 429, 5xx and network errors are retried a bounded number of times with
-// jittered exponential back-off (honouring Retry-After, capped), other
-// responses outside 2xx are final. Every attempt sends the same bytes and
+// jittered exponential back-off (honouring Retry-After, capped: see
+// outbound.Retry), other responses outside 2xx are final. Every attempt sends the same bytes and
 // ref, so the receiver can de-duplicate.
 //
 // Sign and Verify are exported for receivers: the load generator, a partner
@@ -29,10 +29,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -103,14 +101,12 @@ func (e *StatusError) Permanent() bool { return outbound.Refused(e.StatusCode) }
 
 // Sender posts SMS to one URL. It is safe for concurrent use.
 type Sender struct {
-	url        string
-	secret     []byte
-	client     *http.Client
-	timeout    time.Duration
-	attempts   int
-	backoff    time.Duration
-	maxBackoff time.Duration
-	log        *slog.Logger
+	url     string
+	secret  []byte
+	client  *http.Client
+	timeout time.Duration
+	retry   outbound.Retry
+	log     *slog.Logger
 }
 
 var _ dialog.Sender = (*Sender)(nil)
@@ -129,12 +125,12 @@ func WithTimeout(d time.Duration) Option { return func(s *Sender) { s.timeout = 
 
 // WithAttempts sets how many attempts a message gets in all (default
 // DefaultAttempts; 1 disables retries).
-func WithAttempts(n int) Option { return func(s *Sender) { s.attempts = n } }
+func WithAttempts(n int) Option { return func(s *Sender) { s.retry.Attempts = n } }
 
 // WithBackoff sets the wait before the second attempt (doubling after, with
 // jitter) and the cap on any wait, Retry-After included.
 func WithBackoff(first, max time.Duration) Option {
-	return func(s *Sender) { s.backoff, s.maxBackoff = first, max }
+	return func(s *Sender) { s.retry.Backoff, s.retry.MaxBackoff = first, max }
 }
 
 // WithLogger sets the logger for retries (default slog.Default()). Numbers
@@ -152,14 +148,12 @@ func New(rawURL string, secret []byte, opts ...Option) (*Sender, error) {
 		return nil, errors.New("smshttp: empty signing secret")
 	}
 	s := &Sender{
-		url:        rawURL,
-		secret:     bytes.Clone(secret),
-		client:     &http.Client{Transport: outbound.Transport()},
-		timeout:    DefaultTimeout,
-		attempts:   DefaultAttempts,
-		backoff:    DefaultBackoff,
-		maxBackoff: DefaultMaxBackoff,
-		log:        slog.Default(),
+		url:     rawURL,
+		secret:  bytes.Clone(secret),
+		client:  &http.Client{Transport: outbound.Transport()},
+		timeout: DefaultTimeout,
+		retry:   outbound.Retry{Attempts: DefaultAttempts, Backoff: DefaultBackoff, MaxBackoff: DefaultMaxBackoff},
+		log:     slog.Default(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -170,15 +164,9 @@ func New(rawURL string, secret []byte, opts ...Option) (*Sender, error) {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
-	if s.attempts < 1 {
-		s.attempts = 1
-	}
-	if s.backoff < 0 {
-		s.backoff = 0
-	}
-	if s.maxBackoff < s.backoff {
-		s.maxBackoff = s.backoff
-	}
+	s.retry.Attempts = max(s.retry.Attempts, 1)
+	s.retry.Backoff = max(s.retry.Backoff, 0)
+	s.retry.MaxBackoff = max(s.retry.MaxBackoff, s.retry.Backoff)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -203,35 +191,10 @@ func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
 	}
 	sig := Sign(s.secret, body)
 	masked := dialog.MaskMsisdn(to)
-
-	for attempt := 1; ; attempt++ {
-		retry, wait, err := s.attempt(ctx, body, sig)
-		if err == nil {
-			return nil
-		}
-		err = fmt.Errorf("smshttp: send %s to %s, attempt %d/%d: %w", m.Ref, masked, attempt, s.attempts, err)
-		if !retry || attempt >= s.attempts {
-			return err
-		}
-		if cerr := ctx.Err(); cerr != nil {
-			if !errors.Is(err, cerr) {
-				err = fmt.Errorf("%w (stopped: %w)", err, cerr)
-			}
-			return err
-		}
-		d := s.delay(attempt, wait)
-		s.log.Warn("sms send failed; retrying",
-			slog.String("to", masked), slog.String("ref", m.Ref),
-			slog.Int("attempt", attempt), slog.Duration("wait", d),
-			slog.String("err", err.Error()))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err())
-		case <-t.C:
-		}
-	}
+	log := s.log.With(slog.String("to", masked), slog.String("ref", m.Ref))
+	_, err = s.retry.Do(ctx, fmt.Sprintf("smshttp: send %s to %s", m.Ref, masked), log,
+		func(ctx context.Context) (bool, time.Duration, error) { return s.attempt(ctx, body, sig) })
+	return err
 }
 
 // attempt makes one POST. It reports whether a failure may be retried and
@@ -257,43 +220,9 @@ func (s *Sender) attempt(ctx context.Context, body []byte, sig string) (retry bo
 	switch {
 	case code >= 200 && code < 300:
 		return false, 0, nil
-	case code == http.StatusTooManyRequests || code >= 500:
-		return true, retryAfter(resp.Header.Get("Retry-After"), time.Now()), &StatusError{code}
+	case outbound.Retryable(code):
+		return true, outbound.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), &StatusError{code}
 	default:
 		return false, 0, &StatusError{code}
 	}
-}
-
-// delay is the wait after a failed attempt (1-based): the receiver's
-// Retry-After when it gave one, otherwise jittered exponential back-off;
-// either way at most maxBackoff.
-func (s *Sender) delay(attempt int, retryAfter time.Duration) time.Duration {
-	d := retryAfter
-	if d <= 0 {
-		d = s.backoff
-		for i := 1; i < attempt && d < s.maxBackoff; i++ {
-			d *= 2
-		}
-		if d > 0 {
-			d = d/2 + mrand.N(d/2+1) // equal jitter: spread retries of a burst
-		}
-	}
-	return min(d, s.maxBackoff)
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(min(n, 3600)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }

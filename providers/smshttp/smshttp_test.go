@@ -319,59 +319,43 @@ func TestNew(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Errorf("New error %v, want ok=%v", err, tc.ok)
 			}
-			if tc.ok && (s.timeout != DefaultTimeout || s.attempts != DefaultAttempts) {
-				t.Errorf("defaults: timeout %v attempts %d", s.timeout, s.attempts)
+			want := policy{DefaultAttempts, DefaultBackoff, DefaultMaxBackoff}
+			if tc.ok && (s.timeout != DefaultTimeout || policyOf(s) != want) {
+				t.Errorf("defaults: timeout %v, retry %+v", s.timeout, policyOf(s))
 			}
 		})
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2021, 4, 28, 16, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{" 7 ", 7 * time.Second},
-		{"0", 0},
-		{"-5", 0},
-		{"soon", 0},
-		{"99999999", time.Hour},
-		{now.Add(10 * time.Second).Format(http.TimeFormat), 10 * time.Second},
-		{now.Add(-10 * time.Second).Format(http.TimeFormat), 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := retryAfter(tc.in, now); got != tc.want {
-				t.Errorf("retryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-			}
-		})
-	}
+// policy is the comparable part of a sender's outbound.Retry.
+type policy struct {
+	attempts            int
+	backoff, maxBackoff time.Duration
 }
 
-func TestDelay(t *testing.T) {
-	s := &Sender{backoff: 100 * time.Millisecond, maxBackoff: time.Second}
+func policyOf(s *Sender) policy {
+	return policy{s.retry.Attempts, s.retry.Backoff, s.retry.MaxBackoff}
+}
+
+// Options out of range are brought back into it.
+func TestOptionsNormalised(t *testing.T) {
 	tests := []struct {
-		name       string
-		attempt    int
-		retryAfter time.Duration
-		lo, hi     time.Duration
+		name string
+		opts []Option
+		want policy
 	}{
-		{"first back-off", 1, 0, 50 * time.Millisecond, 100 * time.Millisecond},
-		{"doubles", 2, 0, 100 * time.Millisecond, 200 * time.Millisecond},
-		{"doubles again", 3, 0, 200 * time.Millisecond, 400 * time.Millisecond},
-		{"capped", 10, 0, 500 * time.Millisecond, time.Second},
-		{"Retry-After honoured", 1, 700 * time.Millisecond, 700 * time.Millisecond, 700 * time.Millisecond},
-		{"Retry-After capped", 1, time.Minute, time.Second, time.Second},
+		{"attempts below one", []Option{WithAttempts(0)}, policy{1, DefaultBackoff, DefaultMaxBackoff}},
+		{"negative back-off", []Option{WithBackoff(-time.Second, time.Second)}, policy{DefaultAttempts, 0, time.Second}},
+		{"cap below the back-off", []Option{WithBackoff(2*time.Second, time.Second)}, policy{DefaultAttempts, 2 * time.Second, 2 * time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for range 50 {
-				if got := s.delay(tc.attempt, tc.retryAfter); got < tc.lo || got > tc.hi {
-					t.Fatalf("delay = %v, want in [%v, %v]", got, tc.lo, tc.hi)
-				}
+			s, err := New("https://sms.example.net/", secret, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := policyOf(s); got != tc.want {
+				t.Errorf("retry %+v, want %+v", got, tc.want)
 			}
 		})
 	}

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,10 +76,10 @@ type SenderOptions struct {
 // Sender sends SMS through Twilio's Messages API. It implements
 // dialog.Sender and is safe for concurrent use.
 type Sender struct {
-	opt     SenderOptions
-	base    *url.URL // parsed APIBaseURL, nil when unset
-	httpc   *http.Client
-	sleepFn func(ctx context.Context, d time.Duration) error // tests replace it
+	opt   SenderOptions
+	base  *url.URL // parsed APIBaseURL, nil when unset
+	httpc *http.Client
+	retry outbound.Retry // tests replace its Sleep
 }
 
 var _ dialog.Sender = (*Sender)(nil)
@@ -104,7 +102,7 @@ func NewSender(opt SenderOptions) (*Sender, error) {
 		}
 		opt.StatusCallbackBase = strings.TrimRight(opt.StatusCallbackBase, "/")
 	}
-	s := &Sender{opt: opt, httpc: opt.HTTPClient, sleepFn: sleep}
+	s := &Sender{opt: opt, httpc: opt.HTTPClient}
 	if opt.APIBaseURL != "" {
 		u, err := url.Parse(opt.APIBaseURL)
 		if err != nil || !baseURL(opt.APIBaseURL) {
@@ -133,6 +131,7 @@ func NewSender(opt SenderOptions) (*Sender, error) {
 	if s.opt.Logger == nil {
 		s.opt.Logger = slog.Default()
 	}
+	s.retry = outbound.Retry{Attempts: s.opt.Attempts, Backoff: s.opt.Backoff, MaxBackoff: s.opt.MaxBackoff}
 	return s, nil
 }
 
@@ -181,30 +180,20 @@ func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
 	masked := dialog.MaskMsisdn(to)
 	log := s.opt.Logger.With(slog.String("provider", Name), slog.String("to", masked), slog.String("ref", m.Ref))
 
-	for attempt := 1; ; attempt++ {
-		sid, retry, wait, err := s.attempt(ctx, params)
-		if err == nil {
-			log.Debug("sms sent", slog.String("message_sid", sid), slog.Int("attempt", attempt))
-			return nil
-		}
-		err = &redacted{err: err, number: to[len("+91"):]}
-		err = fmt.Errorf("twilio: send %s to %s, attempt %d/%d: %w", m.Ref, masked, attempt, s.opt.Attempts, err)
-		if cerr := ctx.Err(); cerr != nil {
-			if !errors.Is(err, cerr) {
-				err = fmt.Errorf("%w (stopped: %w)", err, cerr)
+	var sid string
+	attempt, err := s.retry.Do(ctx, fmt.Sprintf("twilio: send %s to %s", m.Ref, masked), log,
+		func(ctx context.Context) (retry bool, wait time.Duration, err error) {
+			sid, retry, wait, err = s.attempt(ctx, params)
+			if err != nil {
+				err = &redacted{err: err, number: to[len("+91"):]}
 			}
-			return err
-		}
-		if !retry || attempt >= s.opt.Attempts {
-			return err
-		}
-		d := s.delay(attempt, wait)
-		log.Warn("sms send failed; retrying", slog.Int("attempt", attempt),
-			slog.Duration("wait", d), slog.String("err", err.Error()))
-		if werr := s.sleepFn(ctx, d); werr != nil {
-			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, werr)
-		}
+			return retry, wait, err
+		})
+	if err != nil {
+		return err
 	}
+	log.Debug("sms sent", slog.String("message_sid", sid), slog.Int("attempt", attempt))
+	return nil
 }
 
 // attempt makes one CreateMessage call under its own timeout. It reports
@@ -243,8 +232,8 @@ func (s *Sender) attempt(ctx context.Context, params *api.CreateMessageParams) (
 		return sid, false, 0, nil
 	case err == nil:
 		return "", false, 0, fmt.Errorf("unexpected status %d", code)
-	case code == http.StatusTooManyRequests || code >= 500:
-		return "", true, retryAfter(rt.retryAfter, time.Now()), withStatus(err, code)
+	case outbound.Retryable(code):
+		return "", true, outbound.RetryAfter(rt.retryAfter, time.Now()), withStatus(err, code)
 	case code != 0 && outbound.Refused(code):
 		return "", false, 0, refused{withStatus(err, code)}
 	case code != 0:
@@ -313,49 +302,4 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.status = resp.StatusCode
 	t.retryAfter = resp.Header.Get("Retry-After")
 	return resp, nil
-}
-
-// delay is the wait after a failed attempt (1-based): Twilio's Retry-After
-// when it gave one, otherwise jittered exponential back-off; either way at
-// most MaxBackoff.
-func (s *Sender) delay(attempt int, retryAfter time.Duration) time.Duration {
-	d := retryAfter
-	if d <= 0 {
-		d = s.opt.Backoff
-		for i := 1; i < attempt && d < s.opt.MaxBackoff; i++ {
-			d *= 2
-		}
-		d = d/2 + mrand.N(d/2+1) // equal jitter: spread the retries of a burst
-	}
-	return min(d, s.opt.MaxBackoff)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(min(n, 3600)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }

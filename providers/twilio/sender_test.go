@@ -233,7 +233,7 @@ func newRig(t *testing.T, opt SenderOptions, wantHost string, script ...reply) *
 		t.Fatal(err)
 	}
 	w := &waits{}
-	s.sleepFn = w.sleep
+	s.retry.Sleep = w.sleep
 	return &senderRig{fake: f, guard: g, s: s, waits: w, logs: logs}
 }
 
@@ -442,52 +442,6 @@ func TestSenderRetries(t *testing.T) {
 	}
 }
 
-// Back-off grows from Backoff, with jitter, and never passes MaxBackoff.
-func TestDelay(t *testing.T) {
-	s, err := NewSender(SenderOptions{AccountSID: "AC1", AuthToken: "t", From: "+918000000000"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for attempt := 1; attempt <= 8; attempt++ {
-		full := min(DefaultBackoff<<(attempt-1), DefaultMaxBackoff)
-		for range 50 {
-			d := s.delay(attempt, 0)
-			if d < full/2 || d > full {
-				t.Fatalf("attempt %d: delay %v not in [%v, %v]", attempt, d, full/2, full)
-			}
-		}
-	}
-	if d := s.delay(1, 3*time.Second); d != 3*time.Second {
-		t.Errorf("Retry-After 3s gave %v", d)
-	}
-	if d := s.delay(1, time.Hour); d != DefaultMaxBackoff {
-		t.Errorf("Retry-After 1h gave %v", d)
-	}
-}
-
-func TestRetryAfterHeader(t *testing.T) {
-	now := time.Date(2021, 4, 28, 16, 0, 0, 0, time.UTC)
-	tests := []struct {
-		v    string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{" 7 ", 7 * time.Second},
-		{"0", 0},
-		{"-1", 0},
-		{"99999", time.Hour},
-		{now.Add(5 * time.Second).Format(http.TimeFormat), 5 * time.Second},
-		{now.Add(-5 * time.Second).Format(http.TimeFormat), 0},
-		{"soon", 0},
-	}
-	for _, tc := range tests {
-		if got := retryAfter(tc.v, now); got != tc.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tc.v, got, tc.want)
-		}
-	}
-}
-
 func TestSenderContext(t *testing.T) {
 	t.Run("cancel during a request", func(t *testing.T) {
 		rig := newRig(t, SenderOptions{}, "", reply{hang: true})
@@ -615,6 +569,9 @@ func TestNewSenderOptions(t *testing.T) {
 				if s.opt.Timeout != DefaultSendTimeout || s.opt.Attempts != DefaultAttempts ||
 					s.opt.Backoff != DefaultBackoff || s.opt.MaxBackoff != DefaultMaxBackoff {
 					t.Errorf("defaults %+v", s.opt)
+				}
+				if r := s.retry; r.Attempts != DefaultAttempts || r.Backoff != DefaultBackoff || r.MaxBackoff != DefaultMaxBackoff {
+					t.Errorf("retry policy %+v, want the defaults", r)
 				}
 			}
 		})

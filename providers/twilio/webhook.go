@@ -1,5 +1,4 @@
-// Package twilio speaks Twilio Programmable Messaging, both ways (DESIGN §3,
-// §4 "SMS", §6):
+// Package twilio speaks Twilio Programmable Messaging, both ways:
 //
 //   - Register mounts the inbound webhook POST /sms/twilio, where Twilio
 //     delivers each SMS a caller sends to our number. Every request must
@@ -51,7 +50,8 @@ import (
 // Options.OnTurn.
 const Name = "twilio"
 
-// Routes Register mounts (DESIGN §3).
+// Routes Register mounts: the inbound SMS webhook and the delivery status
+// callback, as configured at Twilio under the public URL.
 const (
 	Path       = "/sms/twilio"
 	StatusPath = "/sms/twilio/status"

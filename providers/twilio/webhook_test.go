@@ -1,20 +1,18 @@
 package twilio
 
 import (
-	"context"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/xml"
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/twilio/twilio-go/client"
@@ -30,52 +28,36 @@ const (
 	testPublic = "https://sms.example.in"
 )
 
-type outcome struct {
-	provider string
-	ok       bool
-}
-
+// harness serves the routes over real HTTP and keeps the delivery status
+// callbacks they report.
 type harness struct {
-	engine   *gin.Engine
-	h        *providertest.Handler
-	opt      Options
-	logs     *providertest.LogBuffer
+	*providertest.Rig
 	mu       sync.Mutex
-	outcomes []outcome
 	statuses []StatusEvent
 }
 
-// newHarness registers the routes with testToken and testPublic unless opt
-// says otherwise.
-func newHarness(t *testing.T, h *providertest.Handler, opt Options) *harness {
+// mount mounts the routes with opt, its deadline, logger and OnTurn taken
+// from the rig's Setup, and testToken and testPublic unless opt says
+// otherwise.
+func mount(opt Options) providertest.Mount {
+	opt.AuthToken = cmp.Or(opt.AuthToken, testToken)
+	opt.PublicURL = cmp.Or(opt.PublicURL, testPublic)
+	return func(r gin.IRoutes, s providertest.Setup) {
+		opt.Deadline, opt.Logger, opt.OnTurn = s.Deadline, s.Logger, s.OnTurn
+		Register(r, s.Handler, opt)
+	}
+}
+
+func newHarness(t *testing.T, h dialog.Handler, opt Options) *harness {
 	t.Helper()
-	if opt.AuthToken == "" {
-		opt.AuthToken = testToken
-	}
-	if opt.PublicURL == "" {
-		opt.PublicURL = testPublic
-	}
-	hs := &harness{engine: gin.New(), h: h, logs: &providertest.LogBuffer{}}
-	opt.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opt.OnTurn = func(p string, ok bool) {
-		hs.mu.Lock()
-		defer hs.mu.Unlock()
-		hs.outcomes = append(hs.outcomes, outcome{p, ok})
-	}
+	hs := &harness{}
 	opt.OnStatus = func(ev StatusEvent) {
 		hs.mu.Lock()
 		defer hs.mu.Unlock()
 		hs.statuses = append(hs.statuses, ev)
 	}
-	hs.opt = opt
-	Register(hs.engine, h, opt)
+	hs.Rig = providertest.NewRig(t, h, opt.Deadline, mount(opt))
 	return hs
-}
-
-func (hs *harness) turnOutcomes() []outcome {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	return append([]outcome(nil), hs.outcomes...)
 }
 
 func (hs *harness) events() []StatusEvent {
@@ -84,19 +66,23 @@ func (hs *harness) events() []StatusEvent {
 	return append([]StatusEvent(nil), hs.statuses...)
 }
 
-func (hs *harness) do(req *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	hs.engine.ServeHTTP(rec, req)
-	return rec
-}
-
 // signedPost builds a POST of body to target (path and query) signed as
 // Twilio signs it for a webhook configured at base+target.
-func signedPost(target, body string, token, base string) *http.Request {
+func signedPost(target, body, token, base string) *http.Request {
+	sig := ""
+	if f, err := url.ParseQuery(body); err == nil {
+		sig = Sign(token, base+target, f)
+	}
+	return signedWith(target, body, sig)
+}
+
+// signedWith builds a form POST of body to target carrying sig ("" for
+// none) as its signature.
+func signedWith(target, body, sig string) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if f, err := url.ParseQuery(body); err == nil {
-		req.Header.Set(SignatureHeader, Sign(token, base+target, f))
+	if sig != "" {
+		req.Header.Set(SignatureHeader, sig)
 	}
 	return req
 }
@@ -164,19 +150,21 @@ func TestPublishedExampleSignature(t *testing.T) {
 	}
 }
 
-// verifyRoute mounts the package's verification middleware (the one in
+// verifyRoute serves the package's verification middleware (the one in
 // front of both real routes) on the published example's path, so that the
-// published request can go through gin as Twilio sent it.
-func verifyRoute(opt Options) (*gin.Engine, *int) {
-	s := &server{h: &providertest.Handler{}, opt: opt}
-	s.opt.Logger = slog.New(slog.DiscardHandler)
-	reached := new(int)
-	e := gin.New()
-	e.POST("/myapp.php", s.verify, func(c *gin.Context) {
-		*reached++
-		c.Status(http.StatusOK)
+// published request can go through gin as Twilio sent it. reached counts
+// the requests it let through.
+func verifyRoute(t *testing.T, opt Options) (rig *providertest.Rig, reached *atomic.Int32) {
+	reached = new(atomic.Int32)
+	rig = providertest.NewRig(t, &providertest.Handler{}, 0, func(r gin.IRoutes, su providertest.Setup) {
+		s := &server{h: su.Handler, opt: opt}
+		s.opt.Logger = su.Logger
+		r.POST("/myapp.php", s.verify, func(c *gin.Context) {
+			reached.Add(1)
+			c.Status(http.StatusOK)
+		})
 	})
-	return e, reached
+	return rig, reached
 }
 
 func TestPublishedExampleThroughGin(t *testing.T) {
@@ -203,31 +191,21 @@ func TestPublishedExampleThroughGin(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e, reached := verifyRoute(Options{AuthToken: published.token, PublicURL: strings.TrimRight(tc.public, "/")})
-			req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(tc.body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if tc.sig != "" {
-				req.Header.Set(SignatureHeader, tc.sig)
-			}
-			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, req)
+			rig, reached := verifyRoute(t, Options{AuthToken: published.token, PublicURL: strings.TrimRight(tc.public, "/")})
+			rec := rig.Do(t, signedWith(tc.target, tc.body, tc.sig))
 			if rec.Code != tc.want {
 				t.Errorf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
 			}
-			if wantReached := tc.want == http.StatusOK; (*reached == 1) != wantReached {
-				t.Errorf("handler reached %d times", *reached)
+			if wantReached := tc.want == http.StatusOK; (reached.Load() == 1) != wantReached {
+				t.Errorf("handler reached %d times", reached.Load())
 			}
 		})
 	}
 	// A wrong token fails too.
-	e, reached := verifyRoute(Options{AuthToken: "54321", PublicURL: published.base})
-	req := httptest.NewRequest(http.MethodPost, published.target, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(SignatureHeader, published.sig)
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, req)
-	if rec.Code != http.StatusForbidden || *reached != 0 {
-		t.Errorf("wrong token: status %d, reached %d", rec.Code, *reached)
+	rig, reached := verifyRoute(t, Options{AuthToken: "54321", PublicURL: published.base})
+	rec := rig.Do(t, signedWith(published.target, body, published.sig))
+	if rec.Code != http.StatusForbidden || reached.Load() != 0 {
+		t.Errorf("wrong token: status %d, reached %d", rec.Code, reached.Load())
 	}
 }
 
@@ -267,12 +245,7 @@ func TestSMSRouteSignature(t *testing.T) {
 			if target == "" {
 				target = Path
 			}
-			req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(tc.body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if tc.sig != "" {
-				req.Header.Set(SignatureHeader, tc.sig)
-			}
-			rec := hs.do(req)
+			rec := hs.Do(t, signedWith(target, tc.body, tc.sig))
 			if rec.Code != tc.want {
 				t.Fatalf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
 			}
@@ -285,7 +258,7 @@ func TestSMSRouteSignature(t *testing.T) {
 			if n := len(h.Calls()); n != wantCalls {
 				t.Errorf("handler called %d times, want %d", n, wantCalls)
 			}
-			if n := len(hs.turnOutcomes()); n != wantCalls {
+			if n := len(hs.Outcomes()); n != wantCalls {
 				t.Errorf("OnTurn called %d times, want %d", n, wantCalls)
 			}
 		})
@@ -372,10 +345,7 @@ func TestRepeatedKeys(t *testing.T) {
 
 			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, Options{})
-			req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(tc.body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set(SignatureHeader, sig)
-			rec := hs.do(req)
+			rec := hs.Do(t, signedWith(Path, tc.body, sig))
 			want := http.StatusForbidden
 			if tc.want {
 				want = http.StatusOK
@@ -422,7 +392,7 @@ func TestTurnDecoding(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
 			hs := newHarness(t, h, Options{})
-			rec := hs.do(signedPost(Path, tc.form.Encode(), testToken, testPublic))
+			rec := hs.Do(t, signedPost(Path, tc.form.Encode(), testToken, testPublic))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d, body %q", rec.Code, rec.Body)
 			}
@@ -437,27 +407,10 @@ func TestTurnDecoding(t *testing.T) {
 			if calls[0] != want {
 				t.Errorf("turn\n got %#v\nwant %#v", calls[0], want)
 			}
-			if got := hs.turnOutcomes(); len(got) != 1 || got[0] != (outcome{Name, true}) {
+			if got := hs.Outcomes(); len(got) != 1 || got[0] != (providertest.Outcome{Provider: Name, OK: true}) {
 				t.Errorf("OnTurn %v", got)
 			}
 		})
-	}
-}
-
-// A Twilio retry of the same message reaches the engine with the same
-// Delivery, so that the engine's reply cache answers it.
-func TestRetryKeepsDelivery(t *testing.T) {
-	h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-	hs := newHarness(t, h, Options{})
-	body := sms("SMretry", "+919876543210", "1").Encode()
-	for range 2 {
-		if rec := hs.do(signedPost(Path, body, testToken, testPublic)); rec.Code != http.StatusOK {
-			t.Fatalf("status %d", rec.Code)
-		}
-	}
-	calls := h.Calls()
-	if len(calls) != 2 || calls[0] != calls[1] || calls[0].Delivery != "SMretry" {
-		t.Errorf("turns %#v", calls)
 	}
 }
 
@@ -504,7 +457,7 @@ func TestTwiMLReply(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			hs := newHarness(t, &providertest.Handler{Reply: tc.reply}, Options{})
-			rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
+			rec := hs.Do(t, signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
 			}
@@ -523,181 +476,9 @@ func TestTwiMLReply(t *testing.T) {
 	}
 	// The escaping itself, for the record.
 	hs := newHarness(t, &providertest.Handler{Reply: dialog.Reply{Text: "a & b < c > d"}}, Options{})
-	rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
+	rec := hs.Do(t, signedPost(Path, sms("SM1", "9876543210", "x").Encode(), testToken, testPublic))
 	if !strings.Contains(rec.Body.String(), "<Message>a &amp; b &lt; c &gt; d</Message>") {
 		t.Errorf("body %s", rec.Body)
-	}
-}
-
-func TestBusy(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(ctx context.Context, t dialog.Turn) (dialog.Reply, error)
-	}{
-		{"handler error", func(context.Context, dialog.Turn) (dialog.Reply, error) {
-			return dialog.Reply{Text: "half a screen"}, errors.New("store down")
-		}},
-		{"handler panic", func(context.Context, dialog.Turn) (dialog.Reply, error) {
-			panic("boom")
-		}},
-		{"handler returns ctx error", func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
-			<-ctx.Done()
-			return dialog.Reply{}, ctx.Err()
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			hs := newHarness(t, &providertest.Handler{Fn: tc.fn}, Options{Deadline: 20 * time.Millisecond})
-			rec := hs.do(signedPost(Path, sms("SM1", "+919876543210", "482913").Encode(), testToken, testPublic))
-			assertBusy(t, rec)
-			logs := hs.logs.String()
-			for _, secret := range []string{"9876543210", "482913"} {
-				if strings.Contains(logs, secret) {
-					t.Errorf("log holds %q: %s", secret, logs)
-				}
-			}
-			if !strings.Contains(logs, "+91XXXXXX3210") {
-				t.Errorf("log lacks the masked number: %s", logs)
-			}
-			if got := hs.turnOutcomes(); len(got) != 1 || got[0] != (outcome{Name, false}) {
-				t.Errorf("OnTurn %v", got)
-			}
-		})
-	}
-}
-
-func assertBusy(t *testing.T, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	if rec.Code != http.StatusOK {
-		t.Errorf("status %d, want 200", rec.Code)
-	}
-	doc := parseTwiML(t, rec)
-	if len(doc.Messages) != 1 || doc.Messages[0].Text != BusyText {
-		t.Errorf("body %s, want the busy message", rec.Body)
-	}
-}
-
-// A handler that ignores its context does not hold the response past the
-// deadline.
-func TestSlowHandlerAnsweredByDeadline(t *testing.T) {
-	release := make(chan struct{})
-	finished := make(chan struct{})
-	h := &providertest.Handler{Fn: func(context.Context, dialog.Turn) (dialog.Reply, error) {
-		defer close(finished)
-		<-release // ignores ctx
-		return dialog.Reply{Text: "too late"}, nil
-	}}
-	hs := newHarness(t, h, Options{Deadline: 10 * time.Millisecond})
-	rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "1").Encode(), testToken, testPublic))
-	select {
-	case <-finished:
-		t.Fatal("handler finished before the response was sent")
-	default:
-	}
-	assertBusy(t, rec)
-	close(release)
-	<-finished
-}
-
-// The handler's context carries the configured deadline.
-func TestHandlerContextDeadline(t *testing.T) {
-	tests := []struct {
-		name     string
-		deadline time.Duration
-		want     time.Duration
-	}{
-		{"default", 0, DefaultDeadline},
-		{"configured", 500 * time.Millisecond, 500 * time.Millisecond},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var left time.Duration
-			h := &providertest.Handler{Fn: func(ctx context.Context, _ dialog.Turn) (dialog.Reply, error) {
-				d, ok := ctx.Deadline()
-				if !ok {
-					return dialog.Reply{}, errors.New("no deadline")
-				}
-				left = time.Until(d)
-				return dialog.Reply{Text: "ok"}, nil
-			}}
-			hs := newHarness(t, h, Options{Deadline: tc.deadline})
-			rec := hs.do(signedPost(Path, sms("SM1", "9876543210", "").Encode(), testToken, testPublic))
-			if doc := parseTwiML(t, rec); len(doc.Messages) != 1 || doc.Messages[0].Text != "ok" {
-				t.Fatalf("body %s", rec.Body)
-			}
-			if left <= 0 || left > tc.want {
-				t.Errorf("time left %v, want in (0, %v]", left, tc.want)
-			}
-		})
-	}
-}
-
-// Requests that are signed correctly but malformed get a 4xx and never
-// reach the handler.
-func TestBadInput(t *testing.T) {
-	const ctype = "application/x-www-form-urlencoded"
-	noSid := sms("SM1", "9876543210", "x")
-	noSid.Del("MessageSid")
-	noFrom := sms("SM1", "9876543210", "x")
-	noFrom.Del("From")
-	tests := []struct {
-		name  string
-		body  string
-		ctype string
-		want  int
-	}{
-		{name: "missing MessageSid", body: noSid.Encode(), ctype: ctype, want: 400},
-		{name: "MessageSid with control character", body: sms("SM\x01", "9876543210", "x").Encode(), ctype: ctype, want: 400},
-		{name: "MessageSid too long", body: sms(strings.Repeat("S", MaxSidBytes+1), "9876543210", "x").Encode(), ctype: ctype, want: 400},
-		{name: "missing From", body: noFrom.Encode(), ctype: ctype, want: 400},
-		{name: "From not an Indian mobile", body: sms("SM1", "+12349013030", "x").Encode(), ctype: ctype, want: 400},
-		{name: "From starting 5", body: sms("SM1", "+915876543210", "x").Encode(), ctype: ctype, want: 400},
-		{name: "From with letters", body: sms("SM1", "whatsapp:+919876543210", "x").Encode(), ctype: ctype, want: 400},
-		{name: "Body not UTF-8", body: sms("SM1", "9876543210", "\xff").Encode(), ctype: ctype, want: 400},
-		{name: "Body too long", body: sms("SM1", "9876543210", strings.Repeat("a", MaxBodyRunes+1)).Encode(), ctype: ctype, want: 413},
-		{name: "request too large", body: sms("SM1", "9876543210", "x").Encode() + "&pad=" + strings.Repeat("x", MaxBodyBytes), ctype: ctype, want: 413},
-		{name: "JSON body", body: `{"MessageSid":"SM1"}`, ctype: "application/json", want: 400},
-		{name: "no content type", body: sms("SM1", "9876543210", "x").Encode(), want: 400},
-		{name: "broken encoding", body: "MessageSid=%zz&From=9876543210", ctype: ctype, want: 400},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}
-			hs := newHarness(t, h, Options{})
-			req := signedPost(Path, tc.body, testToken, testPublic)
-			req.Header.Del("Content-Type")
-			if tc.ctype != "" {
-				req.Header.Set("Content-Type", tc.ctype)
-			}
-			rec := hs.do(req)
-			if rec.Code != tc.want {
-				t.Errorf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
-			}
-			if rec.Body.Len() == 0 || rec.Body.Len() > 100 {
-				t.Errorf("want a short reason, got %q", rec.Body)
-			}
-			if n := len(h.Calls()); n != 0 {
-				t.Errorf("handler called %d times", n)
-			}
-			if got := hs.turnOutcomes(); len(got) != 0 {
-				t.Errorf("OnTurn called for a bad request: %v", got)
-			}
-		})
-	}
-}
-
-// Neither the message body nor the full number appear in logs on success.
-func TestLogsHoldNoBodyOrNumber(t *testing.T) {
-	hs := newHarness(t, &providertest.Handler{Reply: dialog.Reply{Text: "ok"}}, Options{})
-	hs.do(signedPost(Path, sms("SM1", "9876543210", "482913").Encode(), testToken, testPublic))
-	logs := hs.logs.String()
-	for _, secret := range []string{"482913", "9876543210"} {
-		if strings.Contains(logs, secret) {
-			t.Errorf("log holds %q: %s", secret, logs)
-		}
-	}
-	if !strings.Contains(logs, "+91XXXXXX3210") {
-		t.Errorf("debug log lacks the masked number: %s", logs)
 	}
 }
 
@@ -795,16 +576,11 @@ func TestStatusCallback(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &providertest.Handler{}
 			hs := newHarness(t, h, Options{})
-			req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(tc.form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			sig := Sign(testToken, testPublic+tc.target, tc.form)
 			if tc.sign != nil {
 				sig = tc.sign(tc.form, tc.target)
 			}
-			if sig != "" {
-				req.Header.Set(SignatureHeader, sig)
-			}
-			rec := hs.do(req)
+			rec := hs.Do(t, signedWith(tc.target, tc.form.Encode(), sig))
 			if rec.Code != tc.want {
 				t.Fatalf("status %d, want %d (body %q)", rec.Code, tc.want, rec.Body)
 			}
@@ -852,5 +628,75 @@ func TestOptionsValidate(t *testing.T) {
 				Register(gin.New(), &providertest.Handler{}, tc.opt)
 			}
 		})
+	}
+}
+
+// The SMS route keeps the contract of every inbound channel.
+func TestContract(t *testing.T) {
+	providertest.RunContract(t, providertest.Channel{
+		Provider:        Name,
+		Kind:            dialog.SMSChannel,
+		Mount:           mount(Options{}),
+		DefaultDeadline: DefaultDeadline,
+		BusyText:        BusyText,
+		Request: func(_ *testing.T, m providertest.Message) *http.Request {
+			// Twilio retries a webhook as it sent it: same MessageSid, same signature.
+			return signedPost(Path, sms(m.ID, m.Msisdn, m.Input).Encode(), testToken, testPublic)
+		},
+		Screen: func(t *testing.T, rec *httptest.ResponseRecorder) dialog.Reply {
+			doc := parseTwiML(t, rec)
+			if len(doc.Messages) != 1 {
+				t.Fatalf("%d messages in %s, want 1", len(doc.Messages), rec.Body)
+			}
+			return dialog.Reply{Text: doc.Messages[0].Text}
+		},
+		Reason: func(_ *testing.T, rec *httptest.ResponseRecorder) string { return strings.TrimSpace(rec.Body.String()) },
+		Signature: &providertest.Signature{
+			Header: SignatureHeader,
+			Status: http.StatusForbidden,
+			Forge: func(_ *testing.T, m providertest.Message) *http.Request {
+				return signedPost(Path, sms(m.ID, m.Msisdn, m.Input).Encode(), "fedcba9876543210fedcba9876543210", testPublic)
+			},
+			Keys: []string{testToken},
+		},
+		Refusals: refusals(),
+	})
+}
+
+// refusals are the requests, signed correctly, that the SMS route refuses
+// as malformed without reaching the conversation.
+func refusals() []providertest.Refusal {
+	const formType = "application/x-www-form-urlencoded"
+	noSid := sms("SM1", "9876543210", "x")
+	noSid.Del("MessageSid")
+	noFrom := sms("SM1", "9876543210", "x")
+	noFrom.Del("From")
+	// malformed is a request for body with content type ctype ("" for
+	// none), signed correctly, answered status with reason.
+	malformed := func(name, body, ctype string, status int, reason string) providertest.Refusal {
+		build := func(*testing.T) *http.Request {
+			req := signedPost(Path, body, testToken, testPublic)
+			req.Header.Del("Content-Type")
+			if ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
+			return req
+		}
+		return providertest.Refusal{Name: name, Status: status, Reason: reason, Request: build}
+	}
+	return []providertest.Refusal{
+		malformed("missing MessageSid", noSid.Encode(), formType, 400, "missing MessageSid"),
+		malformed("MessageSid with control character", sms("SM\x01", "9876543210", "x").Encode(), formType, 400, "bad MessageSid"),
+		malformed("MessageSid too long", sms(strings.Repeat("S", MaxSidBytes+1), "9876543210", "x").Encode(), formType, 400, "bad MessageSid"),
+		malformed("missing From", noFrom.Encode(), formType, 400, "missing From"),
+		malformed("From not an Indian mobile", sms("SM1", "+12349013030", "x").Encode(), formType, 400, "not an Indian mobile number"),
+		malformed("From starting 5", sms("SM1", "+915876543210", "x").Encode(), formType, 400, "not an Indian mobile number"),
+		malformed("From with letters", sms("SM1", "whatsapp:+919876543210", "x").Encode(), formType, 400, "not an Indian mobile number"),
+		malformed("Body not UTF-8", sms("SM1", "9876543210", "\xff").Encode(), formType, 400, "Body is not valid UTF-8"),
+		malformed("Body too long", sms("SM1", "9876543210", strings.Repeat("a", MaxBodyRunes+1)).Encode(), formType, 413, "Body longer than"),
+		malformed("request too large", sms("SM1", "9876543210", "x").Encode()+"&pad="+strings.Repeat("x", MaxBodyBytes), formType, 413, "body larger than"),
+		malformed("JSON body", `{"MessageSid":"SM1"}`, "application/json", 400, "must be application/x-www-form-urlencoded"),
+		malformed("no content type", sms("SM1", "9876543210", "x").Encode(), "", 400, "must be application/x-www-form-urlencoded"),
+		malformed("broken encoding", "MessageSid=%zz&From=9876543210", formType, 400, "not a valid form"),
 	}
 }

@@ -2,11 +2,15 @@ package cowin
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -685,4 +689,207 @@ func TestParseRealFilesWithinBounds(t *testing.T) {
 		}
 	}
 	t.Logf("largest in the real files: %v", seen)
+}
+
+// FuzzParse checks that Parse either refuses a calendar with a short
+// *FormatError or returns centres within the importer's bounds, and that
+// what it returns, written back as a calendar, parses to the same.
+func FuzzParse(f *testing.F) {
+	// Small real responses (see testdata/SOURCES.md), then edge cases.
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed calendars in testdata: %v", err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		``, `null`, `[]`, `{}`, `{"centers":null}`, `{"sessions":[]}`, "\uFEFF{\"centers\":[]}",
+		`{"centers":[{"center_id":1,"name":"A","pincode":"743 337","fee_type":"paid","vaccine_fees":[{"vaccine":" covaxin ","fee":"1410"},{"fee":""}],` +
+			`"sessions":[{"session_id":"s","date":"20-05-2021","available_capacity":5,"available_capacity_dose2":7,"min_age_limit":"18","max_age_limit":44,"allow_all_age":"true","slots":[{"time":"09:00AM"},""]},` +
+			`{"session_id":"s","date":"21-05-2021","available_capacity":2.5e1,"available_capacity_dose1":3}]}]}`,
+		`{"centers":[{"center_id":1e3,"name":12,"pincode":7.43337e5,"from":-1,"sessions":[{"session_id":"s@2021-05-21","date":"20-05-2021"},{"session_id":"s","date":"21-05-2021"}]}]}`,
+		`{"centers":[{"center_id":1,"name":"A","pincode":700001},{"center_id":1,"name":"B","pincode":700001}]}`,
+		`{"centers":[{"center_id":1,"name":"A","pincode":700001,"sessions":[{"session_id":"s","date":"20-05-2021","available_capacity":2147483648}]}]}`,
+		`{"centers":[{"center_id":9007199254740993,"name":"A","pincode":"0700001"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		centres, err := Parse(bytes.NewReader(data))
+		if err != nil {
+			var fe *FormatError
+			// Errors quote at most a bounded value, whatever the input's size.
+			if msg := err.Error(); !errors.As(err, &fe) || !strings.HasPrefix(msg, "cowin: ") || len(msg) > 2048 || centres != nil {
+				t.Fatalf("Parse = %d centres, %q; want nil and a short cowin: *FormatError", len(centres), clip(msg))
+			}
+			return
+		}
+		checkBounds(t, centres)
+
+		// A repeat's id carries "@date", and may pass the bound on input.
+		for _, c := range centres {
+			for _, s := range c.Sessions {
+				if utf8.RuneCountInString(s.ID) > maxSessionID {
+					return
+				}
+			}
+		}
+		again, err := Parse(bytes.NewReader(encodeCalendar(t, centres)))
+		if err != nil {
+			t.Fatalf("parsed centres written back: %v", err)
+		}
+		if !reflect.DeepEqual(again, centres) {
+			t.Fatalf("parsed centres written back parse as\n%+v\nwant\n%+v", again, centres)
+		}
+	})
+}
+
+// checkBounds checks parsed centres against Parse's rules.
+func checkBounds(t *testing.T, centres []dialog.Centre) {
+	t.Helper()
+	text := func(what, s string, max int) {
+		t.Helper()
+		if n := utf8.RuneCountInString(s); n > max || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
+			t.Fatalf("%s %q: %d characters (at most %d), or not trimmed UTF-8", what, clip(s), n, max)
+		}
+	}
+	upper := func(what, s string) {
+		t.Helper()
+		if strings.ToUpper(s) != s {
+			t.Fatalf("%s %q not upper case", what, s)
+		}
+	}
+	centreIDs := map[int64]bool{}
+	sessionIDs := map[string]bool{}
+	for _, c := range centres {
+		if c.ID <= 0 || centreIDs[c.ID] {
+			t.Fatalf("centre id %d: not positive, or repeated", c.ID)
+		}
+		centreIDs[c.ID] = true
+		if c.Name == "" {
+			t.Fatalf("centre %d: no name", c.ID)
+		}
+		for _, f := range []struct {
+			what, s string
+			max     int
+		}{
+			{"name", c.Name, maxName}, {"address", c.Address, maxAddress},
+			{"state", c.State, maxPlace}, {"district", c.District, maxPlace}, {"block", c.Block, maxPlace},
+			{"from", c.From, maxTime}, {"to", c.To, maxTime},
+		} {
+			text(fmt.Sprintf("centre %d %s", c.ID, f.what), f.s, f.max)
+		}
+		if len(c.Pincode) != 6 || c.Pincode[0] == '0' || strings.Trim(c.Pincode, "0123456789") != "" {
+			t.Fatalf("centre %d pincode %q", c.ID, c.Pincode)
+		}
+		if c.FeeType != dialog.Free && c.FeeType != dialog.Paid {
+			t.Fatalf("centre %d fee type %q", c.ID, c.FeeType)
+		}
+		if len(c.Fees) > maxFees {
+			t.Fatalf("centre %d: %d fees", c.ID, len(c.Fees))
+		}
+		for _, fee := range c.Fees {
+			text("fee vaccine", fee.Vaccine, maxVaccine)
+			upper("fee vaccine", fee.Vaccine)
+			if fee.Rupees < 0 || fee.Rupees > 1_000_000 {
+				t.Fatalf("centre %d fee %d", c.ID, fee.Rupees)
+			}
+		}
+		if len(c.Sessions) > maxSessions {
+			t.Fatalf("centre %d: %d sessions", c.ID, len(c.Sessions))
+		}
+		for _, s := range c.Sessions {
+			if s.ID == "" || sessionIDs[s.ID] || strings.ContainsAny(s.ID, "{} \t\r\n") {
+				t.Fatalf("session id %q: empty, repeated, or with a brace or white space", s.ID)
+			}
+			sessionIDs[s.ID] = true
+			text("session id", s.ID, maxSessionID+len("@2006-01-02"))
+			if s.CentreID != c.ID {
+				t.Fatalf("session %q of centre %d has centre id %d", s.ID, c.ID, s.CentreID)
+			}
+			if h, m, sec := s.Date.Clock(); s.Date.Location() != IST || h+m+sec+s.Date.Nanosecond() != 0 {
+				t.Fatalf("session %q date %v, not midnight IST", s.ID, s.Date)
+			}
+			for _, n := range s.Capacity {
+				if n < 0 || n > math.MaxInt32 {
+					t.Fatalf("session %q capacity %v", s.ID, s.Capacity)
+				}
+			}
+			if s.MinAge < 0 || s.MinAge > 150 || s.MaxAge < 0 || s.MaxAge > 150 || (s.MaxAge != 0 && s.MaxAge < s.MinAge) {
+				t.Fatalf("session %q ages %d to %d", s.ID, s.MinAge, s.MaxAge)
+			}
+			text("vaccine", s.Vaccine, maxVaccine)
+			upper("vaccine", s.Vaccine)
+			if len(s.Slots) > maxSlots {
+				t.Fatalf("session %q: %d slots", s.ID, len(s.Slots))
+			}
+			for _, sl := range s.Slots {
+				if sl == "" {
+					t.Fatalf("session %q: empty slot", s.ID)
+				}
+				text("slot", sl, maxSlot)
+			}
+		}
+	}
+}
+
+// encodeCalendar writes centres as a Co-WIN calendar, every field given.
+// available_capacity is left out: the two dose figures may add up past its
+// bound.
+func encodeCalendar(t *testing.T, centres []dialog.Centre) []byte {
+	t.Helper()
+	type fee struct {
+		Vaccine string `json:"vaccine"`
+		Fee     int    `json:"fee"`
+	}
+	type session struct {
+		ID       string   `json:"session_id"`
+		Date     string   `json:"date"`
+		Dose1    int      `json:"available_capacity_dose1"`
+		Dose2    int      `json:"available_capacity_dose2"`
+		MinAge   int      `json:"min_age_limit"`
+		MaxAge   int      `json:"max_age_limit"`
+		AllowAll bool     `json:"allow_all_age"`
+		Vaccine  string   `json:"vaccine"`
+		Slots    []string `json:"slots"`
+	}
+	type centre struct {
+		ID       int64     `json:"center_id"`
+		Name     string    `json:"name"`
+		Address  string    `json:"address"`
+		State    string    `json:"state_name"`
+		District string    `json:"district_name"`
+		Block    string    `json:"block_name"`
+		Pincode  string    `json:"pincode"`
+		From     string    `json:"from"`
+		To       string    `json:"to"`
+		FeeType  string    `json:"fee_type"`
+		Fees     []fee     `json:"vaccine_fees"`
+		Sessions []session `json:"sessions"`
+	}
+	var out struct {
+		Centers []centre `json:"centers"`
+	}
+	for _, c := range centres {
+		w := centre{ID: c.ID, Name: c.Name, Address: c.Address, State: c.State, District: c.District, Block: c.Block,
+			Pincode: c.Pincode, From: c.From, To: c.To, FeeType: string(c.FeeType)}
+		for _, f := range c.Fees {
+			w.Fees = append(w.Fees, fee{f.Vaccine, f.Rupees})
+		}
+		for _, s := range c.Sessions {
+			w.Sessions = append(w.Sessions, session{s.ID, s.Date.Format(dateLayout), s.Capacity[0], s.Capacity[1],
+				s.MinAge, s.MaxAge, s.AllowAllAge, s.Vaccine, s.Slots})
+		}
+		out.Centers = append(out.Centers, w)
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

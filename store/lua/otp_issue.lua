@@ -4,7 +4,8 @@
 -- KEYS[2] ts:otplog:{m}  sorted set of issue times (ms) in the rolling window
 -- ARGV[1] now ms, ARGV[2] HMAC hex, ARGV[3] validity ms, ARGV[4] cool-down ms,
 -- ARGV[5] window ms, ARGV[6] cap, ARGV[7] unique member for the log
--- Returns {1, 0, 0} when issued, or {0, retry-after ms, hourly 0|1}.
+-- Returns {1, 0, 0, 0} when issued, or {0, retry-after ms, hourly 0|1,
+-- live 0|1} (live: the code sent before can still be entered).
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
@@ -29,11 +30,15 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
   end
 end
 if wait > 0 then
-  return {0, wait, hourly}
+  local live_ok = 0
+  if live and not locked then
+    live_ok = 1
+  end
+  return {0, wait, hourly, live_ok}
 end
 redis.call('HSET', KEYS[1], 'h', ARGV[2], 'exp', now + tonumber(ARGV[3]), 'tries', 0, 'last', now)
 redis.call('HDEL', KEYS[1], 'locked', 'undelivered')
 redis.call('PEXPIRE', KEYS[1], window)
 redis.call('ZADD', KEYS[2], now, ARGV[7])
 redis.call('PEXPIRE', KEYS[2], window)
-return {1, 0, 0}
+return {1, 0, 0, 0}

@@ -1,5 +1,7 @@
-// Package outbound holds what the SMS senders share: the HTTP transport
-// they post through and how they read a refusal.
+// Package outbound holds what the HTTP SMS senders (providers/smshttp and
+// the Twilio sender) share: the transport they post through, how they read
+// a status (a refusal of the message, a status worth retrying, a
+// Retry-After) and how they retry one message (Retry).
 //
 // http.DefaultTransport keeps two idle connections per host. A gateway
 // sending hundreds of OTPs a second from concurrent goroutines would then

@@ -61,3 +61,18 @@ func TestTransportReusesConnections(t *testing.T) {
 		})
 	}
 }
+
+func TestRefused(t *testing.T) {
+	tests := []struct {
+		status int
+		want   bool
+	}{
+		{400, true}, {413, true}, {422, true},
+		{401, false}, {403, false}, {404, false}, {429, false}, {500, false},
+	}
+	for _, tc := range tests {
+		if got := Refused(tc.status); got != tc.want {
+			t.Errorf("Refused(%d) = %v, want %v", tc.status, got, tc.want)
+		}
+	}
+}

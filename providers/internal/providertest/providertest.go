@@ -1,17 +1,30 @@
-// Package providertest holds test doubles shared by the provider packages'
-// tests: Handler, a recording stand-in for dialog.Handler (the engine,
-// which lives in another package), LogBuffer, a log sink safe for
-// concurrent writers, and SMSCentre, a receiver of the signed SMS posts.
+// Package providertest is what the provider packages' tests share.
+//
+// RunContract is the contract every inbound channel (Africa's Talking
+// USSD, Twilio SMS, partner USSD and SMS) must keep, run by each
+// provider's tests through a small Channel adapter: the busy screen, the
+// deadline, retried deliveries, signature refusals, refusals of malformed
+// requests and logs without personal data. Rig serves a channel over real
+// HTTP and records its logs and turn outcomes.
+//
+// The test doubles: Handler, a recording stand-in for dialog.Handler (the
+// engine, which lives in another package); Gate, the engine's admission
+// control turning callers away; Cache, the engine's reply cache; Clock,
+// a clock that moves only when told; LogBuffer, a log sink safe for
+// concurrent writers; and SMSCentre, a receiver of the signed SMS posts.
+// WaitFor polls for a condition that another goroutine brings about.
 package providertest
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
@@ -57,6 +70,136 @@ func (h *Handler) Contexts() []context.Context {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]context.Context(nil), h.ctxs...)
+}
+
+// ErrNotAdmitted is Gate.Handle's answer: a provider must ask a dialog.Gate
+// to Admit a turn, not Handle it.
+var ErrNotAdmitted = errors.New("providertest: Gate.Handle called; a provider must ask Admit")
+
+// Gate stands in for the engine's admission control (dialog.Gate) under a
+// surge: Admit turns every turn away with Busy. Handle, which a provider
+// must not call in Admit's place, fails with ErrNotAdmitted. It counts
+// both. Safe for concurrent use.
+type Gate struct {
+	Busy dialog.Reply
+
+	mu              sync.Mutex
+	admits, handles int
+}
+
+var _ dialog.Gate = (*Gate)(nil)
+
+// Admit turns t away with Busy.
+func (g *Gate) Admit(context.Context, dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.admits++
+	return nil, g.Busy, false
+}
+
+// Handle fails with ErrNotAdmitted.
+func (g *Gate) Handle(context.Context, dialog.Turn) (dialog.Reply, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.handles++
+	return dialog.Reply{}, ErrNotAdmitted
+}
+
+// Counts returns how many times Admit and Handle were called.
+func (g *Gate) Counts() (admits, handles int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.admits, g.handles
+}
+
+// Cache stands in for the engine's reply cache in front of Handler: a turn
+// whose Delivery it has answered before gets the same reply again without
+// reaching Handler, so that a retried delivery advances nothing; a turn
+// with an empty Delivery always reaches Handler, and a failed turn is not
+// remembered. It records every turn's Delivery. Safe for concurrent use,
+// though two copies of one delivery that arrive together may both reach
+// Handler.
+type Cache struct {
+	Handler dialog.Handler
+
+	mu         sync.Mutex
+	replies    map[string]dialog.Reply
+	deliveries []string
+}
+
+var _ dialog.Handler = (*Cache)(nil)
+
+// Handle answers t from the cache, or from Handler.
+func (c *Cache) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
+	c.mu.Lock()
+	c.deliveries = append(c.deliveries, t.Delivery)
+	r, ok := c.replies[t.Delivery]
+	c.mu.Unlock()
+	if ok && t.Delivery != "" {
+		return r, nil
+	}
+	r, err := c.Handler.Handle(ctx, t)
+	if err != nil || t.Delivery == "" {
+		return r, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.replies == nil {
+		c.replies = map[string]dialog.Reply{}
+	}
+	c.replies[t.Delivery] = r
+	return r, nil
+}
+
+// Deliveries returns the Delivery of every turn handled so far, in order.
+func (c *Cache) Deliveries() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.deliveries...)
+}
+
+// waitTimeout is how long WaitFor waits (a variable for its test).
+var waitTimeout = 10 * time.Second
+
+// WaitFor polls cond every few milliseconds until it holds, failing the
+// test when it has not within a generous while (ten seconds); what names
+// the awaited condition in the failure.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Clock is a dialog.Clock that moves only when told: the routes'
+// timestamps and token buckets, the store's expiries. Safe for concurrent
+// use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+var _ dialog.Clock = (*Clock)(nil)
+
+// NewClock returns a clock reading now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock by d (backwards when d is negative).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // LogBuffer is a bytes.Buffer safe for concurrent writers and readers, for
@@ -114,4 +257,10 @@ func (c *SMSCentre) Received() []smshttp.Payload {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]smshttp.Payload(nil), c.got...)
+}
+
+// Echo answers a turn with its input, "echo <input>", ending the session
+// when the input has an odd length: a reply the fuzz tests can predict.
+func Echo(_ context.Context, t dialog.Turn) (dialog.Reply, error) {
+	return dialog.Reply{Text: "echo " + t.Input, End: len(t.Input)%2 == 1}, nil
 }

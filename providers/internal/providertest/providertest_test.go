@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
@@ -154,5 +157,163 @@ func TestSMSCentre(t *testing.T) {
 				t.Fatalf("kept %+v", c.Received()[0])
 			}
 		})
+	}
+}
+
+func TestGate(t *testing.T) {
+	busy := dialog.Reply{Text: "Busy, try later", End: true}
+	g := &Gate{Busy: busy}
+	for range 2 {
+		run, reply, ok := g.Admit(context.Background(), dialog.Turn{Input: "1"})
+		if run != nil || reply != busy || ok {
+			t.Fatalf("Admit = %v, %+v, %v; want nil, %+v, false", run, reply, ok, busy)
+		}
+	}
+	if _, err := g.Handle(context.Background(), dialog.Turn{}); !errors.Is(err, ErrNotAdmitted) {
+		t.Errorf("Handle error %v, want ErrNotAdmitted", err)
+	}
+	if admits, handles := g.Counts(); admits != 2 || handles != 1 {
+		t.Errorf("counts %d, %d; want 2, 1", admits, handles)
+	}
+}
+
+func TestCache(t *testing.T) {
+	type turn struct {
+		delivery string
+		fail     bool // the engine fails this one
+	}
+	tests := []struct {
+		name    string
+		turns   []turn
+		replies []string // "" for a failed turn
+		applied int      // turns that reached the engine
+	}{
+		{"a retry is answered from the cache", []turn{{delivery: "d1"}, {delivery: "d1"}}, []string{"reply 1", "reply 1"}, 1},
+		{"other deliveries reach the engine", []turn{{delivery: "d1"}, {delivery: "d2"}, {delivery: "d1"}}, []string{"reply 1", "reply 2", "reply 1"}, 2},
+		{"no delivery, no caching", []turn{{}, {}}, []string{"reply 1", "reply 2"}, 2},
+		{"a failed turn is not remembered", []turn{{delivery: "d1", fail: true}, {delivery: "d1"}, {delivery: "d1"}}, []string{"", "reply 2", "reply 2"}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			engine := &Handler{}
+			engine.Fn = func(_ context.Context, tn dialog.Turn) (dialog.Reply, error) {
+				if tn.Input == "fail" {
+					return dialog.Reply{}, errors.New("store down")
+				}
+				return dialog.Reply{Text: fmt.Sprintf("reply %d", len(engine.Calls()))}, nil
+			}
+			c := &Cache{Handler: engine}
+			var want []string
+			for i, tn := range tc.turns {
+				in := ""
+				if tn.fail {
+					in = "fail"
+				}
+				r, err := c.Handle(context.Background(), dialog.Turn{Delivery: tn.delivery, Input: in})
+				if (err != nil) != tn.fail || r.Text != tc.replies[i] {
+					t.Errorf("turn %d: %+v, %v; want %q, failed %v", i+1, r, err, tc.replies[i], tn.fail)
+				}
+				want = append(want, tn.delivery)
+			}
+			if n := len(engine.Calls()); n != tc.applied {
+				t.Errorf("the engine applied %d turns, want %d", n, tc.applied)
+			}
+			if got := c.Deliveries(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("deliveries %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2021, 4, 28, 10, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		moves []time.Duration
+		want  time.Time
+	}{
+		{"still", nil, start},
+		{"forward", []time.Duration{time.Second, time.Minute}, start.Add(time.Minute + time.Second)},
+		{"back", []time.Duration{-time.Hour}, start.Add(-time.Hour)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewClock(start)
+			var wg sync.WaitGroup
+			for _, d := range tc.moves {
+				wg.Go(func() {
+					c.Advance(d)
+					_ = c.Now()
+				})
+			}
+			wg.Wait()
+			if got := c.Now(); !got.Equal(tc.want) {
+				t.Errorf("Now = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWaitFor(t *testing.T) {
+	defer func(d time.Duration) { waitTimeout = d }(waitTimeout)
+	waitTimeout = 100 * time.Millisecond
+	tests := []struct {
+		name     string
+		trueFrom int // the poll from which cond holds; 0 never
+		failed   bool
+	}{
+		{"holds at once", 1, false},
+		{"holds after a few polls", 4, false},
+		{"never holds", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := &fatalsTB{TB: t}
+			polls := 0
+			done := make(chan struct{})
+			go func() { // Fatalf ends the goroutine, as in a test
+				defer close(done)
+				WaitFor(tb, "the condition", func() bool {
+					polls++
+					return tc.trueFrom > 0 && polls >= tc.trueFrom
+				})
+			}()
+			<-done
+			if tb.failed != tc.failed {
+				t.Errorf("failed %v, want %v (%q)", tb.failed, tc.failed, tb.msg)
+			}
+			if tc.failed && tb.msg != "timed out waiting for the condition" {
+				t.Errorf("failure %q", tb.msg)
+			}
+			if !tc.failed && polls != tc.trueFrom {
+				t.Errorf("%d polls, want %d", polls, tc.trueFrom)
+			}
+		})
+	}
+}
+
+// fatalsTB records a Fatalf and ends the goroutine as testing.T does.
+type fatalsTB struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (f *fatalsTB) Helper() {}
+
+func (f *fatalsTB) Fatalf(format string, args ...any) {
+	f.failed, f.msg = true, fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func TestEcho(t *testing.T) {
+	for _, tt := range []struct {
+		input string
+		end   bool
+	}{{"", false}, {"1", true}, {"12", false}, {"राम", true}} {
+		r, err := Echo(context.Background(), dialog.Turn{Input: tt.input})
+		if err != nil || r.Text != "echo "+tt.input || r.End != tt.end {
+			t.Errorf("Echo(%q) = %+v, %v; want %q, end %v", tt.input, r, err, "echo "+tt.input, tt.end)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
+	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 	"github.com/tikasetu/tikasetu/providers/smpp/smpptest"
 )
 
@@ -56,17 +57,6 @@ func (c *client) bind(password string) *pdu.BindResp {
 		c.t.Fatalf("got %T, want a bind_transceiver_resp", p)
 	}
 	return resp
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func submit(t *testing.T, to, text string) *pdu.SubmitSM {
@@ -118,7 +108,7 @@ func TestBindSubmitReceipt(t *testing.T) {
 	if ids[0] == "" || ids[1] != "" {
 		t.Errorf("message ids %q, want one for the accepted submit only", ids)
 	}
-	waitFor(t, "both answers recorded", func() bool {
+	providertest.WaitFor(t, "both answers recorded", func() bool {
 		rs := srv.Received()
 		return len(rs) == 2 && rs[0].Answered && rs[1].Answered
 	})
@@ -163,7 +153,7 @@ func TestBindSubmitReceipt(t *testing.T) {
 	} else if _, ok := p.(*pdu.UnbindResp); !ok {
 		t.Fatalf("got %T, want an unbind_resp", p)
 	}
-	waitFor(t, "the counts", func() bool {
+	providertest.WaitFor(t, "the counts", func() bool {
 		binds, refused, unbinds, delivResp := srv.Stats()
 		return binds == 1 && refused == 1 && unbinds == 1 && delivResp == 1
 	})

@@ -1,4 +1,11 @@
-package main
+// Package admission is the gateway's admission control: a gate between the
+// providers and the dialog engine that, past the machine's capacity, serves
+// the callers it can and answers the others at once with the busy screen,
+// instead of letting every caller wait into the USSD deadline. It admits
+// journeys rather than requests, and adapts how many it lets in from the
+// load it sees (TIKASETU_TARGET_INFLIGHT, TIKASETU_MAX_INFLIGHT; the
+// reasoning and the settings are in docs/performance.md).
+package admission
 
 import (
 	"context"
@@ -12,10 +19,10 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// admission decides, for every turn, whether to serve it or to answer at
-// once with the busy screen, so that past the machine's capacity the
-// gateway serves what it can and turns the rest away politely instead of
-// letting every caller wait into the USSD deadline.
+// Gate decides, for every turn, whether to serve it or to answer at once
+// with the busy screen. It is a dialog.Gate: providers ask it on the
+// request's own goroutine, so that a turn turned away touches neither a
+// worker goroutine nor Redis.
 //
 // It admits journeys, not requests. A caller who has begun a journey is
 // always served while fewer than limit turns are in flight (a bound on
@@ -40,7 +47,7 @@ import (
 // controller nothing either: what a failing store lets through is not what
 // the machine can serve, so ticks that saw only failures, or turns in
 // flight and none finished, hold the limit where it was.
-type admission struct {
+type Gate struct {
 	next   dialog.Handler
 	busy   func(msisdn string, ch dialog.Channel) dialog.Reply
 	target float64 // average turns in flight the session limit steers to
@@ -69,9 +76,11 @@ type admission struct {
 	waited   prometheus.Counter
 }
 
+var _ dialog.Gate = (*Gate)(nil)
+
 const (
-	// admissionTick is how often the session limit is adjusted.
-	admissionTick = 100 * time.Millisecond
+	// tickInterval is how often the session limit is adjusted.
+	tickInterval = 100 * time.Millisecond
 	// sessionIdle is how long a journey counts as in progress after its
 	// last turn: a caller who hung up without an END stops counting then.
 	sessionIdle = time.Minute
@@ -94,9 +103,14 @@ const (
 	capacityProbe = 0.003
 )
 
-func newAdmission(next dialog.Handler, limit, target int, busy func(string, dialog.Channel) dialog.Reply, reg prometheus.Registerer) *admission {
+// New returns a gate in front of next. limit is the most turns in flight
+// (callers mid-journey queue for one past it; 0 lets no turn in), target the
+// average of turns in flight the journey limit steers to (at least 1, at
+// most limit), busy the screen of a turn turned away. Its metrics are
+// registered with reg.
+func New(next dialog.Handler, limit, target int, busy func(msisdn string, ch dialog.Channel) dialog.Reply, reg prometheus.Registerer) *Gate {
 	target = max(1, min(target, limit))
-	a := &admission{
+	a := &Gate{
 		next: next, busy: busy, target: float64(target), now: time.Now, slots: make(chan struct{}, limit),
 		sessions: map[string]time.Time{}, sessionLimit: target,
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -111,7 +125,7 @@ func newAdmission(next dialog.Handler, limit, target int, busy func(string, dial
 	}
 	a.lastTick = a.now()
 	a.lastSweep = a.lastTick
-	a.nextTick.Store(a.lastTick.Add(admissionTick).UnixNano())
+	a.nextTick.Store(a.lastTick.Add(tickInterval).UnixNano())
 	reg.MustRegister(a.shed, a.admitted, a.waited,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tikasetu_turns_in_flight", Help: "Turns being processed now.",
@@ -140,7 +154,7 @@ func isNew(t dialog.Turn) bool {
 }
 
 // Handle admits the turn and runs it, or answers it with the busy screen.
-func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
+func (a *Gate) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, error) {
 	run, busy, ok := a.Admit(ctx, t)
 	if !ok {
 		return busy, nil
@@ -155,7 +169,7 @@ func (a *admission) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, er
 // for one, in order, for at most half the time left before ctx's deadline
 // (not at all without one), and is turned away only then: a moment's stall
 // of the machine costs them latency, not their journey.
-func (a *admission) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
+func (a *Gate) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
 	start := a.now()
 	a.maybeTick(start)
 
@@ -196,7 +210,7 @@ func (a *admission) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, d
 
 // waitForSlot queues for a slot for half the time left before ctx's
 // deadline, leaving the other half to the turn.
-func (a *admission) waitForSlot(ctx context.Context) bool {
+func (a *Gate) waitForSlot(ctx context.Context) bool {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return false
@@ -218,14 +232,14 @@ func (a *admission) waitForSlot(ctx context.Context) bool {
 	}
 }
 
-func (a *admission) refuse(t dialog.Turn, kind string) (dialog.Handler, dialog.Reply, bool) {
+func (a *Gate) refuse(t dialog.Turn, kind string) (dialog.Handler, dialog.Reply, bool) {
 	a.shed.WithLabelValues(kind).Inc()
 	return nil, a.busy(t.Msisdn, t.Channel), false
 }
 
 // admittedTurn runs one admitted turn and counts it out.
 type admittedTurn struct {
-	a     *admission
+	a     *Gate
 	start time.Time
 }
 
@@ -252,11 +266,11 @@ func (at admittedTurn) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply,
 	return r, err
 }
 
-// maybeTick adjusts the session limit once per admissionTick, on whichever
+// maybeTick adjusts the session limit once per tickInterval, on whichever
 // turn comes first after it is due.
-func (a *admission) maybeTick(now time.Time) {
+func (a *Gate) maybeTick(now time.Time) {
 	due := a.nextTick.Load()
-	if now.UnixNano() < due || !a.nextTick.CompareAndSwap(due, now.Add(admissionTick).UnixNano()) {
+	if now.UnixNano() < due || !a.nextTick.CompareAndSwap(due, now.Add(tickInterval).UnixNano()) {
 		return
 	}
 	a.mu.Lock()
@@ -265,7 +279,7 @@ func (a *admission) maybeTick(now time.Time) {
 }
 
 // adjust is one tick of the controller (a.mu held).
-func (a *admission) adjust(now time.Time) {
+func (a *Gate) adjust(now time.Time) {
 	elapsed := now.Sub(a.lastTick)
 	a.lastTick = now
 	if elapsed <= 0 {
@@ -321,7 +335,7 @@ func (a *admission) adjust(now time.Time) {
 }
 
 // journeys returns the journeys in progress and the current limit.
-func (a *admission) journeys() (int, int) {
+func (a *Gate) journeys() (int, int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.sessions), a.sessionLimit

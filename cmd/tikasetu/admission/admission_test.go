@@ -1,4 +1,4 @@
-package main
+package admission
 
 import (
 	"context"
@@ -64,12 +64,12 @@ func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 	}
 	// The turn under test goes through Handle, or through Admit and the
 	// handler it returns, as the providers' deadline runner does.
-	ways := map[string]func(t *testing.T, a *admission, tt dialog.Turn) dialog.Reply{
-		"Handle": func(_ *testing.T, a *admission, tt dialog.Turn) dialog.Reply {
+	ways := map[string]func(t *testing.T, a *Gate, tt dialog.Turn) dialog.Reply{
+		"Handle": func(_ *testing.T, a *Gate, tt dialog.Turn) dialog.Reply {
 			r, _ := a.Handle(context.Background(), tt)
 			return r
 		},
-		"Admit": func(t *testing.T, a *admission, tt dialog.Turn) dialog.Reply {
+		"Admit": func(t *testing.T, a *Gate, tt dialog.Turn) dialog.Reply {
 			run, busy, ok := a.Admit(context.Background(), tt)
 			if !ok {
 				if run != nil {
@@ -88,7 +88,7 @@ func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 		for way, turn := range ways {
 			t.Run(tt.name+"/"+way, func(t *testing.T) {
 				h := &gateHandler{started: make(chan struct{}, 64), release: make(chan struct{})}
-				a := newAdmission(h, limit, target, busy, prometheus.NewRegistry())
+				a := New(h, limit, target, busy, prometheus.NewRegistry())
 				a.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // no adjustment during the test
 				for i := range tt.journeys {
 					if r, _ := a.Handle(context.Background(), dial(i)); r.Text != "served" {
@@ -146,7 +146,7 @@ func TestAdmissionMidJourneyWaitsForASlot(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &gateHandler{started: make(chan struct{}, limit), release: make(chan struct{})}
-			a := newAdmission(h, limit, limit, busy, prometheus.NewRegistry())
+			a := New(h, limit, limit, busy, prometheus.NewRegistry())
 			a.nextTick.Store(time.Now().Add(time.Hour).UnixNano()) // no adjustment during the test
 			a.sessionLimit = 100
 			if r, _ := a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(1), NewSession: true}); r.Text != "served" {
@@ -223,7 +223,7 @@ func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newAdmission(&gateHandler{}, 1<<20, target, nil, prometheus.NewRegistry())
+			a := New(&gateHandler{}, 1<<20, target, nil, prometheus.NewRegistry())
 			start := time.Unix(1_700_000_000, 0)
 			a.lastTick, a.lastSweep = start, start
 			a.sessionLimit = tt.limit
@@ -231,13 +231,13 @@ func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
 				a.sessions[gateCaller(i)] = start
 			}
 			a.avgInflight = tt.inFlight // as if it had been so for a while
-			a.busyNs.Store(int64(tt.inFlight * float64(admissionTick)))
+			a.busyNs.Store(int64(tt.inFlight * float64(tickInterval)))
 			a.finished.Store(tt.served)
 			a.failed.Store(tt.failed)
 			for range tt.hung {
 				a.slots <- struct{}{}
 			}
-			a.adjust(start.Add(admissionTick))
+			a.adjust(start.Add(tickInterval))
 			if a.sessionLimit != tt.wantLimit {
 				t.Errorf("journey limit %d, want %d", a.sessionLimit, tt.wantLimit)
 			}
@@ -249,10 +249,10 @@ func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
 // stops counting after sessionIdle; one still answering does not.
 func TestAdmissionForgetsIdleJourneys(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	a := newAdmission(&gateHandler{}, 64, 2, func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }, prometheus.NewRegistry())
+	a := New(&gateHandler{}, 64, 2, func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }, prometheus.NewRegistry())
 	a.now = func() time.Time { return now }
 	a.lastTick, a.lastSweep = now, now
-	a.nextTick.Store(now.Add(admissionTick).UnixNano())
+	a.nextTick.Store(now.Add(tickInterval).UnixNano())
 	turn := func(i int, fresh bool) string {
 		r, _ := a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: fresh, Input: "1"})
 		return r.Text
@@ -283,7 +283,7 @@ func TestAdmissionForgetsIdleJourneys(t *testing.T) {
 // TestAdmissionSmoothsBursts: one tick of queueing among calm ones does not
 // cut the limit; queueing that lasts does.
 func TestAdmissionSmoothsBursts(t *testing.T) {
-	a := newAdmission(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
+	a := New(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
 	now := time.Unix(1_700_000_000, 0)
 	a.lastTick, a.lastSweep = now, now
 	a.sessionLimit = 100
@@ -292,8 +292,8 @@ func TestAdmissionSmoothsBursts(t *testing.T) {
 		a.sessions[gateCaller(i)] = now
 	}
 	tick := func(inFlight float64) {
-		a.busyNs.Store(int64(inFlight * float64(admissionTick)))
-		now = now.Add(admissionTick)
+		a.busyNs.Store(int64(inFlight * float64(tickInterval)))
+		now = now.Add(tickInterval)
 		a.adjust(now)
 	}
 	for range 20 {
@@ -316,16 +316,16 @@ func TestAdmissionSmoothsBursts(t *testing.T) {
 // capacity carries at the rate one journey sends turns, even while the
 // turns in flight are few (slow typists: their turns are still to come).
 func TestAdmissionHoldsJourneysToCapacity(t *testing.T) {
-	a := newAdmission(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
+	a := New(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
 	now := time.Unix(1_700_000_000, 0)
 	a.lastTick, a.lastSweep = now, now
 	tick := func(journeys int, inFlight, served float64) {
 		for i := len(a.sessions); i < journeys; i++ {
 			a.sessions[gateCaller(i)] = now
 		}
-		a.busyNs.Store(int64(inFlight * float64(admissionTick)))
-		a.finished.Store(int64(served * admissionTick.Seconds()))
-		now = now.Add(admissionTick)
+		a.busyNs.Store(int64(inFlight * float64(tickInterval)))
+		a.finished.Store(int64(served * tickInterval.Seconds()))
+		now = now.Add(tickInterval)
 		a.adjust(now)
 	}
 	// 1,000 journeys each sending one turn a second; the machine queues at
@@ -347,14 +347,14 @@ func TestAdmissionHoldsJourneysToCapacity(t *testing.T) {
 		t.Errorf("journey limit %d with capacity for about 1000 journeys", a.sessionLimit)
 	}
 	// With no capacity seen the limit grows while there is room.
-	b := newAdmission(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
+	b := New(&gateHandler{}, 1<<20, 10, nil, prometheus.NewRegistry())
 	b.lastTick, b.lastSweep = now, now
 	b.sessionLimit = 1000
 	for i := range 1000 {
 		b.sessions[gateCaller(i)] = now
 	}
 	b.finished.Store(100)
-	b.adjust(now.Add(admissionTick))
+	b.adjust(now.Add(tickInterval))
 	if b.sessionLimit != 1030 {
 		t.Errorf("without a capacity seen: limit %d, want 1030", b.sessionLimit)
 	}
@@ -366,7 +366,7 @@ func TestAdmissionHoldsJourneysToCapacity(t *testing.T) {
 // While the store is down every turn fails, at once or, when it hangs,
 // after the deadline.
 type outageSim struct {
-	a       *admission
+	a       *Gate
 	now     time.Time
 	down    bool
 	hang    bool
@@ -406,10 +406,10 @@ func (s *outageSim) Handle(_ context.Context, t dialog.Turn) (dialog.Reply, erro
 func newOutageSim(callers, limit, target int) *outageSim {
 	s := &outageSim{now: time.Unix(1_700_000_000, 0)}
 	busy := func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
-	s.a = newAdmission(s, limit, target, busy, prometheus.NewRegistry())
+	s.a = New(s, limit, target, busy, prometheus.NewRegistry())
 	s.a.now = func() time.Time { return s.now }
 	s.a.lastTick, s.a.lastSweep = s.now, s.now
-	s.a.nextTick.Store(s.now.Add(admissionTick).UnixNano())
+	s.a.nextTick.Store(s.now.Add(tickInterval).UnixNano())
 	for range callers {
 		s.callers = append(s.callers, s.newCaller())
 	}

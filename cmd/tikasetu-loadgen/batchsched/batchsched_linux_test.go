@@ -1,11 +1,9 @@
-package main
+package batchsched
 
 import (
 	"runtime"
 	"sync"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // lockThreads starts n goroutines each holding a thread of its own, so the
@@ -30,7 +28,7 @@ func lockThreads(n int) (release func()) {
 
 func wantThreads(t *testing.T, when string, batch bool) {
 	t.Helper()
-	b, o, err := threadsUnderBatch()
+	b, o, err := Threads()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +49,7 @@ func TestBatchScheduling(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantThreads(t, "before", false)
-			restore, err := batchScheduling()
+			restore, err := Enable()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +57,7 @@ func TestBatchScheduling(t *testing.T) {
 			wantThreads(t, "switched, with 8 threads started after", true)
 			release()
 			if tt.twice {
-				inner, err := batchScheduling()
+				inner, err := Enable()
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -74,21 +72,4 @@ func TestBatchScheduling(t *testing.T) {
 			wantThreads(t, "restored", false)
 		})
 	}
-}
-
-// threadsUnderBatch counts the process's threads under SCHED_BATCH and
-// under any other policy.
-func threadsUnderBatch() (batch, other int, err error) {
-	attrs, err := threadAttrs()
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, attr := range attrs {
-		if attr.Policy == unix.SCHED_BATCH {
-			batch++
-		} else {
-			other++
-		}
-	}
-	return batch, other, nil
 }

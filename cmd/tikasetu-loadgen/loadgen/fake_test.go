@@ -22,7 +22,7 @@ func TestFakeGatewayScreens(t *testing.T) {
 		want       []string
 	}{
 		{"dial", "", "lang", []string{"CON ", "1 English"}},
-		{"language", "1", "number", []string{"1 Register with +91XXXXXX5678"}},
+		{"language", "1", "number", []string{"1 Register with XXXXXX5678"}},
 		{"wrong code", "1*1*000000", "otp", []string{"Wrong code", "Enter the 6-digit code"}},
 		{"home", "1*1*123456", "home", []string{"0/4 people registered"}},
 		{"nobody to book", "1*1*123456*2", "home", []string{"Nobody registered yet"}},

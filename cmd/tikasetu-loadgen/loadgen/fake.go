@@ -227,11 +227,11 @@ func (f *FakeGateway) walk(req FakeRequest) (state, answer, sms string) {
 	case "lang":
 		s = "CON TikaSetu vaccine booking. Language:\n1 English\n2 हिन्दी\n3 বাংলা"
 	case "number":
-		s = "CON TikaSetu: COVID vaccine registration\n1 Register with " + dialog.MaskMsisdn(req.Msisdn) + "\n2 Use another number"
+		s = "CON COVID vaccine registration\n1 Register with " + dialog.MaskMsisdn(strings.TrimPrefix(req.Msisdn, "+91")) + "\n2 Use another number"
 	case "otp":
 		s = "CON " + hint + "Enter the 6-digit code sent by SMS to " + dialog.MaskMsisdn(req.Msisdn) + "\n0 Send a new code"
 	case "home":
-		s = fmt.Sprintf("CON %sTikaSetu: %d/4 people registered\n1 Add person\n2 Book or change appointment\n3 My appointments\n4 Cancel appointment\n0 Exit", hint, len(people))
+		s = fmt.Sprintf("CON %sTikaSetu: %d/4 people registered\n1 Add person\n2 Book or change\n3 My appointments\n5 Language\n0 Exit", hint, len(people))
 	case "idtype":
 		s = "CON Photo ID of the person:\n1 Aadhaar\n2 PAN card\n3 Driving licence\n4 Voter ID\n5 Passport\n0 Back"
 	case "idnum":

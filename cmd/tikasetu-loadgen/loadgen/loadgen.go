@@ -4,11 +4,12 @@
 // seeds the gateway, the "floor" handler (HTTP plus one Redis read and write,
 // the least a request can cost), and the report: a JSON summary and a chart.
 //
-// It is its own package, under cmd/tikasetu, because it is used only by the
-// tikasetu binary's "loadgen" and "floor" subcommands: it belongs to no
-// layer of the gateway (dialog, providers, store) and nothing there may
-// depend on it, while it needs enough code (a histogram, a scheduler, a
-// fake gateway for its tests) to be worth testing apart from package main.
+// It lives under cmd/tikasetu-loadgen, apart from the gateway, because only
+// the load lab uses it: the tikasetu-loadgen command ("run" and "floor") and
+// the fault scenarios of cmd/tikasetu-faults. It belongs to no layer of the
+// gateway (dialog, providers, store), nothing there may depend on it, and
+// the gateway binary carries none of it (nor its chart and progress-bar
+// libraries).
 //
 // Arrivals are open-loop by default: journeys start on a schedule (Poisson
 // or evenly spaced, ramping linearly to a rate), whatever the gateway's

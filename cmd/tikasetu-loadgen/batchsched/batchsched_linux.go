@@ -1,4 +1,4 @@
-package main
+package batchsched
 
 import (
 	"errors"
@@ -9,30 +9,32 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// batchScheduling puts every thread of this process that runs under the
-// default policy (SCHED_NORMAL) under SCHED_BATCH, and returns a function
-// that puts them back. Threads the Go runtime starts later inherit the
+// Enable puts every thread of this process that runs under the default
+// policy (SCHED_NORMAL) under SCHED_BATCH, and returns a function that puts
+// them back. Threads the Go runtime starts later inherit the
 // policy of the thread that starts them, so once every thread is switched
 // the whole process stays switched. Under SCHED_BATCH a thread that wakes
 // up does not preempt the one running: the load generator, sharing a
 // machine with the gateway and Redis, then waits for them to block or use
 // up their slice instead of cutting in on every arrival and every answer.
 // Threads under another policy (real-time, idle) are left alone.
-func batchScheduling() (restore func() error, err error) {
+func Enable() (restore func() error, err error) {
 	switched, err := setPolicy(unix.SCHED_NORMAL, unix.SCHED_BATCH)
 	if err != nil {
 		if switched > 0 { // put back the threads switched before the failure
 			_, _ = setPolicy(unix.SCHED_BATCH, unix.SCHED_NORMAL)
 		}
-		return nil, err
+		return nil, fmt.Errorf("SCHED_BATCH: %w", err)
 	}
 	if switched == 0 {
 		// Already batch (started under chrt -b, say): nothing to undo.
 		return func() error { return nil }, nil
 	}
 	return func() error {
-		_, err := setPolicy(unix.SCHED_BATCH, unix.SCHED_NORMAL)
-		return err
+		if _, err := setPolicy(unix.SCHED_BATCH, unix.SCHED_NORMAL); err != nil {
+			return fmt.Errorf("back from SCHED_BATCH: %w", err)
+		}
+		return nil
 	}, nil
 }
 
@@ -90,4 +92,21 @@ func threadAttrs() (map[int]*unix.SchedAttr, error) {
 		attrs[tid] = attr
 	}
 	return attrs, nil
+}
+
+// Threads counts the process's threads under SCHED_BATCH and under any
+// other policy.
+func Threads() (batch, other int, err error) {
+	attrs, err := threadAttrs()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, attr := range attrs {
+		if attr.Policy == unix.SCHED_BATCH {
+			batch++
+		} else {
+			other++
+		}
+	}
+	return batch, other, nil
 }

@@ -151,22 +151,22 @@ func TestJourneyReturningCaller(t *testing.T) {
 	r := newRig(t, 5*time.Second, nil)
 	screens := map[int]string{
 		0:  "CON Welcome back.\n1 Continue where you left off\n2 Start again",
-		1:  "CON TikaSetu: COVID vaccine registration\n1 Register with +91XXXXXX1234\n2 Use another number",
+		1:  "CON COVID vaccine registration\n1 Register with XXXXXX1234\n2 Use another number",
 		2:  "CON Enter the 6-digit code sent by SMS to +91XXXXXX1234\n0 Send a new code",
-		3:  "CON TikaSetu: 3/4 people registered\n1 Add person\n2 Book or change appointment",
+		3:  "CON A: booked Tue 21 Sep\nB: not booked\nC: not booked\n1 Add person\n2 Book or change\n5 Language\n0 Exit",
 		4:  "CON Photo ID of the person:\n1 Aadhaar\n2 PAN card",
 		5:  "CON Enter Aadhaar number (12 digits)",
 		6:  "CON Name as on the ID:",
 		7:  "CON Year of birth (like 1985):",
 		8:  "CON Gender:\n1 Male\n2 Female\n3 Other",
 		9:  "CON Register this person?\nX\n1 Confirm\n2 Start again",
-		10: "CON Registered X. Ref R4\nTikaSetu: 4/4 people registered\n1 Add person\n2 Book",
+		10: "CON X registered (4/4)\n2 Book or change\n5 Language\n0 Exit",
 		11: "CON Book for:\n1 A\n2 B\n3 C\n4 D\n5 All\n0 Back",
 		12: "CON Enter the 6-digit PIN code of the area:",
 		13: "CON Centres at 560001:\n1 C Free",
 		14: "CON C\nChoose a date:\n1 Mon",
 		15: "CON Mon time:\n1 09:00AM-11:00AM",
-		16: "CON Book this appointment?\n1 Confirm\n2 Back",
+		16: "CON Book this appointment?\nA, B, C, X\n1 Book\n2 Back",
 		17: "END Booked! Slip sent by SMS.",
 	}
 	want := map[int]string{1: "2", 2: "1", 3: "123456", 11: "2", 12: "5", 13: "560001"}

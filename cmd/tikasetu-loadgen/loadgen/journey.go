@@ -211,7 +211,10 @@ func wordRune(r rune) bool {
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
-var homeCount = regexp.MustCompile(`(\d+)/(\d+) people registered`)
+var (
+	homeCount = regexp.MustCompile(`(\d+)/(\d+) people registered`)
+	glance    = regexp.MustCompile(`(?m)^[^\n:]+: (booked|not booked)`)
+)
 
 // run walks a whole registration and booking: dial, language 1, "1 Register
 // with" own number, the OTP from the sink, then people (1 or 2, half each)
@@ -264,15 +267,22 @@ func (j *journey) walk(ctx context.Context) Outcome {
 		timer.Stop()
 		return *j.end(Abandoned, "otp", "", "")
 	}
-	if s, o = j.step(ctx, "otp", code, "people registered"); o != nil {
+	if s, o = j.step(ctx, "otp", code, "0 Exit"); o != nil { // Home
 		return *o
 	}
 
-	have, room := 0, 4
+	// Home counts the people ("2/4 people registered") or lists them at a
+	// glance ("Sita: not booked"); with the household full it offers no
+	// "1 Add person".
+	have, room := len(glance.FindAllString(s, -1)), 4
+	room -= have
 	if m := homeCount.FindStringSubmatch(s); m != nil {
 		have, _ = strconv.Atoi(m[1])
 		most, _ := strconv.Atoi(m[2])
 		room = most - have
+	}
+	if !strings.Contains(s, "1 Add person") {
+		room = 0
 	}
 	add := j.people
 	if add <= 0 {
@@ -300,7 +310,7 @@ func (j *journey) walk(ctx context.Context) Outcome {
 		{"pin", j.t.pin, "Centres at"},
 		{"centre", "1", "Choose a date"},
 		{"date", "1", "time:"},
-		{"slot", "1", "Book this appointment?"},
+		{"slot", "1", "2 Back"}, // the confirmation
 	}
 	for _, st := range steps {
 		if _, o = j.step(ctx, st.name, st.input, st.want); o != nil {
@@ -330,7 +340,7 @@ func (j *journey) addPerson(ctx context.Context, name string) *Outcome {
 		{"name", name, "Year of birth"},
 		{"year", year, "1 Male"},
 		{"gender", gender, "Register this person?"},
-		{"person-confirm", "1", "people registered"},
+		{"person-confirm", "1", "0 Exit"}, // Home
 	}
 	for _, st := range steps {
 		if _, o := j.step(ctx, st.name, st.input, st.want); o != nil {

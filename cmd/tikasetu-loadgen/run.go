@@ -3,28 +3,23 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
-	"github.com/tikasetu/tikasetu/cmd/tikasetu/loadgen"
-	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/batchsched"
+	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 )
 
-// loadgenCmd drives simulated citizens through whole USSD journeys against a
+// runCmd drives simulated citizens through whole USSD journeys against a
 // running gateway and prints a JSON summary on stdout (progress on stderr).
-func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		base        = fs.String("url", envOr("TIKASETU_URL", "http://127.0.0.1:8080"), "gateway base URL (TIKASETU_URL)")
@@ -48,18 +43,18 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		seedSeats   = fs.Int("seed-capacity", 1_000_000, "seats per dose per seeded session")
 		sinkAddr    = fs.String("sink-addr", "127.0.0.1:9099", "listen address of the SMS sink (the gateway's TIKASETU_SMS_HTTP_URL is http://ADDR/sms)")
 		sinkSecret  = fs.String("sink-secret", envOr("TIKASETU_SMS_HTTP_SECRET", ""), "HMAC key of the gateway's http SMS sender (TIKASETU_SMS_HTTP_SECRET)")
-		floor       = fs.Bool("floor", false, "target a \"tikasetu floor\" handler: journeys of --floor-hops meaningless requests")
+		floor       = fs.Bool("floor", false, "target a \"tikasetu-loadgen floor\" handler: journeys of --floor-hops meaningless requests")
 		floorHops   = fs.Int("floor-hops", loadgen.RealJourneyHops, "requests per floor journey (18 is a real journey registering one person)")
 		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
 		cpuProfile  = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (to keep its cost in view)")
-		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them (capacity measured +7%), but with thousands of --think callers the latency it measured rose")
+		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them, but with thousands of --think callers it raises the latency measured")
 		schedBatch  = fs.Bool("sched-batch", true, "Linux: run the generator's threads under SCHED_BATCH, so that its wake-ups (arrivals, answers) do not preempt the gateway and Redis on a machine it shares with them; false leaves the default policy")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "tikasetu loadgen: "+format+"\n", a...)
+		fmt.Fprintf(stderr, "tikasetu-loadgen run: "+format+"\n", a...)
 		return exitConfig
 	}
 	if fs.NArg() > 0 {
@@ -85,13 +80,13 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 	}
 	if *schedBatch {
-		restore, err := batchScheduling()
+		restore, err := batchsched.Enable()
 		if err != nil {
-			fmt.Fprintf(stderr, "tikasetu loadgen: running under the default scheduling policy: %v\n", err)
+			fmt.Fprintf(stderr, "tikasetu-loadgen run: running under the default scheduling policy: %v\n", err)
 		} else {
 			defer func() {
 				if err := restore(); err != nil {
-					fmt.Fprintf(stderr, "tikasetu loadgen: %v\n", err)
+					fmt.Fprintf(stderr, "tikasetu-loadgen run: %v\n", err)
 				}
 			}()
 		}
@@ -114,7 +109,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		res, err := loadgen.Seed(ctx, cfg.Client, *base, *adminToken, cal)
 		if err != nil {
-			fmt.Fprintln(stderr, "tikasetu loadgen:", err)
+			fmt.Fprintln(stderr, "tikasetu-loadgen run:", err)
 			return exitFail
 		}
 		fmt.Fprintf(stderr, "seeded PIN %s: %s\n", *pin, strings.TrimSpace(string(res)))
@@ -122,7 +117,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !*floor {
 		cfg.Sink = loadgen.NewSink([]byte(*sinkSecret))
 		if err := cfg.Sink.Start(*sinkAddr); err != nil {
-			fmt.Fprintf(stderr, "tikasetu loadgen: SMS sink on %s: %v\n", *sinkAddr, err)
+			fmt.Fprintf(stderr, "tikasetu-loadgen run: SMS sink on %s: %v\n", *sinkAddr, err)
 			return exitFail
 		}
 		defer cfg.Sink.Close()
@@ -147,7 +142,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out, _ := json.MarshalIndent(sum, "", "  ")
 	fmt.Fprintf(stdout, "%s\n", out)
 	if *plotFile != "" {
-		title := fmt.Sprintf("tikasetu loadgen, %s loop", cfg.Mode)
+		title := fmt.Sprintf("tikasetu-loadgen, %s loop", cfg.Mode)
 		if cfg.Mode == loadgen.Open {
 			title += fmt.Sprintf(" %g journeys/s", cfg.Schedule.Rate)
 		} else {
@@ -157,72 +152,10 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			title += ", floor"
 		}
 		if err := loadgen.WritePlot(*plotFile, title, timeline); err != nil {
-			fmt.Fprintln(stderr, "tikasetu loadgen:", err)
+			fmt.Fprintln(stderr, "tikasetu-loadgen run:", err)
 			return exitFail
 		}
 		fmt.Fprintf(stderr, "chart written to %s\n", *plotFile)
 	}
-	return exitOK
-}
-
-// isTerminal tells whether w is a terminal (progress rewrites one line).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// floorCmd serves the floor handler: the least a USSD request can cost on
-// this machine (HTTP through gin, one Redis GET and one SET), for
-// `tikasetu loadgen --floor` to measure.
-func floorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8081", "listen address")
-	redisURL := fs.String("redis-url", envOr("REDIS_URL", ""), "Redis URL (REDIS_URL)")
-	ttl := fs.Duration("ttl", loadgen.FloorTTL, "expiry of each caller's key")
-	if err := fs.Parse(args); err != nil {
-		return exitConfig
-	}
-	if fs.NArg() > 0 || *redisURL == "" || *ttl <= 0 {
-		fmt.Fprintln(stderr, "tikasetu floor: needs --redis-url (REDIS_URL), a positive --ttl, and no arguments")
-		return exitConfig
-	}
-	rdb, err := store.NewClient(*redisURL)
-	if err != nil {
-		fmt.Fprintln(stderr, "tikasetu floor:", err)
-		return exitConfig
-	}
-	defer rdb.Close()
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err = rdb.Ping(pctx).Err()
-	cancel()
-	if err != nil {
-		fmt.Fprintln(stderr, "tikasetu floor: redis:", err)
-		return exitFail
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "tikasetu floor: listen:", err)
-		return exitFail
-	}
-	srv := &http.Server{
-		Handler:           loadgen.FloorHandler(rdb, *ttl),
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 10 * time.Second, IdleTimeout: 90 * time.Second,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "floor handler listening on http://%s%s\n", ln.Addr(), loadgen.USSDPath)
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintln(stderr, "tikasetu floor:", err)
-			return exitFail
-		}
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx)
 	return exitOK
 }
