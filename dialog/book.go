@@ -627,7 +627,7 @@ func (tr *turn) day(s Session) string { return tr.dayOf(s.Date, true) }
 
 // dayOf formats a day with its weekday ("Tue 21 Sep") or without ("21 Sep").
 func (tr *turn) dayOf(t time.Time, weekday bool) string {
-	t = t.In(ist)
+	t = t.In(IST)
 	key, wd := "date.short", tr.text("weekday."+strconv.Itoa(int(t.Weekday())))
 	if !weekday {
 		key = "date.day"

@@ -320,8 +320,8 @@ func newCensusCalendar(t *testing.T) *calendar {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, m, d := start.In(cowin.IST).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, cowin.IST)
+	y, m, d := start.In(dialog.IST).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, dialog.IST)
 	for i := range centres {
 		c := &centres[i]
 		for j := range c.Sessions {

@@ -14,6 +14,10 @@ const (
 	IDPassport IDType = "passport"
 )
 
+// IST is India Standard Time, UTC+05:30: the zone of every session date and
+// of the caller's day. Fixed, so that no time-zone database is needed.
+var IST = time.FixedZone("IST", 5*3600+1800)
+
 // IDTypes lists the photo ID types in screen order (option 1 is IDTypes[0]).
 var IDTypes = []IDType{IDAadhaar, IDPAN, IDDriving, IDVoter, IDPassport}
 

@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+// DefaultMaxBeneficiaries is how many people one mobile number may
+// register, as on Co-WIN.
+const DefaultMaxBeneficiaries = 4
+
 // Observer is told what the conversation does, for metrics.
 type Observer interface {
 	// Screen counts a turn answered with a screen of the given state.
@@ -40,7 +44,7 @@ type Config struct {
 	Observer      Observer // default: none
 	Logger        *slog.Logger
 
-	// MaxBeneficiaries per account (default 4).
+	// MaxBeneficiaries per account (default DefaultMaxBeneficiaries).
 	MaxBeneficiaries int
 	// USSDIdle is how long a USSD conversation is kept after its last turn:
 	// the aggregator's session plus the time allowed for resuming (default
@@ -81,7 +85,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.MaxBeneficiaries <= 0 {
-		cfg.MaxBeneficiaries = 4
+		cfg.MaxBeneficiaries = DefaultMaxBeneficiaries
 	}
 	if cfg.USSDIdle <= 0 {
 		cfg.USSDIdle = 13 * time.Minute

@@ -26,7 +26,7 @@ import (
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
-// TestScreensFitWorstCase walks every screen of the journey (DESIGN §4) in
+// TestScreensFitWorstCase walks every screen of the journey in
 // every language over three screen budgets (USSD 182/80, an operator's
 // USSD 140/60, SMS 160/70), with the worst data the real Co-WIN files hold:
 // the longest centre names and addresses, four people with names of nearly
@@ -106,7 +106,7 @@ const (
 // start is the tests' "now": a Monday in September, so that the sessions
 // fall on two-digit days of a month whose name is among the longest in each
 // language.
-var start = time.Date(2021, 9, 20, 10, 0, 0, 0, cowin.IST)
+var start = time.Date(2021, 9, 20, 10, 0, 0, 0, dialog.IST)
 
 // testClock is a settable clock shared by a run's store, engine and outbox.
 type testClock struct {
@@ -267,8 +267,8 @@ func worstCaseCalendar(t *testing.T, now time.Time) ([]dialog.Centre, dialog.Cen
 		paid = []dialog.Fee{{Vaccine: "COVAXIN", Rupees: 1410}}
 	}
 
-	y, m, d := now.In(cowin.IST).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, cowin.IST)
+	y, m, d := now.In(dialog.IST).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, dialog.IST)
 	for i := range picked {
 		c := &picked[i]
 		c.Pincode = testPin
@@ -976,7 +976,7 @@ func (c *caller) book(day int, first bool) {
 }
 
 // checkSMS checks every SMS the caller received: at most three segments
-// (DESIGN §4), and the slips of both bookings.
+// (the most a slip may take), and the slips of both bookings.
 func (c *caller) checkSMS(t *testing.T) {
 	t.Helper()
 	c.w.eng.Drain()

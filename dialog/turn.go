@@ -12,9 +12,6 @@ import (
 	"github.com/looplab/fsm"
 )
 
-// ist is India Standard Time, fixed so that no time-zone database is needed.
-var ist = time.FixedZone("IST", 5*3600+1800)
-
 // turn is one input being applied to one conversation.
 type turn struct {
 	e      *Engine
@@ -400,6 +397,6 @@ func pick(in string, n int) (int, bool) {
 
 // today is the caller's calendar day in India.
 func (tr *turn) today() time.Time {
-	y, m, d := tr.now.In(ist).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, ist)
+	y, m, d := tr.now.In(IST).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, IST)
 }

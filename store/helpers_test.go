@@ -95,7 +95,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-var ist = time.FixedZone("IST", 5*3600+1800)
+var ist = dialog.IST
 
 // testEnv is a store on a fresh server with a fake clock.
 type testEnv struct {

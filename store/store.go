@@ -28,7 +28,7 @@ type Config struct {
 	// Secret is the key material for OTP hashing, ID-number hashing and
 	// sealing. Required by Open; use at least 32 random bytes.
 	Secret []byte
-	// MaxBeneficiaries per account (default 4).
+	// MaxBeneficiaries per account (default dialog.DefaultMaxBeneficiaries).
 	MaxBeneficiaries int
 	// Clock for OTP validity, booking times and repair grace (default
 	// dialog.SystemClock).
@@ -78,9 +78,11 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultMaxBeneficiaries = 4
+	// MinSecretLen is the least length of Config.Secret, which keys OTP
+	// hashes and the sealing of ID numbers.
+	MinSecretLen = 32
 	// About 1.1 KB of heap each for a caller mid-booking with two people
-	// (measured): some 57 MB when full.
+	// (some 57 MB when full).
 	DefaultRecentConversations = 50_000
 	DefaultRecentFor           = 2 * time.Minute
 	DefaultOTPValidity         = 180 * time.Second
@@ -105,7 +107,7 @@ func (c *Config) setDefaults() {
 		c.Clock = dialog.SystemClock
 	}
 	orDefault(&c.RecentFor, DefaultRecentFor)
-	orDefault(&c.MaxBeneficiaries, DefaultMaxBeneficiaries)
+	orDefault(&c.MaxBeneficiaries, dialog.DefaultMaxBeneficiaries)
 	orDefault(&c.OTPValidity, DefaultOTPValidity)
 	orDefault(&c.OTPMaxTries, DefaultOTPMaxTries)
 	orDefault(&c.OTPCooldown, DefaultOTPCooldown)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/africastalking"
 	"github.com/tikasetu/tikasetu/store"
 )
@@ -116,7 +117,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.TwilioMSID, "twilio-messaging-service-sid", envOr("TWILIO_MESSAGING_SERVICE_SID", ""), "Twilio Messaging Service SID, instead of -twilio-from (TWILIO_MESSAGING_SERVICE_SID)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("TIKASETU_LOG_FORMAT", ""), "text | json; default json with REDIS_URL, text without (TIKASETU_LOG_FORMAT)")
 	fs.DurationVar(&c.VerifiedTTL, "verified-ttl", envDuration("TIKASETU_VERIFIED_TTL", 24*time.Hour), "how long a number that passed a code may skip it when it calls again through a route that vouches for it; 0 asks every time (TIKASETU_VERIFIED_TTL)")
-	fs.IntVar(&c.MaxPeople, "max-people", envInt("TIKASETU_MAX_PEOPLE", 4), "people per mobile number (TIKASETU_MAX_PEOPLE)")
+	fs.IntVar(&c.MaxPeople, "max-people", envInt("TIKASETU_MAX_PEOPLE", dialog.DefaultMaxBeneficiaries), "people per mobile number (TIKASETU_MAX_PEOPLE)")
 	fs.IntVar(&c.USSDLimit, "ussd-screen", envInt("TIKASETU_USSD_SCREEN", 182), "USSD screen size in GSM-7 characters (TIKASETU_USSD_SCREEN)")
 	fs.StringVar(&c.Partners, "partners-file", envOr("TIKASETU_PARTNERS_FILE", ""), "telecom partners: ids, secrets, limits (YAML or JSON; see docs/partners.md) (TIKASETU_PARTNERS_FILE)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("TIKASETU_PPROF_ADDR", ""), "serve Go's /debug/pprof on this separate address (keep it on loopback); empty: off (TIKASETU_PPROF_ADDR)")
@@ -182,10 +183,10 @@ var errConfig = errors.New("configuration")
 // check refuses a configuration that would be unsafe or cannot work.
 func (c *config) check() error {
 	production := c.RedisURL != ""
-	if production && len(c.Secret) < 32 {
+	if production && len(c.Secret) < store.MinSecretLen {
 		return fmt.Errorf("%w: TIKASETU_SECRET (at least 32 characters) is required with REDIS_URL: it keys OTP hashes and ID-number protection", errConfig)
 	}
-	if c.Secret != "" && len(c.Secret) < 32 {
+	if c.Secret != "" && len(c.Secret) < store.MinSecretLen {
 		return fmt.Errorf("%w: TIKASETU_SECRET must be at least 32 characters", errConfig)
 	}
 	switch c.SMSSender {

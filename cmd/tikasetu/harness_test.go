@@ -37,7 +37,7 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // mayDay is the tests' "now": before every date in the shared Co-WIN files.
-var mayDay = time.Date(2021, 5, 1, 10, 0, 0, 0, time.FixedZone("IST", 5*3600+1800))
+var mayDay = time.Date(2021, 5, 1, 10, 0, 0, 0, dialog.IST)
 
 // The Twilio account the test gateway verifies webhooks for.
 const (

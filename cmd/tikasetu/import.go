@@ -41,7 +41,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "tikasetu import: REDIS_URL is required: the embedded store lives only inside `tikasetu serve` (use POST /admin/v1/calendar there)")
 		return exitConfig
 	}
-	if len(*secret) < 32 {
+	if len(*secret) < store.MinSecretLen {
 		fmt.Fprintln(stderr, "tikasetu import: TIKASETU_SECRET (at least 32 characters, the gateway's) is required")
 		return exitConfig
 	}

@@ -45,7 +45,7 @@ type gateway struct {
 // response is well under 1 MiB).
 const maxCalendarBytes = 32 << 20
 
-// router builds the HTTP routes of DESIGN §3.
+// router builds the gateway's HTTP routes (the README lists them).
 func (g *gateway) router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -202,7 +202,6 @@ func (g *gateway) importCalendar(c *gin.Context) {
 
 // tomorrow is the next calendar day in India.
 func tomorrow(now time.Time) time.Time {
-	ist := time.FixedZone("IST", 5*3600+1800)
-	y, m, d := now.In(ist).Date()
-	return time.Date(y, m, d+1, 0, 0, 0, 0, ist)
+	y, m, d := now.In(dialog.IST).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, dialog.IST)
 }

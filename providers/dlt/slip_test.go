@@ -58,7 +58,7 @@ func TestRealSlipsMatch(t *testing.T) {
 	}
 	// The importer's limits (store/cowin): name 200, address 500, vaccine
 	// and slot 50.
-	day := time.Date(2021, 9, 29, 0, 0, 0, 0, time.FixedZone("IST", 5*3600+1800))
+	day := time.Date(2021, 9, 29, 0, 0, 0, 0, dialog.IST)
 	centres = append(centres, dialog.Centre{ID: 999999001, Name: runes("Centre Name ", 200),
 		Address: runes("অনেক লম্বা ঠিকানা ", 500), Pincode: "700001",
 		Sessions: []dialog.Session{{ID: "worst", Date: day, Vaccine: strings.Repeat("V", 50), Slots: []string{strings.Repeat("9", 50)}}}})

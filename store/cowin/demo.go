@@ -28,6 +28,6 @@ func Demo(now time.Time) []dialog.Centre {
 		// demo.json is compiled in and checked by the tests.
 		panic(fmt.Sprintf("cowin: embedded demo.json: %v", err))
 	}
-	ShiftDates(centres, now.In(IST).AddDate(0, 0, 1))
+	ShiftDates(centres, now.In(dialog.IST).AddDate(0, 0, 1))
 	return centres
 }

@@ -17,9 +17,9 @@ func TestDemo(t *testing.T) {
 		now      time.Time
 		tomorrow time.Time
 	}{
-		{"IST afternoon", time.Date(2026, 3, 10, 16, 0, 0, 0, IST), time.Date(2026, 3, 11, 0, 0, 0, 0, IST)},
-		{"UTC evening is already the next IST day", time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC), time.Date(2026, 3, 12, 0, 0, 0, 0, IST)},
-		{"year end", time.Date(2025, 12, 31, 9, 0, 0, 0, IST), time.Date(2026, 1, 1, 0, 0, 0, 0, IST)},
+		{"IST afternoon", time.Date(2026, 3, 10, 16, 0, 0, 0, dialog.IST), time.Date(2026, 3, 11, 0, 0, 0, 0, dialog.IST)},
+		{"UTC evening is already the next IST day", time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC), time.Date(2026, 3, 12, 0, 0, 0, 0, dialog.IST)},
+		{"year end", time.Date(2025, 12, 31, 9, 0, 0, 0, dialog.IST), time.Date(2026, 1, 1, 0, 0, 0, 0, dialog.IST)},
 	}
 	for _, n := range nows {
 		t.Run(n.name, func(t *testing.T) {
@@ -46,7 +46,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestDemoContent(t *testing.T) {
-	centres := Demo(time.Date(2026, 3, 10, 12, 0, 0, 0, IST))
+	centres := Demo(time.Date(2026, 3, 10, 12, 0, 0, 0, dialog.IST))
 	byPin := make(map[string][]dialog.Centre)
 	fees := make(map[dialog.FeeType]int)
 	ages := make(map[int]int)
@@ -120,7 +120,7 @@ func TestDemoContent(t *testing.T) {
 }
 
 func TestDemoFreshCopy(t *testing.T) {
-	now := time.Date(2026, 3, 10, 12, 0, 0, 0, IST)
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, dialog.IST)
 	a := Demo(now)
 	a[0].Name = "changed"
 	a[0].Sessions[0].Capacity = [2]int{}

@@ -17,10 +17,6 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// IST is India Standard Time, UTC+05:30, the zone of every session date.
-// A fixed zone, so that nothing depends on the host's tzdata.
-var IST = time.FixedZone("IST", 5*60*60+30*60)
-
 // dateLayout is Co-WIN's session date format, DD-MM-YYYY.
 const dateLayout = "02-01-2006"
 
@@ -49,7 +45,7 @@ func (e *FormatError) Error() string {
 //   - centers must be present and an array (empty or null: no centres). Each
 //     centre needs center_id (a positive integer), a non-empty name and a
 //     6-digit pincode (a number or a string); center_id may not repeat.
-//   - each session needs session_id and date (DD-MM-YYYY, read as midnight IST).
+//   - each session needs session_id and date (DD-MM-YYYY, read as midnight dialog.IST).
 //     A session_id repeated for another date (18-rajasthan-kota.json does this)
 //     is made unique by appending "@YYYY-MM-DD" of the repeat's date; a repeat
 //     for the same date is an error.
@@ -359,7 +355,7 @@ func parseSession(where string, raw json.RawMessage, sessionAt map[string]seenSe
 	if ds == "" {
 		return fail("", "no date")
 	}
-	date, err := time.ParseInLocation(dateLayout, ds, IST)
+	date, err := time.ParseInLocation(dateLayout, ds, dialog.IST)
 	if err != nil {
 		return fail("date", "want a DD-MM-YYYY date, got %q", ds)
 	}

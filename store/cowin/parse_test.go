@@ -103,7 +103,7 @@ func TestParseRealFiles(t *testing.T) {
 					if s.CentreID != c.ID {
 						t.Errorf("session %s: centre id %d, want %d", s.ID, s.CentreID, c.ID)
 					}
-					if !s.Date.Equal(day(s.Date)) || s.Date.Location() != IST {
+					if !s.Date.Equal(day(s.Date)) || s.Date.Location() != dialog.IST {
 						t.Errorf("session %s: date %v is not midnight IST", s.ID, s.Date)
 					}
 					if s.Date.Year() != 2021 {
@@ -347,8 +347,8 @@ func TestParseLenient(t *testing.T) {
 			if s.Vaccine != "" || s.Capacity != [2]int{} || s.MinAge != 0 || s.MaxAge != 0 || s.AllowAllAge || len(s.Slots) != 0 {
 				t.Errorf("session %+v", s)
 			}
-			want := time.Date(2021, 5, 18, 0, 0, 0, 0, IST)
-			if !s.Date.Equal(want) || s.Date.Location() != IST || s.CentreID != 590665 || s.ID != "abc-1" {
+			want := time.Date(2021, 5, 18, 0, 0, 0, 0, dialog.IST)
+			if !s.Date.Equal(want) || s.Date.Location() != dialog.IST || s.CentreID != 590665 || s.ID != "abc-1" {
 				t.Errorf("session %+v, want date %v", s, want)
 			}
 		}},
@@ -812,7 +812,7 @@ func checkBounds(t *testing.T, centres []dialog.Centre) {
 			if s.CentreID != c.ID {
 				t.Fatalf("session %q of centre %d has centre id %d", s.ID, c.ID, s.CentreID)
 			}
-			if h, m, sec := s.Date.Clock(); s.Date.Location() != IST || h+m+sec+s.Date.Nanosecond() != 0 {
+			if h, m, sec := s.Date.Clock(); s.Date.Location() != dialog.IST || h+m+sec+s.Date.Nanosecond() != 0 {
 				t.Fatalf("session %q date %v, not midnight IST", s.ID, s.Date)
 			}
 			for _, n := range s.Capacity {

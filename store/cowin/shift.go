@@ -36,8 +36,8 @@ func ShiftDates(centres []dialog.Centre, tomorrow time.Time) {
 
 // day returns midnight IST of t's calendar day in IST.
 func day(t time.Time) time.Time {
-	y, m, d := t.In(IST).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, IST)
+	y, m, d := t.In(dialog.IST).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, dialog.IST)
 }
 
 // daysBetween counts calendar days from a's IST day to b's.
@@ -48,6 +48,6 @@ func daysBetween(a, b time.Time) int {
 // dayNumber numbers t's IST calendar day (days since 1970-01-01). It does not
 // subtract times, so dates centuries apart cannot overflow a Duration.
 func dayNumber(t time.Time) int64 {
-	y, m, d := t.In(IST).Date()
+	y, m, d := t.In(dialog.IST).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestShiftDates(t *testing.T) {
-	ist := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, IST) }
+	ist := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, dialog.IST) }
 	// calendar builds centres, one per inner list of session dates.
 	calendar := func(dates ...[]time.Time) []dialog.Centre {
 		var cs []dialog.Centre
@@ -53,7 +53,7 @@ func TestShiftDates(t *testing.T) {
 		},
 		{
 			name:     "session dates not at midnight become midnight IST",
-			centres:  calendar([]time.Time{time.Date(2021, 5, 1, 12, 0, 0, 0, time.UTC), time.Date(2021, 5, 2, 23, 0, 0, 0, IST)}),
+			centres:  calendar([]time.Time{time.Date(2021, 5, 1, 12, 0, 0, 0, time.UTC), time.Date(2021, 5, 2, 23, 0, 0, 0, dialog.IST)}),
 			tomorrow: ist(2026, 1, 1),
 			want:     [][]time.Time{{ist(2026, 1, 1), ist(2026, 1, 2)}},
 		},
@@ -94,7 +94,7 @@ func TestShiftDates(t *testing.T) {
 					t.Fatalf("centre %d: %d sessions, want %d", i, len(c.Sessions), len(tt.want[i]))
 				}
 				for j, s := range c.Sessions {
-					if !s.Date.Equal(tt.want[i][j]) || s.Date.Location() != IST {
+					if !s.Date.Equal(tt.want[i][j]) || s.Date.Location() != dialog.IST {
 						t.Errorf("centre %d session %d: %v, want %v", i, j, s.Date, tt.want[i][j])
 					}
 				}

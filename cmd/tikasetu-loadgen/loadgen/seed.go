@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
 )
 
 // SeedPlan is the synthetic Co-WIN calendar that --seed loads: Centres Free
@@ -23,9 +25,6 @@ type SeedPlan struct {
 	Capacity int // per dose
 	From     time.Time
 }
-
-// ist is India Standard Time, the zone of Co-WIN dates.
-var ist = time.FixedZone("IST", 5*3600+1800)
 
 var seedSlots = []string{"09:00AM-11:00AM", "11:00AM-01:00PM", "01:00PM-03:00PM", "03:00PM-06:00PM"}
 
@@ -64,8 +63,8 @@ func (p SeedPlan) Calendar() ([]byte, error) {
 	}
 	var pin int64
 	fmt.Sscan(p.Pin, &pin)
-	y, m, d := p.From.In(ist).Date()
-	first := time.Date(y, m, d+1, 0, 0, 0, 0, ist)
+	y, m, d := p.From.In(dialog.IST).Date()
+	first := time.Date(y, m, d+1, 0, 0, 0, 0, dialog.IST)
 	vaccines := []string{"COVISHIELD", "COVAXIN"}
 	centres := make([]seedCentre, 0, p.Centres)
 	for c := 1; c <= p.Centres; c++ {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/store/cowin"
 )
 
@@ -37,7 +38,7 @@ func TestSeedCalendarParses(t *testing.T) {
 			if !s.AgeFits(2026-1960) || !s.AgeFits(2026-1990) {
 				t.Fatalf("session %s does not take ages of journeys' people", s.ID)
 			}
-			want := time.Date(2026, 11, 28+i, 0, 0, 0, 0, cowin.IST)
+			want := time.Date(2026, 11, 28+i, 0, 0, 0, 0, dialog.IST)
 			if !s.Date.Equal(want) {
 				t.Fatalf("session %d on %v, want %v (from tomorrow in India)", i, s.Date, want)
 			}
