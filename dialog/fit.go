@@ -249,8 +249,7 @@ func (m Menu) Pages(b Budget) []string {
 			with = with.plus(p.cost)
 		}
 		if framed(with) > limit {
-			wide := with.plus(tailCost).wide
-			flow = squeeze(flow, limit-framed(first), wide)
+			flow = squeeze(flow, limit-framed(first))
 		}
 	}
 	for _, it := range m.Items {
@@ -379,20 +378,19 @@ func (p *piece) cut(n int) {
 const minShare = 6
 
 // squeeze shortens the text pieces that come before a menu's first option
-// so that, with their newlines, they take at most room units, counted as
-// UCS-2 when the page is wide. The room is shared as fitNav shares it: the
-// shortest lines keep their length, the longest give way.
-func squeeze(text []piece, room int, wide bool) []piece {
+// so that, with their newlines, they take at most room units. Each line is
+// counted in its own encoding: the most it can take on the page whichever
+// encoding the page ends up in (dropping the only line outside GSM-7 turns
+// the page to GSM-7, where extension characters count two). The room is
+// shared as fitNav shares it: the shortest lines keep their length, the
+// longest give way.
+func squeeze(text []piece, room int) []piece {
 	lines := make([]string, len(text))
 	for i, p := range text {
 		lines[i] = p.text
 	}
-	units := Units
-	if wide {
-		units = func(s string) int { return measure(s).ucs2 }
-	}
 	out := text[:0]
-	for i, l := range shareRoom(lines, room, 1, minShare, units, Shorten) {
+	for i, l := range shareRoom(lines, room, 1, minShare, Units, Shorten) {
 		if l != "" {
 			out = append(out, newPiece(l, text[i].kind))
 		}
@@ -439,11 +437,15 @@ func fitNav(nav []string, room int) []string {
 }
 
 // shortenOption shortens a line such as "98 More" to room units keeping its
-// option number: "98 M..." or, with less room, "98".
+// option number: "98 M..." or, with less room, "98". A line that cannot be
+// made shorter (on a screen of a few units) stays as it is.
 func shortenOption(line string, room int) string {
 	s := Shorten(line, room)
 	num, _, _ := strings.Cut(line, " ")
-	if strings.HasPrefix(s, num) || Units(num) > room {
+	switch {
+	case Units(s) >= Units(line):
+		return line
+	case strings.HasPrefix(s, num) || Units(num) > room:
 		return s
 	}
 	return num

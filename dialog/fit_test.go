@@ -317,6 +317,11 @@ func FuzzPages(f *testing.F) {
 	// extension characters is longer without it.
 	f.Add("", "", "aaaa0aaaa0aaaa0aa", "", "", "\xdc", uint16(4095))
 	f.Add("0", "", "0", "^^^^^^", "0", "\x9d", uint16(68))
+	// Found by fuzzing: dropping the only line outside GSM-7 to make room
+	// for the first option turns the page to GSM-7, where "€" counts two.
+	f.Add("", "", "0क| €", "|€", "", " ", uint16(0))
+	// Found by fuzzing: a More line "shortened" to a longer ellipsis.
+	f.Add("", "0", "", "||€", "\uFFFDक", "€", uint16(0))
 	f.Fuzz(func(t *testing.T, head, notice, body, items, tail, more string, script uint16) {
 		// Each field is in Latin (as given), Devanagari, Bengali or GSM-7
 		// extension characters: two bits of script each.
