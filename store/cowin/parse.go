@@ -99,7 +99,7 @@ func ParseFile(path string) ([]dialog.Centre, error) {
 // Bounds on a calendar's free text, in characters, and on its lists. A
 // centre's text reaches the screens that name it, so a calendar with a
 // value past a bound is refused whole. The 2021 responses in
-// shared/data/cowin stay far below them: at most a 30-character name, an
+// testdata stay far below them: at most a 30-character name, an
 // 80-character address, 30 for a block, 36 for a session id, 15 for a
 // slot; 8 sessions to a centre, 4 slots to a session, 2 fees.
 const (

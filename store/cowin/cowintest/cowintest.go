@@ -1,6 +1,6 @@
-// Package cowintest locates the real Co-WIN responses, kept outside the
-// module in ../shared/data/cowin, for tests. When they are absent the test
-// is skipped, or failed when the CI environment variable is set.
+// Package cowintest locates the real Co-WIN responses kept in the module
+// (store/cowin/testdata, described by its SOURCES.md) for the tests of any
+// package.
 //
 // It imports nothing of the module, so that store/cowin's own tests can use
 // it.
@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// Dir returns ../shared/data/cowin beside the module root, the first folder
+// Dir returns store/cowin/testdata below the module root, the first folder
 // holding go.mod from the working directory up.
 func Dir(t testing.TB) string {
 	t.Helper()
@@ -31,7 +31,7 @@ func Dir(t testing.TB) string {
 		}
 		root = parent
 	}
-	dir := filepath.Join(root, "..", "shared", "data", "cowin")
+	dir := filepath.Join(root, "store", "cowin", "testdata")
 	present(t, dir)
 	return dir
 }
@@ -44,13 +44,10 @@ func File(t testing.TB, name string) string {
 	return p
 }
 
-// present skips the test when path is absent, or fails it under CI.
+// present fails the test when path is absent.
 func present(t testing.TB, path string) {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real Co-WIN files not found (CI is set): %v", err)
-		}
-		t.Skipf("real Co-WIN files not found, skipping: %v", err)
+		t.Fatalf("real Co-WIN files not found: %v", err)
 	}
 }

@@ -9,16 +9,11 @@ import (
 	"testing"
 )
 
-// recorder is a testing.TB whose Skipf and Fatalf record the message and end
-// the goroutine, as the real ones do, without ending the test.
+// recorder is a testing.TB whose Fatalf and Fatal record the message and
+// end the goroutine, as the real ones do, without ending the test.
 type recorder struct {
 	testing.TB
-	skipped, failed string
-}
-
-func (r *recorder) Skipf(format string, args ...any) {
-	r.skipped = fmt.Sprintf(format, args...)
-	runtime.Goexit()
+	failed string
 }
 
 func (r *recorder) Fatalf(format string, args ...any) {
@@ -45,27 +40,22 @@ func call(t *testing.T, f func(testing.TB) string) (string, *recorder) {
 	return got, r
 }
 
-// TestFinders builds a module and, beside it, a shared folder in a temporary
-// directory, and runs the finders from a package folder inside the module.
+// TestFinders builds a module in a temporary directory and runs the finders
+// from a package folder inside it.
 func TestFinders(t *testing.T) {
 	cases := []struct {
 		name      string
-		folder    bool // ../shared/data/cowin exists
+		folder    bool // store/cowin/testdata exists
 		file      bool // and holds SOURCES.md
-		ci        string
 		find      func(testing.TB) string
-		want      string // path below the temporary directory; "" when none
-		wantSkip  bool
+		want      string // path below the module; "" when none
 		wantFatal bool
 	}{
-		{"dir found", true, false, "", Dir, "shared/data/cowin", false, false},
-		{"dir absent skips", false, false, "", Dir, "", true, false},
-		{"dir absent fails under CI", false, false, "true", Dir, "", false, true},
-		{"file found", true, true, "", fileSources, "shared/data/cowin/SOURCES.md", false, false},
-		{"file found under CI", true, true, "1", fileSources, "shared/data/cowin/SOURCES.md", false, false},
-		{"file absent skips", true, false, "", fileSources, "", true, false},
-		{"file absent fails under CI", true, false, "1", fileSources, "", false, true},
-		{"folder absent skips the file", false, false, "", fileSources, "", true, false},
+		{"dir found", true, false, Dir, "store/cowin/testdata", false},
+		{"dir absent fails", false, false, Dir, "", true},
+		{"file found", true, true, fileSources, "store/cowin/testdata/SOURCES.md", false},
+		{"file absent fails", true, false, fileSources, "", true},
+		{"folder absent fails the file", false, false, fileSources, "", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,29 +63,27 @@ func TestFinders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pkg := filepath.Join(tmp, "mod", "store", "cowin")
+			mod := filepath.Join(tmp, "mod")
+			pkg := filepath.Join(mod, "providers", "dlt")
 			must(t, os.MkdirAll(pkg, 0o755))
-			must(t, os.WriteFile(filepath.Join(tmp, "mod", "go.mod"), []byte("module example.com/mod\n"), 0o644))
-			shared := filepath.Join(tmp, "shared", "data", "cowin")
+			must(t, os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/mod\n"), 0o644))
+			data := filepath.Join(mod, "store", "cowin", "testdata")
 			if tc.folder {
-				must(t, os.MkdirAll(shared, 0o755))
+				must(t, os.MkdirAll(data, 0o755))
 			}
 			if tc.file {
-				must(t, os.WriteFile(filepath.Join(shared, "SOURCES.md"), nil, 0o644))
+				must(t, os.WriteFile(filepath.Join(data, "SOURCES.md"), nil, 0o644))
 			}
 			t.Chdir(pkg)
-			t.Setenv("CI", tc.ci)
 
 			got, r := call(t, tc.find)
-			if (r.skipped != "") != tc.wantSkip || (r.failed != "") != tc.wantFatal {
-				t.Fatalf("skipped %q, failed %q; want skip %v, fatal %v", r.skipped, r.failed, tc.wantSkip, tc.wantFatal)
+			if (r.failed != "") != tc.wantFatal {
+				t.Fatalf("failed %q; want fatal %v", r.failed, tc.wantFatal)
 			}
-			for _, msg := range []string{r.skipped, r.failed} {
-				if msg != "" && !strings.Contains(msg, "real Co-WIN files not found") {
-					t.Errorf("message %q does not say what is missing", msg)
-				}
+			if r.failed != "" && !strings.Contains(r.failed, "real Co-WIN files not found") {
+				t.Errorf("message %q does not say what is missing", r.failed)
 			}
-			if want := filepath.Join(tmp, tc.want); tc.want != "" && got != want {
+			if want := filepath.Join(mod, tc.want); tc.want != "" && got != want {
 				t.Errorf("got %q, want %q", got, want)
 			}
 		})
