@@ -40,17 +40,18 @@ func (l *langMemo) set(msisdn, lang string) {
 
 // Busy is the polite screen for a caller turned away under load, in the
 // caller's language when this process has served them before (English
-// otherwise). It does no I/O, so it can be answered at once however loaded
-// the store is. It ends the session.
-func (e *Engine) Busy(msisdn string, ch Channel) Reply {
+// otherwise; Roman Hindi for an Indic language on a GSM-7 channel). It does
+// no I/O, so it can be answered at once however loaded the store is. It
+// ends the session.
+func (e *Engine) Busy(t Turn) Reply {
 	lang := "en"
-	if n, err := NormaliseMsisdn(msisdn); err == nil {
+	if n, err := NormaliseMsisdn(t.Msisdn); err == nil {
 		if l := e.langs.get(n); l != "" {
-			lang = l
+			lang = ShownLanguage(l, t.GSM7Only)
 		}
 	}
 	key := "busy.ussd"
-	if ch == SMSChannel {
+	if t.Channel == SMSChannel {
 		key = "busy.sms"
 	}
 	return Reply{Text: e.text(lang, key), End: true}

@@ -10,9 +10,6 @@ import (
 	"strings"
 )
 
-// Languages offered on the first screen, in option order.
-var Languages = []string{"en", "hi", "bn"}
-
 //go:embed messages/*.json
 var messageFiles embed.FS
 

@@ -8,11 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
-	"github.com/tikasetu/tikasetu/store/cowin"
-	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
+	"github.com/tikasetu/tikasetu/dialog/dialogtest"
 )
 
 // censusPin is the PIN code of the census's real Co-WIN centres (West
@@ -21,14 +19,31 @@ const censusPin = "743337"
 
 // typicalNames are two people of a household as a caller would type them.
 var typicalNames = map[string][2]string{
-	"en": {"Sita Devi", "Ram Kumar"},
-	"hi": {"सीता देवी", "राम कुमार"},
-	"bn": {"সীতা দেবী", "রাম কুমার"},
+	"en":      {"Sita Devi", "Ram Kumar"},
+	"hi":      {"सीता देवी", "राम कुमार"},
+	"bn":      {"সীতা দেবী", "রাম কুমার"},
+	"mr":      {"सीता देवी", "राम कुमार"},
+	"te":      {"సీతా దేవి", "రామ్ కుమార్"},
+	"ta":      {"சீதா தேவி", "ராம் குமார்"},
+	"gu":      {"સીતા દેવી", "રામ કુમાર"},
+	"kn":      {"ಸೀತಾ ದೇವಿ", "ರಾಮ್ ಕುಮಾರ್"},
+	"or":      {"ସୀତା ଦେବୀ", "ରାମ କୁମାର"},
+	"ml":      {"സീതാ ദേവി", "രാം കുമാർ"},
+	"pa":      {"ਸੀਤਾ ਦੇਵੀ", "ਰਾਮ ਕੁਮਾਰ"},
+	"as":      {"সীতা দেৱী", "ৰাম কুমাৰ"},
+	"hi-Latn": {"Sita Devi", "Ram Kumar"},
 }
 
+// scriptZero is the digit zero of each language's script, for callers who
+// type in it (Latin where absent).
+var scriptZero = map[string]rune{"hi": '०', "mr": '०', "bn": '০', "as": '০', "pa": '੦', "gu": '૦',
+	"or": '୦', "ta": '௦', "te": '౦', "kn": '೦', "ml": '൦'}
+
 // TestScreenCensus walks the first-time journey of a caller on a feature
-// phone in every language, on USSD at the default screen size and at the
-// smallest a partner may set (60 GSM-7, 30 UCS-2), and over SMS: dial,
+// phone in every language, on USSD at the default screen size (typing
+// every number in the script's own digits) and at the smallest a partner
+// may set (60 GSM-7, 30 UCS-2), over SMS, and on a network that shows only
+// GSM-7 (English and Roman Hindi, every page GSM-7): dial,
 // choose the language, verify the own number, register two people with
 // typical names and Aadhaar, book both at a real centre. The caller
 // presses 98 only when the option they need is not on the page, and reads
@@ -46,6 +61,7 @@ func TestScreenCensus(t *testing.T) {
 		// The smallest screen a partner may set: every list and some
 		// other screens page, but the rules hold.
 		{name: "ussd-small", channel: dialog.USSD, screen: 60, ucs2: 30, want: dialog.Budget{GSM: 60, UCS2: 30}},
+		{name: "ussd-gsm7", channel: dialog.USSD, gsm7: true, want: dialog.USSDBudget},
 	}
 	type row struct {
 		lang, channel string
@@ -55,16 +71,23 @@ func TestScreenCensus(t *testing.T) {
 	var rows []row
 	for li, lang := range dialog.Languages {
 		for ci, ch := range channels {
+			option := slices.Index(dialog.MenuLanguages(nil, ch.gsm7), lang) + 1
+			if option == 0 {
+				continue // not offered on this channel
+			}
 			n := 100 + li*len(channels) + ci
 			c := &caller{t: t, w: cal.world(t), b: ch, run: n, msisdn: fmt.Sprintf("+9197300%05d", n)}
-			cs := &census{c: c, more: map[string]int{}, small: ch.screen > 0}
+			cs := &census{c: c, more: map[string]int{}, small: ch.screen > 0, gsm7: ch.gsm7}
+			if ch.name == "ussd" {
+				cs.zero = scriptZero[lang]
+			}
 			dir := os.Getenv("TIKASETU_CENSUS_DIR")
 			if dir != "" {
 				c.transcript = &strings.Builder{}
 			}
 			t.Run(lang+"/"+ch.name, func(t *testing.T) {
 				c.t = t
-				cs.journey(li+1, lang)
+				cs.journey(option, lang)
 			})
 			if dir != "" {
 				if err := os.WriteFile(filepath.Join(dir, lang+"-"+ch.name+".txt"), []byte(c.transcript.String()), 0o644); err != nil {
@@ -94,15 +117,33 @@ type census struct {
 	presses int            // 98s sent
 	more    map[string]int // 98s per screen
 	small   bool           // a partner's smallest screen: not only lists page
+	gsm7    bool           // every page must be GSM-7
+	zero    rune           // the caller types digits from this zero (0: Latin)
 	last    dialog.Reply
+}
+
+// typed is input as the caller types it: in their script's digits.
+func (cs *census) typed(input string) string {
+	if cs.zero == 0 {
+		return input
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return cs.zero + r - '0'
+		}
+		return r
+	}, input)
 }
 
 // send delivers input, counts the page it shows and checks the screen
 // against the rules; a screen that is not a list must fit one page.
 func (cs *census) send(input string) dialog.Reply {
 	cs.c.t.Helper()
-	cs.last = cs.c.send(input)
+	cs.last = cs.c.send(cs.typed(input))
 	cs.pages++
+	if cs.gsm7 && dialog.NeedsUCS2(cs.last.Text) {
+		cs.c.t.Errorf("a GSM-7 network shown UCS-2 text after %q:\n%s", input, cs.last.Text)
+	}
 	if cs.last.End {
 		return cs.last
 	}
@@ -311,25 +352,10 @@ func (cs *census) journey(langOption int, lang string) {
 	}
 }
 
-// newCensusCalendar starts redis-server with the real centres of one
-// Co-WIN file, their sessions moved to the days after start with room for
-// every run.
+// newCensusCalendar is the real centres of one Co-WIN file, their sessions
+// moved to the days after start with room for every run.
 func newCensusCalendar(t *testing.T) *calendar {
 	t.Helper()
-	centres, err := cowin.ParseFile(filepath.Join(cowintest.Dir(t), "01-west-bengal-743337.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, m, d := start.In(dialog.IST).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, dialog.IST)
-	for i := range centres {
-		c := &centres[i]
-		for j := range c.Sessions {
-			s := &c.Sessions[j]
-			s.Date = today.AddDate(0, 0, 1+j%5)
-			s.MinAge = 18
-			s.Capacity = [2]int{seatsPerSession, seatsPerSession}
-		}
-	}
-	return importCalendar(t, centres, centres[0])
+	centres := dialogtest.Calendar(t, "01-west-bengal-743337.json", start)
+	return &calendar{centres: centres, target: centres[0]}
 }

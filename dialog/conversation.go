@@ -34,9 +34,13 @@ type Turn struct {
 	ScreenLimit int
 	// UCS2Limit overrides the limit for text that needs UCS-2; 0 keeps the default.
 	UCS2Limit int
-	// GSM7Only marks a channel that cannot show UCS-2 text (Hindi, Bengali):
-	// its screens are shown in English whatever the caller's language.
+	// GSM7Only marks a channel that cannot show UCS-2 text (Indic scripts):
+	// a caller who chose an Indic language is shown Roman Hindi there
+	// (ShownLanguage), and the language menu offers English and Roman Hindi.
 	GSM7Only bool
+	// Languages is the order of the language menu the channel asks for (a
+	// partner's), as catalogue codes; nil is the default (MenuLanguages).
+	Languages []string
 	// Vouched is set by a provider whose requests are authenticated (signed,
 	// or from the aggregator's own addresses), so that Msisdn is the
 	// network's word for the caller's number: only then may a number that

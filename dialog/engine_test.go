@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"cmp"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,19 +13,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tikasetu/tikasetu/dialog"
-	"github.com/tikasetu/tikasetu/providers/dispatch"
-	"github.com/tikasetu/tikasetu/providers/outbox"
-	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/dialog/dialogtest"
 	"github.com/tikasetu/tikasetu/store/cowin"
 	"github.com/tikasetu/tikasetu/store/cowin/cowintest"
-	"github.com/tikasetu/tikasetu/store/redistest"
 )
+
+var update = flag.Bool("update", false, "rewrite the transcripts in testdata/transcripts from what the engine shows")
+
+// TestTranscripts replays the journeys in testdata/transcripts on
+// dialogtest's in-memory ports (store's tests replay the same files on
+// Redis). go test ./dialog -run Transcript -update rewrites their screens
+// and SMS from what the engine shows now; read the diff before committing.
+func TestTranscripts(t *testing.T) {
+	dialogtest.RunTranscripts(t, filepath.Join("testdata", "transcripts"), dialogtest.Memory, *update)
+}
 
 // TestScreensFitWorstCase walks every screen of the journey in
 // every language over three screen budgets (USSD 182/80, an operator's
@@ -94,73 +101,41 @@ func TestScreensFitWorstCase(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// the world: Redis, the worst-case calendar, the engine
+// the world: in-memory ports, the worst-case calendar, the engine
 
 const (
 	testPin = "700091"
 	// capacity per dose of every session: enough for every run's bookings.
 	seatsPerSession = 50
-	testSecret      = "engine test secret, engine test secret, 0123456789"
 )
 
 // start is the tests' "now": a Monday in September, so that the sessions
 // fall on two-digit days of a month whose name is among the longest in each
 // language.
-var start = time.Date(2021, 9, 20, 10, 0, 0, 0, dialog.IST)
+var start = dialogtest.Start
 
-// testClock is a settable clock shared by a run's store, engine and outbox.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// calendar is one redis-server holding the worst-case calendar, shared by
-// the runs.
+// calendar is the centres every world of a test starts with.
 type calendar struct {
-	url    string
-	target dialog.Centre // the centre booked: longest name, longest address, paid
+	centres []dialog.Centre
+	target  dialog.Centre // the centre booked: longest name, longest address, paid
 }
 
-// newCalendar starts redis-server and imports the worst-case calendar,
-// dated after start.
+// newCalendar is the worst-case calendar, dated after start.
 func newCalendar(t *testing.T) *calendar {
 	t.Helper()
 	centres, target := worstCaseCalendar(t, start)
-	return importCalendar(t, centres, target)
-}
-
-// importCalendar starts redis-server holding centres; target is the centre
-// the runs book.
-func importCalendar(t *testing.T, centres []dialog.Centre, target dialog.Centre) *calendar {
-	t.Helper()
-	ctx := context.Background()
-	url := redistest.Start(t)
-	st, err := store.Open(ctx, store.Config{URL: url, Secret: []byte(testSecret)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.ImportCentres(ctx, centres); err != nil {
-		t.Fatal(err)
-	}
-	return &calendar{url: url, target: target}
+	return &calendar{centres: centres, target: target}
 }
 
 // world is one run's view: its own clock (runs go in parallel and each
-// moves its clock past OTP cool-downs), store, outbox and engine.
+// moves its clock past OTP cool-downs), ports (dialogtest's, in memory:
+// no Redis), SMS and engine.
 type world struct {
 	ctx    context.Context
-	st     *store.Store
+	st     *dialogtest.Store
 	eng    *dialog.Engine
-	ob     *outbox.Outbox
-	clock  *testClock
+	sms    *dialogtest.SMSLog
+	clock  *dialogtest.Clock
 	cat    *dialog.Catalogue
 	target dialog.Centre
 }
@@ -179,24 +154,32 @@ func (cal *calendar) observedWorld(t *testing.T, obs dialog.Observer) *world {
 // worldWith is a world whose engine's configuration mod changes.
 func (cal *calendar) worldWith(t *testing.T, mod func(*dialog.Config)) *world {
 	t.Helper()
-	ctx := context.Background()
-	clock := &testClock{t: start}
-	st, err := store.Open(ctx, store.Config{URL: cal.url, Secret: []byte(testSecret), Clock: dialog.ClockFunc(clock.now)})
-	if err != nil {
+	clock := dialogtest.NewClock(start)
+	st := dialogtest.New(dialogtest.Config{Clock: clock})
+	if err := st.ImportCentres(context.Background(), cal.centres); err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ob := outbox.New(outbox.Options{Logger: quiet, Now: clock.now})
-	out := dispatch.New(ctx, st, ob, dispatch.Options{Logger: quiet, Clock: dialog.ClockFunc(clock.now)})
-	cfg := dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out,
-		Clock: dialog.ClockFunc(clock.now), Logger: quiet}
+	return newWorld(t, st, clock, cal.target, mod)
+}
+
+// gateway is another gateway process beside w, reporting to obs: an engine
+// on the same data whose store keeps its own copies for Peek.
+func (w *world) gateway(t *testing.T, obs dialog.Observer) *world {
+	t.Helper()
+	return newWorld(t, w.st.Gateway(), w.clock, w.target, func(c *dialog.Config) { c.Observer = obs })
+}
+
+func newWorld(t *testing.T, st *dialogtest.Store, clock *dialogtest.Clock, target dialog.Centre, mod func(*dialog.Config)) *world {
+	t.Helper()
+	sms := &dialogtest.SMSLog{}
+	cfg := dialog.Config{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: sms,
+		Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	mod(&cfg)
 	eng, err := dialog.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Drain(); out.Close(); st.Close() })
-	return &world{ctx: ctx, st: st, eng: eng, ob: ob, clock: clock, cat: eng.Catalogue(), target: cal.target}
+	return &world{ctx: context.Background(), st: st, eng: eng, sms: sms, clock: clock, cat: eng.Catalogue(), target: target}
 }
 
 // worstCaseCalendar takes from every real Co-WIN file the centres with the
@@ -378,7 +361,8 @@ func idNumber(typ, run int) (good, bad string) {
 type budgetCase struct {
 	name         string
 	channel      dialog.Channel
-	screen, ucs2 int // Turn.ScreenLimit, Turn.UCS2Limit
+	screen, ucs2 int  // Turn.ScreenLimit, Turn.UCS2Limit
+	gsm7         bool // Turn.GSM7Only: a network that cannot show UCS-2
 	want         dialog.Budget
 }
 
@@ -408,7 +392,7 @@ func (c *caller) text(key string, args ...string) string { return c.w.cat.Text(c
 func (c *caller) turn(input string) dialog.Turn {
 	c.seq++
 	t := dialog.Turn{Channel: c.b.channel, Provider: "enginetest", Msisdn: c.msisdn, Input: input,
-		ScreenLimit: c.b.screen, UCS2Limit: c.b.ucs2, Vouched: c.vouched,
+		ScreenLimit: c.b.screen, UCS2Limit: c.b.ucs2, GSM7Only: c.b.gsm7, Vouched: c.vouched,
 		Delivery: fmt.Sprintf("run%d-%d", c.run, c.seq)}
 	if c.ussd() {
 		t.Session, t.NewSession = c.session, c.fresh
@@ -822,7 +806,7 @@ func (c *caller) backPages(state string) {
 // after a wrong one when wrong is set.
 func (c *caller) login(wrong bool) {
 	c.t.Helper()
-	c.w.clock.advance(time.Minute) // past the resend cool-down
+	c.w.clock.Advance(time.Minute) // past the resend cool-down
 	c.step("1", "otp", "")
 	code := c.otp()
 	if wrong {
@@ -832,8 +816,6 @@ func (c *caller) login(wrong bool) {
 	}
 	c.step(code, "home", "")
 }
-
-var sixDigits = regexp.MustCompile(`[0-9]{6}`)
 
 // otp is the latest code sent to the caller.
 func (c *caller) otp() string {
@@ -845,16 +827,11 @@ func (c *caller) otp() string {
 func (w *world) lastCode(t *testing.T, msisdn string) string {
 	t.Helper()
 	w.eng.Drain()
-	msgs := w.ob.Messages(msisdn)
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if strings.HasPrefix(msgs[i].Ref, "otp-") {
-			if code := sixDigits.FindString(msgs[i].Text); code != "" {
-				return code
-			}
-		}
+	code, ok := w.sms.LastCode(msisdn)
+	if !ok {
+		t.Fatalf("no code sent to %s", dialog.MaskMsisdn(msisdn))
 	}
-	t.Fatalf("no code sent to %s", msisdn)
-	return ""
+	return code
 }
 
 func (c *caller) account() dialog.Account {
@@ -981,7 +958,7 @@ func (c *caller) checkSMS(t *testing.T) {
 	t.Helper()
 	c.w.eng.Drain()
 	slips := 0
-	for _, m := range c.w.ob.Messages(c.msisdn) {
+	for _, m := range c.w.sms.To(c.msisdn) {
 		if strings.HasPrefix(m.Ref, "slip-") {
 			slips++
 		}

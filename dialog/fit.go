@@ -308,6 +308,11 @@ func (m Menu) Pages(b Budget) []string {
 		}
 		p.normalise()
 		first, rest := take(p.text, room)
+		if !alone && len(first) < len(p.text) && p.text[len(first)] != ' ' {
+			flush() // a word is split only where it does not fit a page of its own
+			i--
+			continue
+		}
 		if first == "" && alone { // only on a screen of a few units
 			if p.text == "" {
 				continue

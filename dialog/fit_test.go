@@ -150,6 +150,31 @@ func TestMenuPagesWrapTextNeverCut(t *testing.T) {
 	}
 }
 
+// TestMenuPagesKeepWordsWhole: a word that does not fit what is left of a
+// page starts the next one whole; only a word longer than a page is split.
+func TestMenuPagesKeepWordsWhole(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []string // the words, as they must appear whole on some page
+	}{
+		{"Latin", "Jaynagar Majilpur Rural Hospital Gate 2", []string{"Jaynagar", "Majilpur", "Hospital"}},
+		{"Gujarati", "મંગળ 21 સપ્ટે સવારે 10 વાગ્યે", []string{"મંગળ", "સપ્ટે", "વાગ્યે"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Menu{Head: []string{"Book?"}, Body: []string{"Sita Devi", tt.body}, Items: options("Yes", "Back"), More: "98 More", Confirm: true}
+			pages := m.Pages(Budget{GSM: 30, UCS2: 24})
+			all := strings.Join(pages, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("%q split across pages:\n%s", w, strings.Join(pages, "\n---\n"))
+				}
+			}
+		})
+	}
+}
+
 // TestMenuFirstPageShowsFirstOption: on a menu the first page shows the
 // first option at every size a partner may set; text before it is whole
 // when it fits beside it, and otherwise shortened there, never pushing the

@@ -8,7 +8,7 @@ import (
 )
 
 // CleanInput makes a raw entry forgiving: it trims spaces, a trailing '#'
-// and a leading '*', and turns Devanagari and Bengali digits into Latin ones.
+// and a leading '*', and turns the digits of the Indic scripts into Latin ones.
 func CleanInput(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.TrimSpace(strings.TrimRight(s, "#"))

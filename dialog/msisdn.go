@@ -51,15 +51,19 @@ func MaskMsisdn(s string) string {
 	return prefix + strings.Repeat("X", len(rest)-4) + rest[len(rest)-4:]
 }
 
-// digitValue maps Latin, Devanagari and Bengali digits to their value.
+// digitValue maps Latin digits and those of the Indic scripts to their value.
 func digitValue(r rune) (int, bool) {
 	switch {
 	case r >= '0' && r <= '9':
 		return int(r - '0'), true
-	case r >= '०' && r <= '९': // U+0966..U+096F
-		return int(r - '०'), true
-	case r >= '০' && r <= '৯': // U+09E6..U+09EF
-		return int(r - '০'), true
+	case r >= 0x0966 && r < 0x0D80:
+		// The Indic blocks, Devanagari (U+0900) to Malayalam (U+0D00), are
+		// 128 code points each with the digits zero to nine at 0x66 to 0x6F:
+		// Bengali and Assamese, Gurmukhi, Gujarati, Odia, Tamil, Telugu,
+		// Kannada between.
+		if off := (r - 0x0900) % 0x80; off >= 0x66 && off <= 0x6F {
+			return int(off - 0x66), true
+		}
 	}
 	return 0, false
 }

@@ -94,3 +94,44 @@ func FuzzNormaliseMsisdn(f *testing.F) {
 		}
 	})
 }
+
+// TestDigitValueEveryScript reads zero to nine in every script whose
+// language the catalogue has, and refuses the code points beside them.
+func TestDigitValueEveryScript(t *testing.T) {
+	scripts := []struct {
+		name   string
+		digits string
+	}{
+		{"Latin", "0123456789"},
+		{"Devanagari (hi, mr)", "०१२३४५६७८९"},
+		{"Bengali (bn, as)", "০১২৩৪৫৬৭৮৯"},
+		{"Gurmukhi (pa)", "੦੧੨੩੪੫੬੭੮੯"},
+		{"Gujarati (gu)", "૦૧૨૩૪૫૬૭૮૯"},
+		{"Odia (or)", "୦୧୨୩୪୫୬୭୮୯"},
+		{"Tamil (ta)", "௦௧௨௩௪௫௬௭௮௯"},
+		{"Telugu (te)", "౦౧౨౩౪౫౬౭౮౯"},
+		{"Kannada (kn)", "೦೧೨೩೪೫೬೭೮೯"},
+		{"Malayalam (ml)", "൦൧൨൩൪൫൬൭൮൯"},
+	}
+	for _, s := range scripts {
+		t.Run(s.name, func(t *testing.T) {
+			digits := []rune(s.digits)
+			if len(digits) != 10 {
+				t.Fatalf("%d digits in the table", len(digits))
+			}
+			for want, r := range digits {
+				if got, ok := digitValue(r); !ok || got != want {
+					t.Errorf("digitValue(%q) = %d, %v; want %d", r, got, ok, want)
+				}
+			}
+			for _, r := range []rune{digits[0] - 1, digits[9] + 1} {
+				if got, ok := digitValue(r); ok {
+					t.Errorf("digitValue(%U) = %d, want no digit", r, got)
+				}
+			}
+			if got, err := NormaliseMsisdn(string([]rune{digits[9], digits[8], digits[7], digits[6], digits[5], digits[4], digits[3], digits[2], digits[1], digits[0]})); err != nil || got != "+919876543210" {
+				t.Errorf("NormaliseMsisdn in %s = %q, %v", s.name, got, err)
+			}
+		})
+	}
+}

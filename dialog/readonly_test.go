@@ -34,7 +34,7 @@ func (o *countingObserver) get(outcome string) int {
 
 // deliver sends one USSD request with the given delivery id to w (one
 // gateway process: an engine on a store of its own, so with its own peeked
-// copies, over the shared Redis) and checks that the conversation is then
+// copies, over the shared data) and checks that the conversation is then
 // in state.
 func deliver(t *testing.T, w *world, msisdn, delivery, input string, fresh bool, state string) dialog.Reply {
 	t.Helper()
@@ -68,7 +68,7 @@ func TestOlderDeliveryRepeatedAtAWritingScreen(t *testing.T) {
 		t.Errorf("peek_refused = %d, want 1 (sending the code refused from the kept copy)", n)
 	}
 	g.eng.Drain()
-	if n := len(g.ob.Messages(m)); n != 1 {
+	if n := len(g.sms.To(m)); n != 1 {
 		t.Errorf("%d SMS sent, want one code", n)
 	}
 	code := g.lastCode(t, m)
@@ -92,12 +92,13 @@ func TestOlderDeliveryRepeatedAtAWritingScreen(t *testing.T) {
 
 // TestGatewaysTakeTurnsWithOneCaller: two gateways answer alternate
 // requests of one caller. Each one's kept copy is overtaken by the other's
-// write, so its first try conflicts and the turn is run again from Redis:
-// the caller sees the journey in order.
+// write, so its first try conflicts and the turn is run again from the
+// store: the caller sees the journey in order.
 func TestGatewaysTakeTurnsWithOneCaller(t *testing.T) {
 	cal := newCalendar(t)
 	aObs, bObs := &countingObserver{}, &countingObserver{}
-	a, b := cal.observedWorld(t, aObs), cal.observedWorld(t, bObs)
+	a := cal.observedWorld(t, aObs)
+	b := a.gateway(t, bObs)
 	m := "+919830012346"
 	deliver(t, a, m, "d0", "", true, "lang")
 	deliver(t, b, m, "d1", "1", false, "number")

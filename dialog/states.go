@@ -170,19 +170,23 @@ func resumeEvent(state string) string { return "continue_" + state }
 // --- language, resume, number, OTP ---------------------------------------
 
 func langScreen(tr *turn) (Menu, error) {
-	if tr.in.GSM7Only {
-		return Menu{Head: []string{tr.text("lang.title")}, Items: options("English", "Hindi", "Bangla")}, nil
+	offered := MenuLanguages(tr.in.Languages, tr.in.GSM7Only)
+	names := make([]string, len(offered))
+	for i, code := range offered {
+		l, _ := LanguageByCode(code)
+		names[i] = l.Name
 	}
-	return Menu{Head: []string{tr.text("lang.title")}, Items: options("English", "हिन्दी", "বাংলা")}, nil
+	return Menu{Head: []string{tr.text("lang.title")}, Items: options(names...)}, nil
 }
 
 func langInput(tr *turn) (string, error) {
-	i, ok := pick(tr.input, len(Languages))
+	offered := MenuLanguages(tr.in.Languages, tr.in.GSM7Only)
+	i, ok := pick(tr.input, len(offered))
 	if !ok {
-		tr.notice("hint.choose", "max", strconv.Itoa(len(Languages)))
+		tr.notice("hint.choose", "max", strconv.Itoa(len(offered)))
 		return "", nil
 	}
-	tr.c.Lang = Languages[i]
+	tr.c.Lang = offered[i]
 	if tr.c.Account != "" {
 		return evLangHome, nil
 	}

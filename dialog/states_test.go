@@ -25,7 +25,7 @@ func TestOTPForOtherNumbers(t *testing.T) {
 		if i == 3 {
 			c.step(other, "other_number", c.text("otp.others", "minutes", "60"))
 			c.w.eng.Drain()
-			if got := c.w.ob.Messages("+91" + other); len(got) != 0 {
+			if got := c.w.sms.To("+91" + other); len(got) != 0 {
 				t.Fatalf("a code was sent past the budget: %d SMS", len(got))
 			}
 			break
@@ -49,7 +49,7 @@ func TestOTPForOtherNumbers(t *testing.T) {
 func (w *world) codes(msisdn string) int {
 	w.eng.Drain()
 	n := 0
-	for _, m := range w.ob.Messages(msisdn) {
+	for _, m := range w.sms.To(msisdn) {
 		if strings.HasPrefix(m.Ref, dialog.OTPRefPrefix) {
 			n++
 		}
@@ -91,7 +91,7 @@ func TestVerifiedNumberStaysVerified(t *testing.T) {
 			c.step("0", end, c.text("home.bye"))
 			sent := w.codes(c.msisdn)
 
-			w.clock.advance(tc.later)
+			w.clock.Advance(tc.later)
 			if tc.skipsCode {
 				c.start("home")
 				if got := w.codes(c.msisdn); got != sent {
@@ -152,9 +152,9 @@ func TestOTPNoDeadEnd(t *testing.T) {
 	c.step(bad, "otp", c.text("otp.wrong", "left", "2"))
 	c.step(bad, "otp", c.text("otp.wrong", "left", "1"))
 	c.step(bad, "number", c.text("otp.locked"))
-	w.clock.advance(10 * time.Second)
+	w.clock.Advance(10 * time.Second)
 	c.step("1", "number", c.text("otp.wait_new", "seconds", "20"))
-	w.clock.advance(20 * time.Second)
+	w.clock.Advance(20 * time.Second)
 	c.step("1", "otp", "")
 	if w.codes(c.msisdn) != 2 {
 		t.Fatalf("%d codes sent, want 2", w.codes(c.msisdn))

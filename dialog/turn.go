@@ -40,10 +40,7 @@ func (tr *turn) text(key string, args ...string) string {
 
 // lang is the language the screens are shown in.
 func (tr *turn) lang() string {
-	if tr.in.GSM7Only {
-		return "en"
-	}
-	return tr.c.Lang
+	return ShownLanguage(tr.c.Lang, tr.in.GSM7Only)
 }
 
 // notice sets the one-line hint shown above the next screen.

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/dialog/dialogtest"
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
@@ -77,30 +78,12 @@ func forBackends(t *testing.T, bs []backend, fn func(t *testing.T, env *testEnv)
 	}
 }
 
-// fakeClock is a settable dialog.Clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var ist = dialog.IST
 
 // testEnv is a store on a fresh server with a fake clock.
 type testEnv struct {
 	*Store
-	clock *fakeClock
+	clock *dialogtest.Clock
 	url   string
 }
 
@@ -108,7 +91,7 @@ const testSecret = "test secret: 32 bytes or more, not for production"
 
 func newEnv(t testing.TB, url string, mod ...func(*Config)) *testEnv {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2021, 4, 28, 16, 0, 0, 0, ist)}
+	clock := dialogtest.NewClock(time.Date(2021, 4, 28, 16, 0, 0, 0, ist))
 	cfg := Config{URL: addParam(url, "pool_size=64"), Secret: []byte(testSecret), Clock: clock}
 	for _, m := range mod {
 		m(&cfg)

@@ -69,7 +69,7 @@ func TestCallerWalksToTheNumberMenu(t *testing.T) {
 		case "":
 			return 200, "CON Welcome back.\n1 Continue where you left off\n2 Start again"
 		case "2":
-			return 200, "CON TikaSetu vaccine booking. Language:\n1 English\n2 हिन्दी"
+			return 200, "CON TikaSetu. Language:\n1 English\n2 हिन्दी"
 		case "2*1":
 			return 200, "CON TikaSetu: COVID vaccine registration\n1 Register with +91XXXXXX3210\n2 Use another number"
 		}

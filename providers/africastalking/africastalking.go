@@ -34,6 +34,7 @@ import (
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/internal/deadline"
+	"github.com/tikasetu/tikasetu/providers/internal/reqcheck"
 )
 
 // Name is the provider name carried in dialog.Turn.Provider and given to
@@ -194,7 +195,7 @@ func decode(r *http.Request) (request, error) {
 	switch {
 	case req.session == "":
 		return request{}, errors.New("missing sessionId")
-	case len(req.session) > MaxSessionBytes || !printable(req.session):
+	case len(req.session) > MaxSessionBytes || !reqcheck.Printable(req.session):
 		return request{}, errors.New("bad sessionId")
 	case req.phone == "":
 		return request{}, errors.New("missing phoneNumber")
@@ -214,17 +215,6 @@ func decode(r *http.Request) (request, error) {
 // segment of the session text ("" on the first request).
 func lastInput(text string) string {
 	return text[strings.LastIndexByte(text, '*')+1:]
-}
-
-// printable reports whether s is free of control characters (the session id
-// goes into the delivery key, where NUL is the separator).
-func printable(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return false
-		}
-	}
-	return true
 }
 
 // encode renders a reply in the dialect.

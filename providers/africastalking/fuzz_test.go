@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func FuzzText(f *testing.F) {
 			Channel: dialog.USSD, Provider: africastalking.Name, Session: session, Delivery: session + "\x00" + text,
 			NewSession: text == "", Msisdn: msisdn, Input: parts[len(parts)-1],
 		}
-		if turns[0] != want {
+		if !reflect.DeepEqual(turns[0], want) {
 			t.Fatalf("turn\n got %#v\nwant %#v", turns[0], want)
 		}
 		prefix := "CON "

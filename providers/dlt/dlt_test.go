@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +24,18 @@ func catalogue(t testing.TB) *dialog.Catalogue {
 
 // id makes the n-th 19-digit template id.
 func id(n int) string { return fmt.Sprintf("12071612345678%05d", n) }
+
+// idOf is the id registered gives the template of kind in lang: ids follow
+// the order of Templates, kinds first, then languages.
+func idOf(t testing.TB, name, lang string) string {
+	t.Helper()
+	k := slices.IndexFunc(kinds, func(k kind) bool { return k.name == name })
+	l := slices.Index(dialog.Languages, lang)
+	if k < 0 || l < 0 {
+		t.Fatalf("no template for %s in %q", name, lang)
+	}
+	return id(k*len(dialog.Languages) + l + 1)
+}
 
 const entity = "1201160000000012345"
 
@@ -185,7 +198,7 @@ func TestLoad(t *testing.T) {
 		{name: "empty entity", file: strings.Replace(goodFile, `"1201160000000012345"`, `""`, 1), line: 1, msg: "empty entity_id"},
 		{name: "entity not digits", file: strings.Replace(goodFile, `"1201160000000012345"`, `"PE12"`, 1), line: 1, msg: "not all digits"},
 		{name: "unknown kind", file: strings.Replace(goodFile, "kind: otp", "kind: promo", 1), line: 3, msg: `unknown kind "promo"`},
-		{name: "unknown language", file: strings.Replace(goodFile, "lang: en", "lang: ta", 1), line: 4, msg: `unknown language "ta"`},
+		{name: "unknown language", file: strings.Replace(goodFile, "lang: en", "lang: ur", 1), line: 4, msg: `unknown language "ur"`},
 		{name: "twice", file: goodFile + goodFile[strings.Index(goodFile, "  - kind"):], line: 7, msg: "first is at line 3"},
 		{name: "bad variable", file: strings.Replace(goodFile, "{#var#}", "{#VAR#}", 1), line: 6, msg: "variable"},
 		{name: "empty text", file: strings.Replace(goodFile, `"TikaSetu code: {#var#}. Valid 3 minutes. Do not share it with anyone."`, `""`, 1), line: 6, msg: "empty text"},
@@ -243,6 +256,7 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	r := registered(t)
+	last := dialog.Languages[len(dialog.Languages)-1]
 	tests := []struct {
 		name string
 		reg  func() *Registry
@@ -252,7 +266,7 @@ func TestCheck(t *testing.T) {
 		{name: "same", reg: func() *Registry { return r }, want: templates(text)},
 		{name: "catalogue: a letter", reg: func() *Registry { return r },
 			want: templates(changed("hi", "sms.slip", "पर्ची", "पर्चा")),
-			errs: []string{`slip SMS in "hi"`, "character 14", `the catalogue gives "…etu पर्चा: {#var#}`, `the file has "…etu पर्ची: {#var#}`, id(5)}},
+			errs: []string{`slip SMS in "hi"`, "character 14", `the catalogue gives "…etu पर्चा: {#var#}`, `the file has "…etu पर्ची: {#var#}`, idOf(t, KindSlip, "hi")}},
 		{name: "catalogue: a full stop", reg: func() *Registry { return r },
 			want: templates(changed("en", "sms.otp", "minutes.", "minutes")),
 			errs: []string{`otp SMS in "en"`, "character 40", `gives "… minutes Do not share it…"`, `has "… minutes. Do not share i…"`}},
@@ -267,7 +281,7 @@ func TestCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			return m
-		}, want: templates(text), errs: []string{`otp SMS in "en"`, "character 25", "template " + id(1), `has "…#var#}. valid 3 minutes.…"`}},
+		}, want: templates(text), errs: []string{`otp SMS in "en"`, "character 25", "template " + idOf(t, KindOTP, "en"), `has "…#var#}. valid 3 minutes.…"`}},
 		{name: "file: a template missing", reg: func() *Registry {
 			m, err := New(entity, r.Templates()[1:])
 			if err != nil {
@@ -277,7 +291,7 @@ func TestCheck(t *testing.T) {
 		}, want: templates(text), errs: []string{`no template for otp SMS in "en"`}},
 		{name: "file: a template too many", reg: func() *Registry { return r },
 			want: templates(text)[:len(dialog.Languages)*len(kinds)-1],
-			errs: []string{"template " + id(18) + ` is for busy SMS in "bn", which the gateway does not send`}},
+			errs: []string{"template " + idOf(t, KindBusy, last) + fmt.Sprintf(` is for busy SMS in %q, which the gateway does not send`, last)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

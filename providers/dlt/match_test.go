@@ -31,12 +31,12 @@ func TestMatch(t *testing.T) {
 		v, vars    int    // VarTooLong: the run
 		len, max   int
 	}{
-		{name: "otp", kind: KindOTP, lang: "en", text: otp, id: id(1)},
-		{name: "otp hi", kind: KindOTP, lang: "hi", text: cat.Text("hi", "sms.otp", "code", "123456"), id: id(2)},
-		{name: "empty variable", kind: KindOTP, lang: "en", text: cat.Text("en", "sms.otp", "code", ""), id: id(1)},
-		{name: "30 characters", kind: KindOTP, lang: "en", text: cat.Text("en", "sms.otp", "code", strings.Repeat("ক", 30)), id: id(1)},
-		{name: "no variables", kind: KindStopped, lang: "bn", text: cat.Text("bn", "sms.stopped"), id: id(15)},
-		{name: "busy", kind: KindBusy, lang: "en", text: cat.Text("en", "busy.sms"), id: id(16)},
+		{name: "otp", kind: KindOTP, lang: "en", text: otp, id: idOf(t, KindOTP, "en")},
+		{name: "otp hi", kind: KindOTP, lang: "hi", text: cat.Text("hi", "sms.otp", "code", "123456"), id: idOf(t, KindOTP, "hi")},
+		{name: "empty variable", kind: KindOTP, lang: "en", text: cat.Text("en", "sms.otp", "code", ""), id: idOf(t, KindOTP, "en")},
+		{name: "30 characters", kind: KindOTP, lang: "en", text: cat.Text("en", "sms.otp", "code", strings.Repeat("ক", 30)), id: idOf(t, KindOTP, "en")},
+		{name: "no variables", kind: KindStopped, lang: "bn", text: cat.Text("bn", "sms.stopped"), id: idOf(t, KindStopped, "bn")},
+		{name: "busy", kind: KindBusy, lang: "en", text: cat.Text("en", "busy.sms"), id: idOf(t, KindBusy, "en")},
 		{name: "changed fixed text", kind: KindOTP, lang: "en", text: strings.Replace(otp, "Valid", "valid", 1),
 			reason: FixedDiffers, pos: 23, want: "Valid 3 minutes. Do not …"},
 		{name: "changed first word", kind: KindOTP, lang: "en", text: strings.Replace(otp, "code", "kode", 1),
@@ -53,15 +53,15 @@ func TestMatch(t *testing.T) {
 		{name: "no template", kind: "promo", lang: "en", text: otp, reason: NoTemplate},
 		{name: "no kind", kind: "", lang: "en", text: otp, reason: NoTemplate},
 		// The slip's name is two adjacent variables, its place four.
-		{name: "name of 60", kind: KindSlip, lang: "en", text: slip("en", strings.Repeat("a", 60), "PHC"), id: id(4)},
+		{name: "name of 60", kind: KindSlip, lang: "en", text: slip("en", strings.Repeat("a", 60), "PHC"), id: idOf(t, KindSlip, "en")},
 		{name: "name of 61", kind: KindSlip, lang: "en", text: slip("en", strings.Repeat("a", 61), "PHC"),
 			reason: VarTooLong, v: 1, vars: 2, len: 61, max: 60},
-		{name: "name split anywhere", kind: KindSlip, lang: "bn", text: slip("bn", "ক, খ, গ", "PHC, ঘ, ঙ"), id: id(6)},
-		{name: "empty name and place", kind: KindSlip, lang: "hi", text: slip("hi", "", ""), id: id(5)},
-		{name: "place of 120", kind: KindSlip, lang: "hi", text: slip("hi", "राम", strings.Repeat("स, ", 40)), id: id(5)},
+		{name: "name split anywhere", kind: KindSlip, lang: "bn", text: slip("bn", "ক, খ, গ", "PHC, ঘ, ঙ"), id: idOf(t, KindSlip, "bn")},
+		{name: "empty name and place", kind: KindSlip, lang: "hi", text: slip("hi", "", ""), id: idOf(t, KindSlip, "hi")},
+		{name: "place of 120", kind: KindSlip, lang: "hi", text: slip("hi", "राम", strings.Repeat("स, ", 40)), id: idOf(t, KindSlip, "hi")},
 		// A place with commas may end early and leave the rest to the
 		// date's variable: DLT's scrubbing would accept that too.
-		{name: "place of 150 with commas", kind: KindSlip, lang: "hi", text: slip("hi", "राम", strings.Repeat("स, ", 50)), id: id(5)},
+		{name: "place of 150 with commas", kind: KindSlip, lang: "hi", text: slip("hi", "राम", strings.Repeat("स, ", 50)), id: idOf(t, KindSlip, "hi")},
 		{name: "place of 121", kind: KindSlip, lang: "hi", text: slip("hi", "राम", strings.Repeat("स", 121)),
 			reason: VarTooLong, v: 6, vars: 4, len: 121, max: 120},
 		{name: "slip with the fixed text changed", kind: KindSlip, lang: "en",
@@ -146,7 +146,7 @@ func TestGuard(t *testing.T) {
 					t.Fatalf("Send = %v; sent %d, counted %v", err, len(next.sent), counted)
 				}
 				want := tc.m
-				want.EntityID, want.TemplateID = entity, id(2)
+				want.EntityID, want.TemplateID = entity, idOf(t, KindOTP, "hi")
 				if next.sent[0] != want {
 					t.Errorf("sent %+v\nwant %+v", next.sent[0], want)
 				}

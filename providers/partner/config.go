@@ -39,6 +39,7 @@ type filePartner struct {
 	Rate           *float64 `yaml:"rate"`
 	Burst          *float64 `yaml:"burst"`
 	SMSURL         string   `yaml:"sms_url"`
+	Languages      []string `yaml:"languages"`
 }
 
 // LoadConfig reads the partners file at path (the value of
@@ -116,7 +117,7 @@ func parseConfig(name string, data []byte) (Config, error) {
 // partner converts entry i of the file, checking that required fields are
 // present and numbers are numbers; the ranges are Partner.check's.
 func (fp filePartner) partner(tree *ast.File, i int) (Partner, *fieldError) {
-	p := Partner{ID: fp.ID, Secret: Secret(fp.Secret), SMSURL: fp.SMSURL}
+	p := Partner{ID: fp.ID, Secret: Secret(fp.Secret), SMSURL: fp.SMSURL, Languages: fp.Languages}
 	if p.ID == "" {
 		return p, &fieldError{"id", "missing id"}
 	}
@@ -126,7 +127,7 @@ func (fp filePartner) partner(tree *ast.File, i int) (Partner, *fieldError) {
 		}
 	}
 	if fp.Unicode == nil {
-		return p, &fieldError{"", "missing unicode (true when the network shows Hindi and Bengali text, else false)"}
+		return p, &fieldError{"", "missing unicode (true when the network shows Indic scripts such as Hindi and Bengali, else false)"}
 	}
 	p.Unicode = *fp.Unicode
 	if fp.Rate == nil {

@@ -27,7 +27,7 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 var wantGood = Config{Partners: []Partner{
-	{ID: "example-ussd", Secret: secretA, Unicode: true, USSDScreen: 160, USSDScreenUCS2: 80, Rate: 200, Burst: 400},
+	{ID: "example-ussd", Secret: secretA, Unicode: true, Languages: []string{"bn", "en", "hi"}, USSDScreen: 160, USSDScreenUCS2: 80, Rate: 200, Burst: 400},
 	{ID: "sms_2", Secret: secretB, Unicode: false, USSDScreen: 182, USSDScreenUCS2: 70, Rate: 0.5, Burst: 1,
 		SMSURL: "https://sms.example.net/tikasetu/replies"},
 }}
@@ -41,6 +41,7 @@ partners:
   - id: example-ussd
     secret: ` + secretA + `
     unicode: true
+    languages: [bn, en, hi]
     ussd_screen: 160
     rate: 200
     burst: 400
@@ -53,19 +54,19 @@ partners:
     sms_url: https://sms.example.net/tikasetu/replies
 `},
 		{"YML in flow style", "partners.yml", `partners:
-  - {id: example-ussd, secret: ` + secretA + `, unicode: true, ussd_screen: 160, rate: 2e2, burst: 400}
+  - {id: example-ussd, secret: ` + secretA + `, unicode: true, languages: [bn, en, hi], ussd_screen: 160, rate: 2e2, burst: 400}
   - {id: sms_2, secret: ` + secretB + `, unicode: false, ussd_screen_ucs2: 70, rate: 0.5, burst: 1, sms_url: "https://sms.example.net/tikasetu/replies"}
 `},
 		{"JSON", "partners.json", `{
 	"partners": [
-		{"id": "example-ussd", "secret": "` + secretA + `", "unicode": true,
+		{"id": "example-ussd", "secret": "` + secretA + `", "unicode": true, "languages": ["bn", "en", "hi"],
 		 "ussd_screen": 160, "rate": 200, "burst": 400},
 		{"id": "sms_2", "secret": "` + secretB + `", "unicode": false, "ussd_screen_ucs2": 70,
 		 "rate": 0.5, "burst": 1, "sms_url": "https://sms.example.net/tikasetu/replies"}
 	]
 }
 `},
-		{"JSON on one line, upper-case extension", "PARTNERS.JSON", `{"partners":[{"id":"example-ussd","secret":"` + secretA + `","unicode":true,"ussd_screen":160,"rate":200,"burst":400},{"id":"sms_2","secret":"` + secretB + `","unicode":false,"ussd_screen_ucs2":70,"rate":0.5,"burst":1,"sms_url":"https://sms.example.net/tikasetu/replies"}]}`},
+		{"JSON on one line, upper-case extension", "PARTNERS.JSON", `{"partners":[{"id":"example-ussd","secret":"` + secretA + `","unicode":true,"languages":["bn","en","hi"],"ussd_screen":160,"rate":200,"burst":400},{"id":"sms_2","secret":"` + secretB + `","unicode":false,"ussd_screen_ucs2":70,"rate":0.5,"burst":1,"sms_url":"https://sms.example.net/tikasetu/replies"}]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,6 +134,12 @@ func TestLoadConfigBad(t *testing.T) {
 			content: "partners:\n" + good + partnerYAML("b", "secret: -"), line: 7, want: `partner "b": missing secret`},
 		{name: "missing unicode", file: "partners.yaml",
 			content: "partners:\n" + good + partnerYAML("b", "unicode: -"), line: 7, want: "missing unicode"},
+		{name: "unknown language", file: "partners.yaml",
+			content: "partners:\n" + good + partnerYAML("b", "languages: [bn, xx]"), line: 12, want: `partner "b": unknown language "xx" in languages`},
+		{name: "language twice", file: "partners.yaml",
+			content: "partners:\n" + good + partnerYAML("b", "languages: [hi, en, hi]"), line: 12, want: `partner "b": language "hi" listed twice`},
+		{name: "languages not a list", file: "partners.yaml",
+			content: "partners:\n" + good + partnerYAML("b", "languages: bn"), line: 12, want: "languages"},
 		{name: "missing rate", file: "partners.yaml",
 			content: "partners:\n" + good + partnerYAML("b", "rate: -"), line: 7, want: "missing rate"},
 		{name: "missing burst", file: "partners.yaml",

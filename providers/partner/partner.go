@@ -27,9 +27,6 @@
 package partner
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -38,6 +35,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/reqcheck"
 )
 
 // Request headers of the signing scheme (docs/partners.md).
@@ -45,8 +45,6 @@ const (
 	TimestampHeader = "X-TikaSetu-Timestamp"
 	SignatureHeader = "X-TikaSetu-Signature"
 )
-
-const sigPrefix = "sha256="
 
 // MaxSkew is how far a request's timestamp may be from our clock, either way.
 const MaxSkew = 5 * time.Minute
@@ -85,9 +83,14 @@ type Partner struct {
 	// SMSURL; at least MinSecretLen characters.
 	Secret Secret
 	// Unicode tells whether the partner's network can show UCS-2 text
-	// (Hindi, Bengali). When false, its turns carry dialog.Turn.GSM7Only:
-	// screens in English, whatever the caller's language.
+	// (Indic scripts). When false, its turns carry dialog.Turn.GSM7Only:
+	// the language menu offers English and Roman Hindi, and a caller who
+	// chose an Indic language elsewhere is shown Roman Hindi.
 	Unicode bool
+	// Languages orders the language menu (catalogue codes, such as bn, en,
+	// hi): the languages offered, in option order. Empty offers every
+	// language in the default order (dialog.MenuLanguages).
+	Languages []string
 	// USSDScreen and USSDScreenUCS2 are the partner's USSD screen sizes for
 	// GSM-7 text and for text that needs UCS-2; 0 means the default.
 	USSDScreen     int
@@ -149,6 +152,16 @@ func (p Partner) check() *fieldError {
 	case p.Burst < 1 || p.Burst > MaxBurst:
 		return &fieldError{"burst", fmt.Sprintf("burst must be a whole number from 1 to %d", MaxBurst)}
 	}
+	seen := map[string]bool{}
+	for _, code := range p.Languages {
+		if _, ok := dialog.LanguageByCode(code); !ok {
+			return &fieldError{"languages", fmt.Sprintf("unknown language %q in languages (languages are %s)", code, strings.Join(dialog.Languages, ", "))}
+		}
+		if seen[code] {
+			return &fieldError{"languages", fmt.Sprintf("language %q listed twice in languages", code)}
+		}
+		seen[code] = true
+	}
 	if p.SMSURL != "" {
 		if err := checkSMSURL(p.SMSURL); err != nil {
 			return &fieldError{"sms_url", err.Error()}
@@ -204,27 +217,12 @@ func (p Partner) withDefaults() Partner {
 // followed by the lower-case hex HMAC-SHA256, keyed with secret, of the
 // timestamp header value, a full stop and the exact body bytes.
 func Sign(secret []byte, timestamp string, body []byte) string {
-	return sigPrefix + hex.EncodeToString(mac(secret, timestamp, body))
+	return reqcheck.Sign(secret, []byte(timestamp), []byte{'.'}, body)
 }
 
 // Verify reports whether header is a valid signature of timestamp and body
 // under secret, comparing in constant time. Upper-case hex is accepted; an
 // empty secret verifies nothing. Verify does not check the timestamp's age.
 func Verify(secret []byte, timestamp string, body []byte, header string) bool {
-	if len(secret) == 0 || !strings.HasPrefix(header, sigPrefix) {
-		return false
-	}
-	got, err := hex.DecodeString(header[len(sigPrefix):])
-	if err != nil {
-		return false
-	}
-	return hmac.Equal(got, mac(secret, timestamp, body))
-}
-
-func mac(secret []byte, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return reqcheck.Verify(secret, header, []byte(timestamp), []byte{'.'}, body)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/dialog/dialogtest"
 	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/internal/providertest"
 	"github.com/tikasetu/tikasetu/providers/outbox"
@@ -234,7 +235,7 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 type gateway struct {
 	t       *testing.T
 	router  *gin.Engine
-	clock   *providertest.Clock
+	clock   *dialogtest.Clock
 	engine  *dialog.Engine
 	outbox  *outbox.Outbox
 	pending *sync.WaitGroup
@@ -245,7 +246,7 @@ type gateway struct {
 func newGateway(t *testing.T) *gateway {
 	t.Helper()
 	ctx := context.Background()
-	clk := providertest.NewClock(time.Date(2021, 4, 28, 10, 30, 0, 0, time.UTC))
+	clk := dialogtest.NewClock(time.Date(2021, 4, 28, 10, 30, 0, 0, time.UTC))
 	st, err := store.Open(ctx, store.Config{URL: redistest.Start(t), Secret: []byte("journey-secret-0123456789abcdef-0123456789"), Clock: clk})
 	if err != nil {
 		t.Fatal(err)
@@ -267,6 +268,7 @@ func newGateway(t *testing.T) *gateway {
 			"sms-co":    "sms-co-secret-0123456789abcdef0123456",
 			"sms-async": "sms-async-secret-0123456789abcdef0123",
 			"gsm-co":    "gsm-co-secret-0123456789abcdef0123456",
+			"wb-co":     "wb-co-secret-0123456789abcdef01234567",
 		}}
 	g.centre = &providertest.SMSCentre{T: t, Secret: g.secrets["sms-async"]}
 	srv := httptest.NewServer(g.centre)
@@ -276,6 +278,7 @@ func newGateway(t *testing.T) *gateway {
 		{ID: "sms-co", Secret: partner.Secret(g.secrets["sms-co"]), Unicode: true, Rate: 100, Burst: 100},
 		{ID: "sms-async", Secret: partner.Secret(g.secrets["sms-async"]), Unicode: true, Rate: 100, Burst: 100, SMSURL: srv.URL + "/replies"},
 		{ID: "gsm-co", Secret: partner.Secret(g.secrets["gsm-co"]), Unicode: false, Rate: 100, Burst: 100},
+		{ID: "wb-co", Secret: partner.Secret(g.secrets["wb-co"]), Unicode: true, Languages: []string{"bn", "en", "hi"}, Rate: 100, Burst: 100},
 	}}
 	partner.Register(g.router, eng, cfg, partner.Options{Now: clk.Now, Pending: g.pending, Logger: discard})
 	t.Cleanup(g.pending.Wait)
@@ -494,22 +497,48 @@ func TestJourneys(t *testing.T) {
 	}
 }
 
-// A partner whose network cannot show UCS-2 gets GSM-7 screens: languages
-// named in Latin letters, and English screens after choosing Hindi.
+// A partner whose network cannot show UCS-2 gets GSM-7 screens: English
+// and Roman Hindi offered, and Roman Hindi screens after choosing Hindi.
 func TestGSM7Network(t *testing.T) {
 	g := newGateway(t)
+	cat, err := dialog.LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := &ussdPhone{g: g, id: "gsm-co", msisdn: "9988776655", session: "gsm-1"}
 	steps := []struct {
 		input string
 		want  string
 	}{
-		{"", "1 English\n2 Hindi\n3 Bangla"},
-		{"2", "XXXXXX6655\n2 Use another number"},
+		{"", "\n1 English\n2 Hindi"},
+		{"2", "\n2 " + cat.Text(dialog.RomanHindi, "number.other")},
 	}
 	for _, st := range steps {
 		screen, _ := p.send(st.input)
-		if !strings.Contains(screen, st.want) || dialog.NeedsUCS2(screen) {
-			t.Fatalf("input %q: screen %q, want GSM-7 text with %q", st.input, screen, st.want)
+		if !strings.HasSuffix(screen, st.want) || dialog.NeedsUCS2(screen) {
+			t.Fatalf("input %q: screen %q, want GSM-7 text ending %q", st.input, screen, st.want)
 		}
+	}
+}
+
+// A partner's language order numbers the language menu; a caller who chose
+// Bengali there is shown Roman Hindi on a network that cannot show Bengali.
+func TestLanguageOrder(t *testing.T) {
+	g := newGateway(t)
+	cat, err := dialog.LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb := &ussdPhone{g: g, id: "wb-co", msisdn: "9988771122", session: "wb-1"}
+	if screen, _ := wb.send(""); !strings.HasSuffix(screen, "\n1 বাংলা\n2 English\n3 हिन्दी") {
+		t.Fatalf("language menu %q, want 1 Bengali, 2 English, 3 Hindi", screen)
+	}
+	if screen, _ := wb.send("1"); !strings.Contains(screen, cat.Text("bn", "number.other")) {
+		t.Fatalf("after 1: %q, want the Bengali number screen", screen)
+	}
+	gsm := &ussdPhone{g: g, id: "gsm-co", msisdn: "9988771122", session: "gsm-2"}
+	screen, _ := gsm.send("")
+	if !strings.HasSuffix(screen, "\n2 "+cat.Text(dialog.RomanHindi, "number.other")) || dialog.NeedsUCS2(screen) {
+		t.Fatalf("the same caller on a GSM-7 network: %q, want the Roman Hindi number screen", screen)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/internal/deadline"
+	"github.com/tikasetu/tikasetu/providers/internal/reqcheck"
 	"github.com/tikasetu/tikasetu/providers/smshttp"
 )
 
@@ -78,7 +79,7 @@ type Options struct {
 	// slow, such as dialog.Engine.Busy (in the caller's language); nil
 	// means BusyText. For a partner without Unicode, a busy text that needs
 	// UCS-2 is replaced by BusyText.
-	Busy func(msisdn string, ch dialog.Channel) dialog.Reply
+	Busy func(dialog.Turn) dialog.Reply
 	// Now is the clock for timestamps and token buckets (default time.Now).
 	Now func() time.Time
 	// Logger receives refusals, failures and per-turn debug lines; nil
@@ -212,7 +213,7 @@ func (s *server) ussd(c *gin.Context) {
 		err = errors.New("missing input")
 	case in.Input != nil && utf8.RuneCountInString(*in.Input) > MaxInputRunes:
 		err = fmt.Errorf("input longer than %d characters", MaxInputRunes)
-	case in.ServiceCode != nil && (len(*in.ServiceCode) > maxCodeBytes || !printable(*in.ServiceCode)):
+	case in.ServiceCode != nil && (len(*in.ServiceCode) > maxCodeBytes || !reqcheck.Printable(*in.ServiceCode)):
 		err = errors.New("bad service_code")
 	case in.RequestID != nil && !validID(*in.RequestID):
 		err = fmt.Errorf("request_id must be 1 to %d printable characters", MaxIDBytes)
@@ -239,6 +240,7 @@ func (s *server) ussd(c *gin.Context) {
 		ScreenLimit: a.USSDScreen,
 		UCS2Limit:   a.USSDScreenUCS2,
 		GSM7Only:    !a.Unicode,
+		Languages:   a.Languages,
 		Vouched:     true, // the partner signed the request
 	}
 	start := time.Now()
@@ -286,13 +288,14 @@ func (s *server) sms(c *gin.Context) {
 	}
 	a := req.a
 	t := dialog.Turn{
-		Channel:  dialog.SMSChannel,
-		Provider: a.name,
-		Delivery: "sms:" + *in.MessageID,
-		Msisdn:   msisdn,
-		Input:    *in.Text,
-		GSM7Only: !a.Unicode,
-		Vouched:  true,
+		Channel:   dialog.SMSChannel,
+		Provider:  a.name,
+		Delivery:  "sms:" + *in.MessageID,
+		Msisdn:    msisdn,
+		Input:     *in.Text,
+		GSM7Only:  !a.Unicode,
+		Languages: a.Languages,
+		Vouched:   true,
 	}
 	if a.sender == nil {
 		text := s.smsTurn(c.Request.Context(), a, t)
@@ -358,7 +361,7 @@ func (s *server) busy(a *account, t dialog.Turn) string {
 	if s.opt.Busy == nil {
 		return BusyText
 	}
-	text := s.opt.Busy(t.Msisdn, t.Channel).Text
+	text := s.opt.Busy(t).Text
 	if text == "" || !a.Unicode && dialog.NeedsUCS2(text) {
 		return BusyText
 	}
@@ -525,17 +528,7 @@ func deliveryKey(timestamp string, body []byte) string {
 
 // validID accepts an identifier of 1 to MaxIDBytes printable characters.
 func validID(s string) bool {
-	return s != "" && len(s) <= MaxIDBytes && printable(s)
-}
-
-// printable reports whether s is free of control characters.
-func printable(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return false
-		}
-	}
-	return true
+	return s != "" && len(s) <= MaxIDBytes && reqcheck.Printable(s)
 }
 
 // refuse answers a refused request with {"error": msg}.

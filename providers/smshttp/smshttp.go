@@ -20,10 +20,7 @@ package smshttp
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,17 +28,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/internal/outbound"
+	"github.com/tikasetu/tikasetu/providers/internal/reqcheck"
 )
 
 // SignatureHeader carries the body signature.
 const SignatureHeader = "X-TikaSetu-Signature"
-
-const sigPrefix = "sha256="
 
 // Defaults.
 const (
@@ -54,26 +49,11 @@ const (
 
 // Sign returns the signature header value for body: "sha256=" followed by the
 // lower-case hex HMAC-SHA256 of body keyed with secret.
-func Sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return sigPrefix + hex.EncodeToString(m.Sum(nil))
-}
+func Sign(secret, body []byte) string { return reqcheck.Sign(secret, body) }
 
 // Verify reports whether header is a valid signature of body under secret,
 // comparing in constant time. An empty secret verifies nothing.
-func Verify(secret, body []byte, header string) bool {
-	if len(secret) == 0 || !strings.HasPrefix(header, sigPrefix) {
-		return false
-	}
-	got, err := hex.DecodeString(header[len(sigPrefix):])
-	if err != nil {
-		return false
-	}
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return hmac.Equal(got, m.Sum(nil))
-}
+func Verify(secret, body []byte, header string) bool { return reqcheck.Verify(secret, header, body) }
 
 // Payload is the JSON body the sender posts.
 type Payload struct {

@@ -44,6 +44,7 @@ import (
 
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/internal/deadline"
+	"github.com/tikasetu/tikasetu/providers/internal/reqcheck"
 )
 
 // Name is the provider name carried in dialog.Turn.Provider and given to
@@ -251,7 +252,7 @@ func decodeSMS(f url.Values) (inbound, error) {
 	switch {
 	case in.sid == "":
 		return inbound{}, badRequest("missing MessageSid")
-	case len(in.sid) > MaxSidBytes || !printable(in.sid):
+	case len(in.sid) > MaxSidBytes || !reqcheck.Printable(in.sid):
 		return inbound{}, badRequest("bad MessageSid")
 	case from == "":
 		return inbound{}, badRequest("missing From")
@@ -444,14 +445,4 @@ func hasRepeatedValue(form url.Values) bool {
 		}
 	}
 	return false
-}
-
-// printable reports whether s is free of control characters.
-func printable(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return false
-		}
-	}
-	return true
 }

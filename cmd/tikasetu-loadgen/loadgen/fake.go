@@ -225,7 +225,7 @@ func (f *FakeGateway) walk(req FakeRequest) (state, answer, sms string) {
 	var s string
 	switch state {
 	case "lang":
-		s = "CON TikaSetu vaccine booking. Language:\n1 English\n2 हिन्दी\n3 বাংলা"
+		s = "CON TikaSetu. Language:\n1 English\n2 हिन्दी\n3 বাংলা\n4 मराठी\n5 తెలుగు\n6 தமிழ்\n98 More"
 	case "number":
 		s = "CON COVID vaccine registration\n1 Register with " + dialog.MaskMsisdn(strings.TrimPrefix(req.Msisdn, "+91")) + "\n2 Use another number"
 	case "otp":

@@ -49,7 +49,7 @@ import (
 // flight and none finished, hold the limit where it was.
 type Gate struct {
 	next   dialog.Handler
-	busy   func(msisdn string, ch dialog.Channel) dialog.Reply
+	busy   func(dialog.Turn) dialog.Reply
 	target float64 // average turns in flight the session limit steers to
 	now    func() time.Time
 
@@ -108,7 +108,7 @@ const (
 // average of turns in flight the journey limit steers to (at least 1, at
 // most limit), busy the screen of a turn turned away. Its metrics are
 // registered with reg.
-func New(next dialog.Handler, limit, target int, busy func(msisdn string, ch dialog.Channel) dialog.Reply, reg prometheus.Registerer) *Gate {
+func New(next dialog.Handler, limit, target int, busy func(dialog.Turn) dialog.Reply, reg prometheus.Registerer) *Gate {
 	target = max(1, min(target, limit))
 	a := &Gate{
 		next: next, busy: busy, target: float64(target), now: time.Now, slots: make(chan struct{}, limit),
@@ -234,7 +234,7 @@ func (a *Gate) waitForSlot(ctx context.Context) bool {
 
 func (a *Gate) refuse(t dialog.Turn, kind string) (dialog.Handler, dialog.Reply, bool) {
 	a.shed.WithLabelValues(kind).Inc()
-	return nil, a.busy(t.Msisdn, t.Channel), false
+	return nil, a.busy(t), false
 }
 
 // admittedTurn runs one admitted turn and counts it out.

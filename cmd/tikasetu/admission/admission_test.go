@@ -34,8 +34,8 @@ func (g *gateHandler) Handle(ctx context.Context, t dialog.Turn) (dialog.Reply, 
 func gateCaller(i int) string { return fmt.Sprintf("+9198000%05d", i) }
 
 func TestAdmissionServesJourneysNotRequests(t *testing.T) {
-	busy := func(msisdn string, ch dialog.Channel) dialog.Reply {
-		return dialog.Reply{Text: "busy " + string(ch), End: true}
+	busy := func(t dialog.Turn) dialog.Reply {
+		return dialog.Reply{Text: "busy " + string(t.Channel), End: true}
 	}
 	dial := func(i int) dialog.Turn {
 		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: true}
@@ -130,7 +130,7 @@ func TestAdmissionServesJourneysNotRequests(t *testing.T) {
 // deadline, and is served if a turn finishes meanwhile; a new caller is
 // turned away at once.
 func TestAdmissionMidJourneyWaitsForASlot(t *testing.T) {
-	busy := func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
+	busy := func(dialog.Turn) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
 	const limit, deadline = 2, 400 * time.Millisecond
 	tests := []struct {
 		name   string
@@ -249,7 +249,7 @@ func TestAdmissionAdaptsTheJourneyLimit(t *testing.T) {
 // stops counting after sessionIdle; one still answering does not.
 func TestAdmissionForgetsIdleJourneys(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	a := New(&gateHandler{}, 64, 2, func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }, prometheus.NewRegistry())
+	a := New(&gateHandler{}, 64, 2, func(dialog.Turn) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }, prometheus.NewRegistry())
 	a.now = func() time.Time { return now }
 	a.lastTick, a.lastSweep = now, now
 	a.nextTick.Store(now.Add(tickInterval).UnixNano())
@@ -405,7 +405,7 @@ func (s *outageSim) Handle(_ context.Context, t dialog.Turn) (dialog.Reply, erro
 
 func newOutageSim(callers, limit, target int) *outageSim {
 	s := &outageSim{now: time.Unix(1_700_000_000, 0)}
-	busy := func(string, dialog.Channel) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
+	busy := func(dialog.Turn) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
 	s.a = New(s, limit, target, busy, prometheus.NewRegistry())
 	s.a.now = func() time.Time { return s.now }
 	s.a.lastTick, s.a.lastSweep = s.now, s.now

@@ -9,8 +9,7 @@
 //
 // The test doubles: Handler, a recording stand-in for dialog.Handler (the
 // engine, which lives in another package); Gate, the engine's admission
-// control turning callers away; Cache, the engine's reply cache; Clock,
-// a clock that moves only when told; LogBuffer, a log sink safe for
+// control turning callers away; Cache, the engine's reply cache; LogBuffer, a log sink safe for
 // concurrent writers; and SMSCentre, a receiver of the signed SMS posts.
 // WaitFor polls for a condition that another goroutine brings about.
 package providertest
@@ -22,6 +21,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +63,20 @@ func (h *Handler) Calls() []dialog.Turn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]dialog.Turn(nil), h.turns...)
+}
+
+// Only checks that rec answered 200 and that exactly one Turn was handled,
+// and returns that Turn.
+func (h *Handler) Only(t testing.TB, rec *httptest.ResponseRecorder) dialog.Turn {
+	t.Helper()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d, body %q", rec.Code, rec.Body)
+	}
+	calls := h.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("handler called %d times, want 1", len(calls))
+	}
+	return calls[0]
 }
 
 // Contexts returns a copy of the contexts the Turns came with, in order.
@@ -173,33 +187,6 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// Clock is a dialog.Clock that moves only when told: the routes'
-// timestamps and token buckets, the store's expiries. Safe for concurrent
-// use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-var _ dialog.Clock = (*Clock)(nil)
-
-// NewClock returns a clock reading now.
-func NewClock(now time.Time) *Clock { return &Clock{now: now} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock by d (backwards when d is negative).
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // LogBuffer is a bytes.Buffer safe for concurrent writers and readers, for

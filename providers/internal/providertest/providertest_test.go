@@ -225,35 +225,6 @@ func TestCache(t *testing.T) {
 	}
 }
 
-func TestClock(t *testing.T) {
-	start := time.Date(2021, 4, 28, 10, 30, 0, 0, time.UTC)
-	tests := []struct {
-		name  string
-		moves []time.Duration
-		want  time.Time
-	}{
-		{"still", nil, start},
-		{"forward", []time.Duration{time.Second, time.Minute}, start.Add(time.Minute + time.Second)},
-		{"back", []time.Duration{-time.Hour}, start.Add(-time.Hour)},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := NewClock(start)
-			var wg sync.WaitGroup
-			for _, d := range tc.moves {
-				wg.Go(func() {
-					c.Advance(d)
-					_ = c.Now()
-				})
-			}
-			wg.Wait()
-			if got := c.Now(); !got.Equal(tc.want) {
-				t.Errorf("Now = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestWaitFor(t *testing.T) {
 	defer func(d time.Duration) { waitTimeout = d }(waitTimeout)
 	waitTimeout = 100 * time.Millisecond

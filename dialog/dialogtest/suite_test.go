@@ -1,0 +1,104 @@
+package dialogtest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tikasetu/tikasetu/dialog"
+)
+
+// TestPorts runs the suite on the in-memory ports; store's tests run it on
+// Redis.
+func TestPorts(t *testing.T) { RunPorts(t, Memory) }
+
+// Broken ports, each wrong in one way the engine would notice.
+type (
+	neverLocks  struct{ dialog.OTPs }          // wrong tries never void a code
+	noCooldown  struct{ dialog.OTPs }          // a new code whenever asked
+	blindSaves  struct{ dialog.Conversations } // saves whatever the version
+	noPeeks     struct{ dialog.Conversations } // keeps no copies
+	noMaxPeople struct{ dialog.Registry }      // registers a fifth person
+	keepsSeats  struct{ dialog.Registry }      // a cancel frees nothing
+)
+
+func (b neverLocks) Verify(ctx context.Context, m, code string) error {
+	if err := b.OTPs.Verify(ctx, m, code); !errors.Is(err, dialog.ErrOTPLocked) {
+		return err
+	}
+	return &dialog.OTPWrongError{Left: 1}
+}
+
+func (b noCooldown) Issue(ctx context.Context, r dialog.OTPRequest) (string, error) {
+	code, err := b.OTPs.Issue(ctx, r)
+	var limit *dialog.OTPLimitError
+	if errors.As(err, &limit) {
+		return "123456", nil
+	}
+	return code, err
+}
+
+func (b blindSaves) Save(ctx context.Context, c *dialog.Conversation, ttl time.Duration, key string, r dialog.Reply, sms ...dialog.SMS) error {
+	l, err := b.Load(ctx, c.Msisdn, "")
+	if err != nil {
+		return err
+	}
+	c.Version = 0
+	if l.Conversation != nil {
+		c.Version = l.Conversation.Version
+	}
+	return b.Conversations.Save(ctx, c, ttl, "", r, sms...)
+}
+
+func (noPeeks) Peek(string, string) (dialog.Loaded, bool) { return dialog.Loaded{}, false }
+
+func (b noMaxPeople) AddBeneficiary(ctx context.Context, m string, nb dialog.NewBeneficiary) (dialog.Beneficiary, error) {
+	ben, err := b.Registry.AddBeneficiary(ctx, m, nb)
+	if errors.Is(err, dialog.ErrTooManyBeneficiaries) {
+		return dialog.Beneficiary{Ref: "9999999999999", Name: nb.Name}, nil
+	}
+	return ben, err
+}
+
+func (keepsSeats) Cancel(context.Context, string, string, int) error { return nil }
+
+// TestPortCasesCatchBrokenPorts: each case named fails on ports broken in
+// the way it is about, so the suite's passing on both backends means
+// something.
+func TestPortCasesCatchBrokenPorts(t *testing.T) {
+	cases := map[string]PortCase{}
+	for _, pc := range PortCases() {
+		cases[pc.Name] = pc
+	}
+	tests := []struct {
+		broken string
+		caught string // the PortCase that must fail
+		wrap   func(*Ports)
+	}{
+		{"codes never voided", "code: three wrong void it", func(p *Ports) { p.OTPs = neverLocks{p.OTPs} }},
+		{"no resend cool-down", "code: resend cool-down, new code replaces", func(p *Ports) { p.OTPs = noCooldown{p.OTPs} }},
+		{"no hourly cap", "code: hourly cap, rolling", func(p *Ports) { p.OTPs = noCooldown{p.OTPs} }},
+		{"no compare-and-set", "conversation compare-and-set", func(p *Ports) { p.Conversations = blindSaves{p.Conversations} }},
+		{"saves at once all win", "conversation saves at once: one wins", func(p *Ports) { p.Conversations = blindSaves{p.Conversations} }},
+		{"no peek memory", "peek", func(p *Ports) { p.Conversations = noPeeks{p.Conversations} }},
+		{"no limit of people", "beneficiaries", func(p *Ports) { p.Registry = noMaxPeople{p.Registry} }},
+		{"cancel frees no seat", "booking", func(p *Ports) { p.Registry = keepsSeats{p.Registry} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.broken, func(t *testing.T) {
+			pc, ok := cases[tc.caught]
+			if !ok {
+				t.Fatalf("no port case %q", tc.caught)
+			}
+			clock := NewClock(Start)
+			o := pc.Options
+			o.Clock = clock
+			p := Memory(t, o)
+			tc.wrap(&p)
+			if err := pc.Check(context.Background(), p, clock); err == nil {
+				t.Errorf("%q passes on ports with %s", tc.caught, tc.broken)
+			}
+		})
+	}
+}

@@ -1,0 +1,50 @@
+package store_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/dialog/dialogtest"
+	"github.com/tikasetu/tikasetu/providers/dispatch"
+	"github.com/tikasetu/tikasetu/store"
+	"github.com/tikasetu/tikasetu/store/redistest"
+)
+
+// TestPorts runs dialogtest's suite of the ports on a real redis-server and
+// on miniredis (the embedded mode): the same cases dialogtest's in-memory
+// ports pass, so the engine's tests on those prove what they would here.
+func TestPorts(t *testing.T) {
+	t.Run("redis", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(redistest.Start)) })
+	t.Run("miniredis", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(redistest.Embedded)) })
+}
+
+// redisBackend is a dialogtest.Backend on a fresh Redis from start: a Store,
+// and a dispatcher that sends the engine's SMS to an SMSLog.
+func redisBackend(start func(testing.TB) string) dialogtest.Backend {
+	return func(t testing.TB, o dialogtest.Options) dialogtest.Ports {
+		t.Helper()
+		ctx := context.Background()
+		cfg := store.Config{URL: start(t), Secret: []byte("ports test secret: 32 bytes or more, not for production"),
+			Clock: o.Clock, OTPRate: o.OTPRate, OTPProviderRate: o.OTPProviderRate}
+		open := func() *store.Store {
+			st, err := store.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		}
+		st := open()
+		log := &dialogtest.SMSLog{}
+		out := dispatch.New(ctx, st, log, dispatch.Options{Logger: slog.New(slog.DiscardHandler), Clock: o.Clock})
+		t.Cleanup(out.Close)
+		return dialogtest.Ports{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out, SMS: log,
+			Import: func(ctx context.Context, cs []dialog.Centre) error {
+				_, err := st.ImportCentres(ctx, cs)
+				return err
+			},
+			Gateway: func() dialog.Conversations { return open() }}
+	}
+}
