@@ -350,6 +350,28 @@ func (cs *census) journey(langOption int, lang string) {
 	if n := len(c.account().Appointments); n != 2 {
 		c.t.Errorf("%d appointments booked, want 2", n)
 	}
+	// The journey's SMS: the code in one segment, a slip for each person
+	// in at most three, and on a GSM-7 network in GSM-7.
+	c.w.eng.Drain()
+	slips := 0
+	for _, m := range c.w.sms.To(c.msisdn) {
+		most := 3
+		switch m.Kind {
+		case dialog.SMSKindOTP:
+			most = 1
+		case dialog.SMSKindSlip:
+			slips++
+		}
+		if n := dialog.SMSSegments(m.Text); n > most {
+			c.t.Errorf("%s SMS in %d segments, more than %d: %s", m.Kind, n, most, m.Text)
+		}
+		if cs.gsm7 && dialog.NeedsUCS2(m.Text) {
+			c.t.Errorf("%s SMS to a GSM-7 network needs UCS-2: %s", m.Kind, m.Text)
+		}
+	}
+	if slips != 2 {
+		c.t.Errorf("%d slips sent, want 2", slips)
+	}
 }
 
 // newCensusCalendar is the real centres of one Co-WIN file, their sessions
