@@ -47,7 +47,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		floorHops   = fs.Int("floor-hops", loadgen.RealJourneyHops, "requests per floor journey (18 is a real journey registering one person)")
 		plotFile    = fs.String("plot", "", "write a PNG chart of the run over time to this file")
 		cpuProfile  = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (to keep its cost in view)")
-		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them, but with thousands of --think callers it raises the latency measured")
+		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them, but with thousands of --think callers the generator itself then adds to the latency it reports")
 		schedBatch  = fs.Bool("sched-batch", true, "Linux: run the generator's threads under SCHED_BATCH, so that its wake-ups (arrivals, answers) do not preempt the gateway and Redis on a machine it shares with them; false leaves the default policy")
 	)
 	if err := fs.Parse(args); err != nil {

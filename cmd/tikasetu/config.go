@@ -134,16 +134,15 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 }
 
 // defaultMaxInflight bounds turns in flight. By Little's law it is the
-// gateway's capacity in turns per second times the latency one accepts:
-// docs/performance.md measures both on a 2-core machine.
+// gateway's capacity in turns per second times the latency one accepts
+// (docs/performance.md gives the capacity of a small machine).
 const defaultMaxInflight = 256
 
 // defaultTargetInflight is the average of turns in flight admission
-// control steers to. On a 2-core gateway with its Redis (docs/performance.md)
-// closed-loop throughput was flat from 32 to 128 callers, but a target of
-// 32 turned away a few new callers
-// at 80% of capacity (63 of 3,906). 64 served as much under surge, at a p99
-// of about 80 ms instead of 40.
+// control steers to: enough turns in flight to keep the machine busy (past
+// it, more callers at once no longer raise throughput), so that new callers
+// are not turned away below capacity, and few enough that a turn waits
+// little in the queue (docs/performance.md).
 const defaultTargetInflight = 64
 
 // defaultSMSRate is what one bind to an SMS centre commonly takes.

@@ -114,7 +114,7 @@ func New(ctx context.Context, q Queue, sender dialog.Sender, opt Options) *Dispa
 		opt.Clock = dialog.SystemClock
 	}
 	burst := max(1, int(opt.Rate))
-	buffer := max(64, int(opt.Rate*opt.Lease.Seconds()/4))
+	buffer := bufferFor(opt.Rate, opt.Lease)
 	d := &Dispatcher{q: q, sender: sender, opt: opt,
 		lim:   rate.NewLimiter(rate.Limit(opt.Rate), burst),
 		codes: make(chan store.QueuedSMS, buffer), work: make(chan store.QueuedSMS, buffer)}
@@ -162,6 +162,17 @@ func (d *Dispatcher) accept(q store.QueuedSMS) {
 	default:
 		d.settled()
 	}
+}
+
+// maxBuffer bounds what a dispatcher holds in memory to send: at a high
+// rate a quarter of a lease of SMS would be megabytes held, and scanned by
+// the collector, from the start. What finds no room waits out its lease.
+const maxBuffer = 4096
+
+// bufferFor is the room for SMS waiting for a worker: a quarter of a
+// lease's sending at the rate, from 64 to maxBuffer.
+func bufferFor(rate float64, lease time.Duration) int {
+	return min(maxBuffer, max(64, int(rate*lease.Seconds()/4)))
 }
 
 func (d *Dispatcher) settled() {

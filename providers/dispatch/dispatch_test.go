@@ -335,3 +335,21 @@ func TestCodesFirst(t *testing.T) {
 		t.Fatalf("sent in order %v, want %v", r.order, want)
 	}
 }
+
+func TestBufferFor(t *testing.T) {
+	tests := []struct {
+		rate  float64
+		lease time.Duration
+		want  int
+	}{
+		{100, time.Minute, 1500},
+		{1, time.Minute, 64},
+		{100000, time.Minute, maxBuffer}, // not 1.5 million SMS held in memory
+		{2000, 30 * time.Second, 4096},
+	}
+	for _, tt := range tests {
+		if got := bufferFor(tt.rate, tt.lease); got != tt.want {
+			t.Errorf("bufferFor(%v, %v) = %d, want %d", tt.rate, tt.lease, got, tt.want)
+		}
+	}
+}
