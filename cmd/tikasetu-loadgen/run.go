@@ -50,6 +50,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		procs       = fs.Int("procs", 0, "cores the generator's Go runtime runs on at once (GOMAXPROCS); 0: the Go default (all of them). 1 leaves more of a machine it shares with the gateway and Redis to them, but with thousands of --think callers the generator itself then adds to the latency it reports")
 		schedBatch  = fs.Bool("sched-batch", true, "Linux: run the generator's threads under SCHED_BATCH, so that its wake-ups (arrivals, answers) do not preempt the gateway and Redis on a machine it shares with them; false leaves the default policy")
 	)
+	var cpu []loadgen.Proc
+	fs.Func("cpu", "report this process's CPU time per hop over the steady part of the run (Linux), as name=pid or name=command of a process on this machine, e.g. --cpu gateway=tikasetu --cpu redis=redis-server; repeatable. The generator's own is always reported", func(s string) error {
+		p, err := loadgen.ParseProc(s)
+		if err == nil {
+			cpu = append(cpu, p)
+		}
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -97,7 +105,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Schedule:    loadgen.Schedule{Rate: *rate, Ramp: *ramp, Duration: *duration, Poisson: *arrivals == "poisson"},
 		MaxInFlight: *maxInflight, Concurrency: *concurrency,
 		Timeout: *timeout, Drain: *drain, Think: *think, Pin: *pin, ServiceCode: *serviceCode,
-		Busy: strings.Split(*busy, ","), Floor: *floor, FloorHops: *floorHops,
+		Busy: strings.Split(*busy, ","), Floor: *floor, FloorHops: *floorHops, CPU: cpu,
 		Progress: stderr, ProgressTTY: isTerminal(stderr),
 	}
 	cfg.Client = loadgen.NewClient(max(cfg.MaxInFlight, cfg.Concurrency))

@@ -26,6 +26,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,11 @@ type Config struct {
 
 	Sink   *Sink        // receives OTPs; required unless Floor
 	Client *http.Client // default: NewClient(max(MaxInFlight, Concurrency))
+
+	// CPU are processes whose CPU time per hop the summary reports, over
+	// the steady part of the run (after the ramp until the last arrival);
+	// the generator itself is added as "generator". Linux only.
+	CPU []Proc
 
 	Progress    io.Writer // live progress; nil for none
 	ProgressTTY bool      // Progress is a terminal: rewrite one line every second
@@ -105,6 +111,11 @@ type Summary struct {
 	ErrorReasons map[string]int64 `json:"error_reasons,omitempty"`
 	ErrorSamples []string         `json:"error_samples,omitempty"`
 	Sink         *SinkStats       `json:"sink,omitempty"`
+
+	// CPUPerHopUs is the CPU time (user and system) of each of Config.CPU
+	// and of the generator over the steady part of the run, divided by the
+	// hops answered then, in microseconds.
+	CPUPerHopUs map[string]float64 `json:"cpu_per_hop_us,omitempty"`
 }
 
 // NewClient returns an HTTP client for conns concurrent requests to one
@@ -227,6 +238,28 @@ func Run(ctx context.Context, cfg Config) (Summary, []Point, error) {
 	}()
 
 	span := cfg.Schedule.Span()
+	// CPU per hop: samples at the end of the ramp and at the last arrival.
+	cpuProcs := append(slices.Clone(cfg.CPU), Proc{Name: "generator"})
+	var cpuFrom, cpuTo cpuSample
+	cpuDone := make(chan struct{})
+	go func() {
+		defer close(cpuDone)
+		for i, at := range []time.Duration{cfg.Schedule.Ramp, span} {
+			select {
+			case <-ctx.Done():
+				return
+			case <-stopTick:
+				return
+			case <-time.After(time.Until(start.Add(at))):
+			}
+			s := sampleCPU(cpuProcs, st.total.hops.Load())
+			if i == 0 {
+				cpuFrom = s
+			} else {
+				cpuTo = s
+			}
+		}
+	}()
 	switch cfg.Mode {
 	case Open:
 		arr := NewArrivals(cfg.Schedule, rng)
@@ -297,11 +330,15 @@ func Run(ctx context.Context, cfg Config) (Summary, []Point, error) {
 	}
 	close(stopTick)
 	<-tickDone
+	<-cpuDone
 	elapsed := time.Since(start)
 	st.tick(elapsed.Seconds())
 	prog.done()
 
 	sum := summarise(cfg, st, elapsed)
+	if cpuTo.ticks != nil {
+		sum.CPUPerHopUs = perHop(cpuProcs, cpuFrom, cpuTo)
+	}
 	return sum, st.Timeline(), nil
 }
 

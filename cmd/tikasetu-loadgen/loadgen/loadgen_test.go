@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +125,26 @@ func TestRun(t *testing.T) {
 			check: func(t *testing.T, s Summary, _ []Point) {
 				if s.Offered != 30 || s.DroppedByLoadgen == 0 || s.Started+s.DroppedByLoadgen != 30 || s.Shed != s.Started {
 					t.Fatalf("%+v", s)
+				}
+			},
+		},
+		{
+			name: "CPU per hop of a process named and of the generator",
+			cfg: func(c Config) Config {
+				c.Schedule, c.CPU = Schedule{Rate: 40, Ramp: 200 * time.Millisecond, Duration: time.Second}, []Proc{{"this test", os.Getpid()}}
+				return c
+			},
+			check: func(t *testing.T, s Summary, _ []Point) {
+				named, ok1 := s.CPUPerHopUs["this test"]
+				gen, ok2 := s.CPUPerHopUs["generator"]
+				if !ok1 || !ok2 || named < 0 || gen < 0 {
+					t.Fatalf("cpu per hop %v, want this test's and the generator's", s.CPUPerHopUs)
+				}
+				// The same process, read one after the other: at most a
+				// tick apart over the steady window's hops.
+				window := s.SteadyHopsPerS * 1 // hops in the steady second, about
+				if window <= 0 || math.Abs(named-gen) > 1e6/userHZ/(window/2)+0.1 {
+					t.Fatalf("the same process read %v and %v µs a hop", named, gen)
 				}
 			},
 		},
