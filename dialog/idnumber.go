@@ -62,17 +62,20 @@ func NormaliseID(t IDType, s string) (string, error) {
 	return n, nil
 }
 
-// MaskID is the only form of an ID number ever shown: Aadhaar as
-// "XXXX XXXX 1234", anything else with all but the last four characters
-// replaced by X.
+// MaskID is the only form of an ID number ever shown or stored in clear:
+// Aadhaar as "XXXX XXXX 1234", anything else with all but the last four
+// characters replaced by X. Spaces and hyphens are dropped first; a number
+// of 4 characters or fewer is hidden entirely.
 func MaskID(t IDType, n string) string {
-	if len(n) <= 4 {
-		return strings.Repeat("X", len(n))
+	r := []rune(strings.NewReplacer(" ", "", "-", "").Replace(n))
+	if len(r) <= 4 {
+		return strings.Repeat("X", len(r))
 	}
-	if t == IDAadhaar && len(n) == 12 {
-		return "XXXX XXXX " + n[8:]
+	last := string(r[len(r)-4:])
+	if t == IDAadhaar && len(r) == 12 {
+		return "XXXX XXXX " + last
 	}
-	return strings.Repeat("X", len(n)-4) + n[len(n)-4:]
+	return strings.Repeat("X", len(r)-4) + last
 }
 
 func allDigits(s string) bool {

@@ -75,9 +75,14 @@ func TestMaskID(t *testing.T) {
 		want string
 	}{
 		{IDAadhaar, "234123412346", "XXXX XXXX 2346"},
+		{IDAadhaar, "2341 2341-2346", "XXXX XXXX 2346"},
+		{IDAadhaar, "२३४१२३४१२३४६", "XXXX XXXX २३४६"},
 		{IDPAN, "ABCPE1234F", "XXXXXX234F"},
+		{IDDriving, "WB-0220110012345", "XXXXXXXXXXX2345"},
+		{IDVoter, "XYZ9876543", "XXXXXX6543"},
 		{IDPassport, "J8369854", "XXXX9854"},
 		{IDVoter, "ABC", "XXX"},
+		{IDVoter, "ABC1", "XXXX"},
 	}
 	for _, tt := range tests {
 		if got := MaskID(tt.typ, tt.in); got != tt.want {

@@ -137,30 +137,6 @@ func (s *Store) Seal(plain string) (string, error) { return s.sealer.Seal(plain)
 // a store — see the package function Open).
 func (s *Store) Open(sealed string) (string, error) { return s.sealer.Open(sealed) }
 
-// ---- masking -------------------------------------------------------------
-
-// MaskID shows an ID number with all but its last 4 characters hidden:
-// Aadhaar as "XXXX XXXX 1234", other types as "XXXXXX234A". Spaces and
-// hyphens are dropped first. A number of 4 characters or fewer is hidden
-// entirely.
-func MaskID(t dialog.IDType, n string) string {
-	n = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, n)
-	r := []rune(n)
-	if len(r) <= 4 {
-		return strings.Repeat("X", len(r))
-	}
-	last := string(r[len(r)-4:])
-	if t == dialog.IDAadhaar && len(r) == 12 {
-		return "XXXX XXXX " + last
-	}
-	return strings.Repeat("X", len(r)-4) + last
-}
-
 // ---- random identifiers --------------------------------------------------
 
 // randBytes fills b from crypto/rand; crypto/rand.Read never fails on

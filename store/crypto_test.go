@@ -58,26 +58,6 @@ func flip(c byte) string {
 	return "A"
 }
 
-func TestMaskID(t *testing.T) {
-	for _, tc := range []struct {
-		t    dialog.IDType
-		n    string
-		want string
-	}{
-		{dialog.IDAadhaar, "234567890124", "XXXX XXXX 0124"},
-		{dialog.IDAadhaar, "2345 6789 0124", "XXXX XXXX 0124"},
-		{dialog.IDPAN, "ABCPE1234F", "XXXXXX234F"},
-		{dialog.IDDriving, "WB-0220110012345", "XXXXXXXXXXX2345"},
-		{dialog.IDVoter, "XYZ9876543", "XXXXXX6543"},
-		{dialog.IDPassport, "J8369854", "XXXX9854"},
-		{dialog.IDPassport, "J83", "XXX"},
-	} {
-		if got := MaskID(tc.t, tc.n); got != tc.want {
-			t.Errorf("MaskID(%s, %q) = %q, want %q", tc.t, tc.n, got, tc.want)
-		}
-	}
-}
-
 func TestKeyedHashes(t *testing.T) {
 	s1 := &Store{keys: deriveKeys([]byte("one"))}
 	s2 := &Store{keys: deriveKeys([]byte("two"))}

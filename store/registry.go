@@ -56,7 +56,7 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 			BirthYear: b.BirthYear,
 			Gender:    b.Gender,
 			IDType:    b.IDType,
-			IDMasked:  MaskID(b.IDType, b.IDNumber),
+			IDMasked:  dialog.MaskID(b.IDType, b.IDNumber),
 			Created:   s.now(),
 		},
 		IDSealed: sealed,

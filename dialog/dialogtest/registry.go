@@ -124,25 +124,11 @@ func (s *Store) AddBeneficiary(_ context.Context, msisdn string, b dialog.NewBen
 	}
 	rec := benRecord{idKey: key, Beneficiary: dialog.Beneficiary{
 		Ref: ref, Name: b.Name, BirthYear: b.BirthYear, Gender: b.Gender, IDType: b.IDType,
-		IDMasked: maskID(b.IDType, b.IDNumber), Created: s.now(),
+		IDMasked: dialog.MaskID(b.IDType, b.IDNumber), Created: s.now(),
 	}}
 	s.d.ids[key], s.d.refs[ref] = msisdn, true
 	s.d.bens[msisdn] = append(s.d.bens[msisdn], rec)
 	return roundTrip(rec.Beneficiary), nil
-}
-
-// maskID shows the last 4 characters of an ID number (Aadhaar grouped as
-// on the card).
-func maskID(t dialog.IDType, n string) string {
-	n = strings.NewReplacer(" ", "", "-", "").Replace(n)
-	r := []rune(n)
-	if len(r) <= 4 {
-		return strings.Repeat("X", len(r))
-	}
-	if t == dialog.IDAadhaar && len(r) == 12 {
-		return "XXXX XXXX " + string(r[8:])
-	}
-	return strings.Repeat("X", len(r)-4) + string(r[len(r)-4:])
 }
 
 // CentresByPin returns the centres at pin, by name then id.

@@ -10,24 +10,6 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-func TestMaskID(t *testing.T) {
-	for _, tc := range []struct {
-		typ  dialog.IDType
-		n    string
-		want string
-	}{
-		{dialog.IDAadhaar, "234123412346", "XXXX XXXX 2346"},
-		{dialog.IDAadhaar, "2341 2341-2346", "XXXX XXXX 2346"},
-		{dialog.IDPAN, "ABCPE1234F", "XXXXXX234F"},
-		{dialog.IDPassport, "J8369854", "XXXX9854"},
-		{dialog.IDVoter, "ABC1", "XXXX"},
-	} {
-		if got := maskID(tc.typ, tc.n); got != tc.want {
-			t.Errorf("maskID(%s, %q) = %q, want %q", tc.typ, tc.n, got, tc.want)
-		}
-	}
-}
-
 func TestImportRefuses(t *testing.T) {
 	for _, c := range []dialog.Centre{
 		{ID: 0, Name: "no id", Pincode: "700001"},
