@@ -37,7 +37,10 @@ type config struct {
 	// TargetInflight is the average of turns in flight that admission
 	// control steers the number of journeys to.
 	TargetInflight int
-	Recent         int
+	// MaxJourneys fixes the number of journeys in progress admission
+	// control lets in (0: adapted to the load).
+	MaxJourneys int
+	Recent      int
 	// SMSRate is the SMS a second this gateway hands its sender;
 	// OTPRate and OTPProviderRate the codes a second over the fleet and
 	// per provider.
@@ -122,6 +125,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Partners, "partners-file", envOr("TIKASETU_PARTNERS_FILE", ""), "telecom partners: ids, secrets, limits (YAML or JSON; see docs/partners.md) (TIKASETU_PARTNERS_FILE)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("TIKASETU_PPROF_ADDR", ""), "serve Go's /debug/pprof on this separate address (keep it on loopback); empty: off (TIKASETU_PPROF_ADDR)")
 	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("TIKASETU_MAX_INFLIGHT", defaultMaxInflight), "turns in flight at most: past it new callers get the busy screen and callers mid-journey wait for a turn to finish, up to half their deadline; 0 turns admission control off (TIKASETU_MAX_INFLIGHT)")
+	fs.IntVar(&c.MaxJourneys, "max-journeys", envInt("TIKASETU_MAX_JOURNEYS", 0), "journeys in progress at most, a fixed ceiling past which new callers get the busy screen; 0 adapts it to the load (TIKASETU_MAX_JOURNEYS)")
 	fs.IntVar(&c.TargetInflight, "target-inflight", envInt("TIKASETU_TARGET_INFLIGHT", defaultTargetInflight), "average turns in flight that admission control steers to: new callers are let in while the machine keeps below it (at most -max-inflight) (TIKASETU_TARGET_INFLIGHT)")
 	fs.IntVar(&c.Recent, "recent-conversations", envInt("TIKASETU_RECENT_CONVERSATIONS", store.DefaultRecentConversations), "conversations this process keeps after writing them, so that the caller's next turn needs no read (about 1.1 KB each); 0 turns it off (TIKASETU_RECENT_CONVERSATIONS)")
 	fs.IntVar(&c.SMSRate, "sms-rate", envInt("TIKASETU_SMS_RATE", defaultSMSRate), "SMS a second this gateway hands its sender at most; more wait in the queue in Redis (TIKASETU_SMS_RATE)")
@@ -224,6 +228,12 @@ func (c *config) check() error {
 	}
 	if c.MaxInflight > 0 && c.TargetInflight < 1 {
 		return fmt.Errorf("%w: TIKASETU_TARGET_INFLIGHT must be 1 or more (above TIKASETU_MAX_INFLIGHT it is TIKASETU_MAX_INFLIGHT)", errConfig)
+	}
+	if c.MaxJourneys < 0 {
+		return fmt.Errorf("%w: TIKASETU_MAX_JOURNEYS must be 0 (adaptive) or more", errConfig)
+	}
+	if c.MaxJourneys > 0 && c.MaxInflight == 0 {
+		return fmt.Errorf("%w: TIKASETU_MAX_JOURNEYS needs admission control (TIKASETU_MAX_INFLIGHT above 0)", errConfig)
 	}
 	if c.Recent < 0 {
 		return fmt.Errorf("%w: TIKASETU_RECENT_CONVERSATIONS must be 0 (off) or more", errConfig)

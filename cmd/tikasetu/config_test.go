@@ -34,6 +34,8 @@ func TestConfigRefusesUnsafeStarts(t *testing.T) {
 		{"negative admission limit", []string{"--max-inflight", "-1"}, "TIKASETU_MAX_INFLIGHT"},
 		{"negative recent conversations", []string{"--recent-conversations", "-1"}, "TIKASETU_RECENT_CONVERSATIONS"},
 		{"no room for new journeys", []string{"--target-inflight", "0"}, "TIKASETU_TARGET_INFLIGHT"},
+		{"a negative journey ceiling", []string{"--max-journeys", "-2"}, "TIKASETU_MAX_JOURNEYS"},
+		{"a journey ceiling with admission control off", []string{"--max-journeys", "2", "--max-inflight", "0"}, "TIKASETU_MAX_JOURNEYS needs"},
 		{"a bad network in the Africa's Talking allow list", []string{"--at-allow", "196.201.214.0/24, 10.0.0.0/33"}, "TIKASETU_AT_ALLOW"},
 		{"an allow list of commas", []string{"--at-allow", ", ,"}, "TIKASETU_AT_ALLOW"},
 		{"a trusted proxy by name", []string{"--trusted-proxies", "proxy.example"}, "TIKASETU_TRUSTED_PROXIES"},

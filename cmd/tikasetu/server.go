@@ -127,6 +127,9 @@ func (g *gateway) handler() dialog.Handler {
 			return g.engine
 		}
 		g.gate = admission.New(g.engine, g.cfg.MaxInflight, g.cfg.TargetInflight, g.engine.Busy, g.metrics.reg)
+		if g.cfg.MaxJourneys > 0 {
+			g.gate.FixJourneys(g.cfg.MaxJourneys)
+		}
 	}
 	return g.gate
 }

@@ -1164,3 +1164,24 @@ func redisPID(t *testing.T, url string) int {
 	t.Fatalf("no process_id in INFO server:\n%s", info)
 	return 0
 }
+
+// TIKASETU_MAX_JOURNEYS: with a ceiling of two journeys, a third new
+// caller gets the busy screen while the two already in go on.
+func TestMaxJourneys(t *testing.T) {
+	tg := newTestGateway(t, everySeat(10), "01-west-bengal-743337.json")
+	tg.g.cfg.MaxJourneys = 2
+	tg.g.gate, tg.g.metrics = nil, newMetrics() // the router again, with the ceiling
+	tg.h = tg.g.router()
+	a, b, c := tg.caller("+919830000001"), tg.caller("+919830000002"), tg.caller("+919830000003")
+	for _, p := range []*caller{a, b} {
+		if screen := p.dial(); p.ended || !strings.Contains(screen, "1 English") {
+			t.Fatalf("one of the first two callers: %q", screen)
+		}
+	}
+	if screen := c.dial(); !c.ended || !strings.Contains(screen, "busy") {
+		t.Fatalf("the third caller: %q, want the busy screen", screen)
+	}
+	if screen := a.send("1"); a.ended || !strings.Contains(screen, "XXXXXX0001") {
+		t.Fatalf("a caller mid-journey: %q", screen)
+	}
+}

@@ -65,6 +65,7 @@ type Gate struct {
 	mu           sync.Mutex
 	sessions     map[string]time.Time // callers with a journey in progress → their last turn
 	sessionLimit int
+	fixedLimit   int     // FixJourneys: the journey limit, not adapted (0: adaptive)
 	avgInflight  float64 // smoothed average of turns in flight
 	perJourney   float64 // smoothed turns per second of one journey in progress
 	capacity     float64 // turns per second served while turns queued (0: not seen yet)
@@ -138,6 +139,17 @@ func New(next dialog.Handler, limit, target int, busy func(dialog.Turn) dialog.R
 		}, func() float64 { _, l := a.journeys(); return float64(l) }),
 	)
 	return a
+}
+
+// FixJourneys holds the journey limit at n instead of adapting it
+// (TIKASETU_MAX_JOURNEYS): a known ceiling for an operator, and for tests.
+// Callers mid-journey are still served past it, and turns in flight are
+// still bounded by the limit New was given.
+func (a *Gate) FixJourneys(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fixedLimit = max(1, n)
+	a.sessionLimit = a.fixedLimit
 }
 
 // isNew tells a turn that starts a conversation: the first request of a
@@ -331,6 +343,9 @@ func (a *Gate) adjust(now time.Time) {
 	// one journey sends turns now.
 	if a.capacity > 0 && a.perJourney > 0 {
 		a.sessionLimit = min(a.sessionLimit, max(minSessionLimit, int(carry*a.capacity/a.perJourney)))
+	}
+	if a.fixedLimit > 0 {
+		a.sessionLimit = a.fixedLimit
 	}
 }
 

@@ -543,3 +543,52 @@ func TestAdmissionRecoversAfterAStoreOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestFixedJourneys: with FixJourneys the journey limit stays where it was
+// set, whatever the load says, and a journey that ends makes room.
+func TestFixedJourneys(t *testing.T) {
+	busy := func(dialog.Turn) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
+	dial := func(i int) dialog.Turn {
+		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: true}
+	}
+	answer := func(i int, input string) dialog.Turn {
+		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), Input: input}
+	}
+	a := New(&gateHandler{}, 64, 8, busy, prometheus.NewRegistry())
+	a.FixJourneys(2)
+	start := time.Now()
+	a.lastTick, a.lastSweep = start, start
+	a.nextTick.Store(start.Add(time.Hour).UnixNano()) // ticks only when the test says
+	served := func(turn dialog.Turn) bool {
+		r, err := a.Handle(context.Background(), turn)
+		return err == nil && r.Text == "served"
+	}
+	for i, want := range []bool{true, true, false} {
+		if got := served(dial(i)); got != want {
+			t.Fatalf("caller %d served %v, want %v (two journeys at most)", i, got, want)
+		}
+	}
+	if !served(answer(0, "1")) {
+		t.Fatal("a caller mid-journey turned away")
+	}
+	// A tick with room to spare would grow an adaptive limit (both
+	// journeys in progress, few turns in flight); a tick under load
+	// would cut it. Neither moves a fixed one.
+	for _, inFlight := range []float64{0.1, 40} {
+		a.busyNs.Store(int64(inFlight * float64(tickInterval)))
+		a.finished.Store(100)
+		a.mu.Lock()
+		a.adjust(a.lastTick.Add(tickInterval))
+		limit := a.sessionLimit
+		a.mu.Unlock()
+		if limit != 2 {
+			t.Fatalf("after a tick at %v turns in flight the limit is %d, want 2", inFlight, limit)
+		}
+	}
+	if served(dial(2)) {
+		t.Fatal("a third journey let in")
+	}
+	if !served(answer(0, "bye")) || !served(dial(2)) {
+		t.Fatal("a journey ended, and the next caller was not let in")
+	}
+}
