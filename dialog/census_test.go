@@ -216,10 +216,14 @@ func checkRules(m dialog.Menu, pages []string) []string {
 		}
 	}
 	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
-	seen := ""
+	seen := "" // the content shown so far: a word too long for a page runs on across pages
 	for i, p := range pages {
-		seen += squash(p)
 		ls := lines(p)
+		for _, l := range ls {
+			if !isNav(l) {
+				seen += squash(l)
+			}
+		}
 		lastItem, firstNav := -1, len(ls)
 		for j, l := range ls {
 			if _, ok := isItem(l); ok {

@@ -34,10 +34,11 @@ func TestTranscripts(t *testing.T) {
 }
 
 // TestScreensFitWorstCase walks every screen of the journey in
-// every language over three screen budgets (USSD 182/80, an operator's
-// USSD 140/60, SMS 160/70), with the worst data the real Co-WIN files hold:
-// the longest centre names and addresses, four people with names of nearly
-// 60 letters in Latin, Devanagari and Bengali script, paid centres,
+// every language over four screen budgets (USSD 182/80, an operator's
+// USSD 140/60, a partner's smallest 60/30, SMS), with the worst data the
+// real Co-WIN files hold: the longest centre names and addresses, four
+// people with names of nearly 60 letters (in Devanagari and Bengali for
+// hi and bn, Latin elsewhere: as long in any script), paid centres,
 // two-digit dates. At every reply it checks that the page fits the channel
 // (the GSM-7 or the UCS-2 limit, whichever the text needs; one SMS
 // segment), then pages through the screen with 98 (SMS: also MORE) until it
@@ -53,15 +54,15 @@ func TestTranscripts(t *testing.T) {
 // and screen, paging included) is written to path.
 func TestScreensFitWorstCase(t *testing.T) {
 	cal := newCalendar(t)
-	langs := []struct {
+	type langCase struct {
 		name   string
 		option string
 		code   string
 		next   string // the language switched to at the end, by option
-	}{
-		{"english", "1", "en", "2"},
-		{"hindi", "2", "hi", "3"},
-		{"bengali", "3", "bn", "1"},
+	}
+	var langs []langCase
+	for i, code := range dialog.Languages {
+		langs = append(langs, langCase{code, strconv.Itoa(i + 1), code, strconv.Itoa((i+1)%len(dialog.Languages) + 1)})
 	}
 	budgets := []budgetCase{
 		{name: "ussd", channel: dialog.USSD, want: dialog.USSDBudget},
@@ -329,7 +330,11 @@ func people(lang string, run int) []person {
 	for i := range out {
 		typ := (i+run)%5 + 1
 		id, bad := idNumber(typ, run)
-		out[i] = person{name: longNames[lang][i], badName: badNames[i], year: years[i],
+		names, ok := longNames[lang]
+		if !ok {
+			names = longNames["en"] // as long in any script: a UCS-2 screen counts a Latin letter as any other
+		}
+		out[i] = person{name: names[i], badName: badNames[i], year: years[i],
 			gender: strconv.Itoa(i%3 + 1), idType: typ, id: id, badID: bad}
 	}
 	return out
@@ -345,7 +350,7 @@ func idNumber(typ, run int) (good, bad string) {
 		wrong := '0' + (d-'0'+1)%10
 		return base + string(rune(d)), base + string(rune(wrong))
 	case dialog.IDPAN:
-		return fmt.Sprintf("ABCP%c1234F", 'A'+run), "ABCDE1234F"
+		return fmt.Sprintf("ABCP%c%04dF", 'A'+run%26, 1234+run), "ABCDE1234F"
 	case dialog.IDDriving:
 		return fmt.Sprintf("WB02 2011%07d", 12345+run), "ZZ0220110012345"
 	case dialog.IDVoter:
