@@ -39,23 +39,24 @@ var registry = []Language{
 }
 
 // Languages are the codes of every language of the catalogue, in the
-// registry's order ("en" first).
-var Languages = func() []string {
-	codes := make([]string, len(registry))
-	for i, l := range registry {
-		codes[i] = l.Code
+// registry's order ("en" first); byCode finds an entry by its code (every
+// text a turn shows asks it, through ShownLanguage).
+var (
+	Languages []string
+	byCode    = map[string]Language{}
+)
+
+func init() {
+	for _, l := range registry {
+		Languages = append(Languages, l.Code)
+		byCode[l.Code] = l
 	}
-	return codes
-}()
+}
 
 // LanguageByCode returns the registry's entry for code.
 func LanguageByCode(code string) (Language, bool) {
-	for _, l := range registry {
-		if l.Code == code {
-			return l, true
-		}
-	}
-	return Language{}, false
+	l, ok := byCode[code]
+	return l, ok
 }
 
 // MenuLanguages returns the languages the language menu offers, in option

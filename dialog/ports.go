@@ -46,6 +46,18 @@ type OTPRequest struct {
 	Provider string // the provider or partner the request came through
 }
 
+// The rules of codes an OTPs implementation keeps unless configured
+// otherwise (the OTP SMS tells the caller the validity).
+const (
+	OTPValidity     = 180 * time.Second // how long a code may be used
+	OTPMaxTries     = 3                 // wrong entries that void a code
+	OTPCooldown     = 30 * time.Second  // between two codes for a number
+	OTPHourlyCap    = 5                 // codes for a number in OTPWindow
+	OTPWindow       = time.Hour         // the rolling window of the cap
+	OTPOthersHourly = 3                 // numbers other than their own a caller may ask codes for, an hour
+	OTPOthersDaily  = 10                // and a day
+)
+
 // OTPs issues and checks one-time passwords. Implementations keep only a
 // keyed hash of each code, compare in constant time and enforce validity,
 // attempt limits, resend cool-down and an hourly cap per number, a budget

@@ -85,13 +85,13 @@ const (
 	// (some 57 MB when full).
 	DefaultRecentConversations = 50_000
 	DefaultRecentFor           = 2 * time.Minute
-	DefaultOTPValidity         = 180 * time.Second
-	DefaultOTPMaxTries         = 3
-	DefaultOTPCooldown         = 30 * time.Second
-	DefaultOTPHourlyCap        = 5
-	DefaultOTPWindow           = time.Hour
-	DefaultOTPOthersHourly     = 3
-	DefaultOTPOthersDaily      = 10
+	DefaultOTPValidity         = dialog.OTPValidity
+	DefaultOTPMaxTries         = dialog.OTPMaxTries
+	DefaultOTPCooldown         = dialog.OTPCooldown
+	DefaultOTPHourlyCap        = dialog.OTPHourlyCap
+	DefaultOTPWindow           = dialog.OTPWindow
+	DefaultOTPOthersHourly     = dialog.OTPOthersHourly
+	DefaultOTPOthersDaily      = dialog.OTPOthersDaily
 	DefaultSMSLease            = time.Minute
 	DefaultSlipLifetime        = 24 * time.Hour
 	DefaultRepairGrace         = 2 * time.Minute

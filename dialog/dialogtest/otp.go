@@ -19,7 +19,7 @@ type otpState struct {
 	last        time.Time   // when the last code was issued
 	locked      bool        // voided by wrong tries
 	undelivered bool        // its SMS failed: a new code needs no cool-down
-	issued      []time.Time // codes issued within otpWindow
+	issued      []time.Time // codes issued within dialog.OTPWindow
 }
 
 func codeHash(msisdn, code string) []byte {
@@ -47,17 +47,17 @@ func (s *Store) Issue(_ context.Context, r dialog.OTPRequest) (string, error) {
 		st = &otpState{}
 		s.d.otps[r.To] = st
 	}
-	st.issued = slices.DeleteFunc(st.issued, func(t time.Time) bool { return !t.After(now.Add(-otpWindow)) })
+	st.issued = slices.DeleteFunc(st.issued, func(t time.Time) bool { return !t.After(now.Add(-dialog.OTPWindow)) })
 	live := st.hash != nil && !now.After(st.expires)
 	// The cool-down holds while a code sent can still be entered, and
 	// after one was voided; a used or expired code leaves none.
 	var wait time.Duration
 	hourly := false
-	if (live || st.locked) && !st.last.IsZero() && now.Sub(st.last) < otpCooldown && !st.undelivered {
-		wait = st.last.Add(otpCooldown).Sub(now)
+	if (live || st.locked) && !st.last.IsZero() && now.Sub(st.last) < dialog.OTPCooldown && !st.undelivered {
+		wait = st.last.Add(dialog.OTPCooldown).Sub(now)
 	}
-	if len(st.issued) >= otpHourlyCap {
-		if w := st.issued[0].Add(otpWindow).Sub(now); w > wait {
+	if len(st.issued) >= dialog.OTPHourlyCap {
+		if w := st.issued[0].Add(dialog.OTPWindow).Sub(now); w > wait {
 			wait, hourly = w, true
 		}
 	}
@@ -65,7 +65,7 @@ func (s *Store) Issue(_ context.Context, r dialog.OTPRequest) (string, error) {
 		return "", &dialog.OTPLimitError{RetryAfter: wait, Hourly: hourly, Live: live && !st.locked}
 	}
 	code := randomDigits(6)
-	st.hash, st.expires, st.tries, st.last = codeHash(r.To, code), now.Add(otpValidity), 0, now
+	st.hash, st.expires, st.tries, st.last = codeHash(r.To, code), now.Add(dialog.OTPValidity), 0, now
 	st.locked, st.undelivered = false, false
 	st.issued = append(st.issued, now)
 	return code, nil
@@ -89,7 +89,7 @@ func (s *Store) countRate(now time.Time, provider string) error {
 
 // countOtherNumber counts r.To against r.Caller's budget of numbers other
 // than their own: a number asked for within the hour is free again; a new
-// one counts against otpOthersHourly and otpOthersDaily.
+// one counts against dialog.OTPOthersHourly and dialog.OTPOthersDaily.
 func (s *Store) countOtherNumber(now time.Time, r dialog.OTPRequest) error {
 	if r.Caller == "" || r.Caller == r.To {
 		return nil
@@ -120,10 +120,10 @@ func (s *Store) countOtherNumber(now time.Time, r dialog.OTPRequest) error {
 	refuse := func(oldest time.Time, within time.Duration) error {
 		return &dialog.OTPBudgetError{Reason: dialog.BudgetOtherNumbers, RetryAfter: oldest.Add(within).Sub(now)}
 	}
-	if !ok && len(today) >= otpOthersDaily {
+	if !ok && len(today) >= dialog.OTPOthersDaily {
 		return refuse(slices.MinFunc(today, time.Time.Compare), 24*time.Hour)
 	}
-	if len(thisHour) >= otpOthersHourly {
+	if len(thisHour) >= dialog.OTPOthersHourly {
 		return refuse(slices.MinFunc(thisHour, time.Time.Compare), time.Hour)
 	}
 	asked[r.To] = now
@@ -148,11 +148,11 @@ func (s *Store) Verify(_ context.Context, msisdn, code string) error {
 		return nil
 	}
 	st.tries++
-	if st.tries >= otpMaxTries {
+	if st.tries >= dialog.OTPMaxTries {
 		st.hash, st.locked = nil, true
 		return dialog.ErrOTPLocked
 	}
-	return &dialog.OTPWrongError{Left: otpMaxTries - st.tries}
+	return &dialog.OTPWrongError{Left: dialog.OTPMaxTries - st.tries}
 }
 
 // MarkUndelivered marks the outstanding code's SMS as failed; without an

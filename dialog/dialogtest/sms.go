@@ -60,15 +60,15 @@ var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
 func (l *SMSLog) LastCode(number string) (string, bool) {
 	msgs := l.To(number)
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if code := OTPCode(msgs[i]); code != "" {
+		if code := otpCode(msgs[i]); code != "" {
 			return code, true
 		}
 	}
 	return "", false
 }
 
-// OTPCode returns the code an SMS carries, or "" when it carries none.
-func OTPCode(m dialog.SMS) string {
+// otpCode returns the code an SMS carries, or "" when it carries none.
+func otpCode(m dialog.SMS) string {
 	if m.Kind != dialog.SMSKindOTP {
 		return ""
 	}

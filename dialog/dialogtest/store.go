@@ -4,7 +4,7 @@
 // store; SMSLog records the SMS the engine sends; Clock is a clock tests
 // move by hand.
 //
-// PortCases is a behavioural suite of the ports that runs on this package
+// RunPorts runs a behavioural suite of the ports on this package
 // and, in store's tests, on a real Redis: it is the evidence that the two
 // behave alike. RunTranscripts replays the journey transcripts kept as
 // JSON (dialog/testdata/transcripts) on any Backend, so that the same
@@ -35,17 +35,12 @@ type Config struct {
 	OTPRate, OTPProviderRate int
 }
 
-// Store's fixed settings: store's defaults.
+// Store's fixed settings: the OTP rules are dialog's; these two are
+// store's defaults (store.DefaultRecentFor, store.DefaultConversationTTL),
+// which this package cannot import, as store's own tests import it.
 const (
-	otpValidity     = 180 * time.Second
-	otpMaxTries     = 3
-	otpCooldown     = 30 * time.Second
-	otpHourlyCap    = 5
-	otpWindow       = time.Hour
-	otpOthersHourly = 3
-	otpOthersDaily  = 10
-	recentFor       = 2 * time.Minute // how long Peek serves a kept copy
-	defaultTTL      = 30 * time.Minute
+	recentFor  = 2 * time.Minute // how long Peek serves a kept copy
+	defaultTTL = 30 * time.Minute
 )
 
 // Store keeps everything in memory. It is safe for concurrent use. Several

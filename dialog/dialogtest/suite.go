@@ -13,18 +13,18 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// PortCase is one behaviour of the ports that the engine relies on. Check
+// portCase is one behaviour of the ports that the engine relies on. Check
 // runs on fresh Ports opened with Options and a Clock at Start, and returns
 // what differs from the behaviour, or nil.
-type PortCase struct {
+type portCase struct {
 	Name    string
 	Options Options // Clock is set by RunPorts
 	Check   func(ctx context.Context, p Ports, clock *Clock) error
 }
 
-// RunPorts runs every PortCase on backend, one subtest each.
+// RunPorts runs every portCase on backend, one subtest each.
 func RunPorts(t *testing.T, backend Backend) {
-	for _, pc := range PortCases() {
+	for _, pc := range portCases() {
 		t.Run(pc.Name, func(t *testing.T) {
 			clock := NewClock(Start)
 			o := pc.Options
@@ -44,9 +44,9 @@ const (
 
 func number(i int) string { return fmt.Sprintf("+9198310%05d", i) }
 
-// PortCases returns the suite.
-func PortCases() []PortCase {
-	cases := []PortCase{
+// portCases returns the suite.
+func portCases() []portCase {
+	cases := []portCase{
 		{Name: "conversation saved and loaded", Check: checkRoundTrip},
 		{Name: "conversation compare-and-set", Check: checkCompareAndSet},
 		{Name: "conversation saves at once: one wins", Check: checkConcurrentSaves},
@@ -62,7 +62,7 @@ func PortCases() []PortCase {
 		{Name: "sealer", Check: checkSealer},
 	}
 	for _, oc := range otpCases {
-		cases = append(cases, PortCase{Name: "code: " + oc.name, Check: oc.check})
+		cases = append(cases, portCase{Name: "code: " + oc.name, Check: oc.check})
 	}
 	return cases
 }

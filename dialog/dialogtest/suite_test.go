@@ -67,13 +67,13 @@ func (keepsSeats) Cancel(context.Context, string, string, int) error { return ni
 // the way it is about, so the suite's passing on both backends means
 // something.
 func TestPortCasesCatchBrokenPorts(t *testing.T) {
-	cases := map[string]PortCase{}
-	for _, pc := range PortCases() {
+	cases := map[string]portCase{}
+	for _, pc := range portCases() {
 		cases[pc.Name] = pc
 	}
 	tests := []struct {
 		broken string
-		caught string // the PortCase that must fail
+		caught string // the portCase that must fail
 		wrap   func(*Ports)
 	}{
 		{"codes never voided", "code: three wrong void it", func(p *Ports) { p.OTPs = neverLocks{p.OTPs} }},

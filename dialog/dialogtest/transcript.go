@@ -108,22 +108,22 @@ func RunTranscripts(t *testing.T, dir string, backend Backend, update bool) {
 	}
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			tr, err := ReadTranscript(f)
+			tr, err := readTranscript(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !Replay(t, tr, backend, update) || !update {
+			if !replay(t, tr, backend, update) || !update {
 				return
 			}
-			if err := WriteTranscript(f, tr); err != nil {
+			if err := writeTranscript(f, tr); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
 }
 
-// ReadTranscript reads a transcript file.
-func ReadTranscript(path string) (*Transcript, error) {
+// readTranscript reads a transcript file.
+func readTranscript(path string) (*Transcript, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -137,8 +137,8 @@ func ReadTranscript(path string) (*Transcript, error) {
 	return tr, nil
 }
 
-// WriteTranscript writes tr as indented JSON, text unescaped.
-func WriteTranscript(path string, tr *Transcript) error {
+// writeTranscript writes tr as indented JSON, text unescaped.
+func writeTranscript(path string, tr *Transcript) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -149,10 +149,10 @@ func WriteTranscript(path string, tr *Transcript) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// Replay runs tr on fresh Ports of backend. It reports a difference from
+// replay runs tr on fresh Ports of backend. It reports a difference from
 // the transcript as a test error; with update it writes what the engine
 // shows into tr instead. It returns whether tr changed.
-func Replay(t testing.TB, tr *Transcript, backend Backend, update bool) bool {
+func replay(t testing.TB, tr *Transcript, backend Backend, update bool) bool {
 	t.Helper()
 	ctx := context.Background()
 	clock := NewClock(Start)
@@ -254,7 +254,7 @@ type randomValues struct {
 // learnCodes notes the code of the latest code SMS.
 func (rv *randomValues) learnCodes(sms []dialog.SMS) {
 	for _, m := range sms {
-		if c := OTPCode(m); c != "" {
+		if c := otpCode(m); c != "" {
 			rv.code = c
 		}
 	}
@@ -322,7 +322,7 @@ func (rv *randomValues) maskSMS(sms []dialog.SMS) []SentSMS {
 	var out []SentSMS
 	for _, m := range sms {
 		text := m.Text
-		if c := OTPCode(m); c != "" {
+		if c := otpCode(m); c != "" {
 			text = wordPattern(c).ReplaceAllLiteralString(text, "{otp}")
 		}
 		out = append(out, SentSMS{To: m.To, Kind: m.Kind, Text: rv.mask(text)})
@@ -343,7 +343,7 @@ func (rv *randomValues) sameSMS(want []SentSMS, got []dialog.SMS) bool {
 	}
 	for _, m := range got {
 		text := m.Text
-		if c := OTPCode(m); c != "" {
+		if c := otpCode(m); c != "" {
 			text = strings.ReplaceAll(text, c, "{otp}") // the one value learned from the SMS itself
 		}
 		g = append(g, key(m.To, m.Kind, text))

@@ -73,13 +73,13 @@ func TestReplayFindsDifferences(t *testing.T) {
 			if tc.file == "" {
 				tc.file = "ussd-first-time-en"
 			}
-			tr, err := ReadTranscript(filepath.Join("..", "testdata", "transcripts", tc.file+".json"))
+			tr, err := readTranscript(filepath.Join("..", "testdata", "transcripts", tc.file+".json"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			tc.change(tr)
 			log := &errorLog{T: t}
-			if Replay(log, tr, Memory, false) {
+			if replay(log, tr, Memory, false) {
 				t.Error("a replay without update changed the transcript")
 			}
 			got := strings.Join(log.errs, "\n")
@@ -93,22 +93,22 @@ func TestReplayFindsDifferences(t *testing.T) {
 // TestReplayUpdates: with update, a transcript with no screens gets those
 // recorded, and a second update changes nothing.
 func TestReplayUpdates(t *testing.T) {
-	want, err := ReadTranscript(filepath.Join("..", "testdata", "transcripts", "ussd-wrong-otp.json"))
+	want, err := readTranscript(filepath.Join("..", "testdata", "transcripts", "ussd-wrong-otp.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := ReadTranscript(filepath.Join("..", "testdata", "transcripts", "ussd-wrong-otp.json"))
+	tr, _ := readTranscript(filepath.Join("..", "testdata", "transcripts", "ussd-wrong-otp.json"))
 	for i := range tr.Steps {
 		tr.Steps[i].Screen, tr.Steps[i].SMS, tr.Steps[i].End = nil, nil, false
 	}
-	if !Replay(t, tr, Memory, true) {
+	if !replay(t, tr, Memory, true) {
 		t.Fatal("update found nothing to change")
 	}
-	if Replay(t, tr, Memory, true) {
+	if replay(t, tr, Memory, true) {
 		t.Error("a second update changed the transcript again")
 	}
 	file := filepath.Join(t.TempDir(), "t.json")
-	if err := WriteTranscript(file, tr); err != nil {
+	if err := writeTranscript(file, tr); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(file)
@@ -125,7 +125,7 @@ func TestReadTranscriptRefusesUnknownFields(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`{"name": "x", "stpes": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadTranscript(file); err == nil {
+	if _, err := readTranscript(file); err == nil {
 		t.Error("a misspelt field was read")
 	}
 }

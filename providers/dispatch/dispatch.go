@@ -165,8 +165,9 @@ func (d *Dispatcher) accept(q store.QueuedSMS) {
 }
 
 // maxBuffer bounds what a dispatcher holds in memory to send: at a high
-// rate a quarter of a lease of SMS would be megabytes held, and scanned by
-// the collector, from the start. What finds no room waits out its lease.
+// rate a quarter of a lease of SMS would be hundreds of megabytes of
+// channel, allocated at start and scanned by the collector. What finds no
+// room waits out its lease.
 const maxBuffer = 4096
 
 // bufferFor is the room for SMS waiting for a worker: a quarter of a

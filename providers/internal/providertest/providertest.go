@@ -9,8 +9,9 @@
 //
 // The test doubles: Handler, a recording stand-in for dialog.Handler (the
 // engine, which lives in another package); Gate, the engine's admission
-// control turning callers away; Cache, the engine's reply cache; LogBuffer, a log sink safe for
-// concurrent writers; and SMSCentre, a receiver of the signed SMS posts.
+// control turning callers away; Cache, the engine's reply cache;
+// LogBuffer, a log sink safe for concurrent writers; and SMSCentre, a
+// receiver of the signed SMS posts.
 // WaitFor polls for a condition that another goroutine brings about.
 package providertest
 
