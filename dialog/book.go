@@ -78,10 +78,13 @@ func (tr *turn) who() ([]Beneficiary, error) {
 }
 
 func pinScreen(tr *turn) (Menu, error) {
-	return Menu{Head: []string{tr.text("pin.title")}, Tail: []string{tr.back()}}, nil
+	return Menu{Head: []string{tr.text("pin.title")}, Items: tr.pinAlertItems(), Tail: []string{tr.back()}}, nil
 }
 
 func pinInput(tr *turn) (string, error) {
+	if ok, err := tr.pinAlertInput(); ok || err != nil { // the offer after pin.full (alert.go)
+		return "", err
+	}
 	if len(tr.input) != 6 || !allDigits(tr.input) || tr.input[0] == '0' {
 		tr.notice("hint.pin")
 		return "", nil
@@ -100,6 +103,7 @@ func pinInput(tr *turn) (string, error) {
 			tr.notice("pin.none", "pin", tr.input)
 		} else {
 			tr.notice("pin.full", "pin", tr.input)
+			tr.c.Booking.AlertPin = tr.input // the screen offers an alert
 		}
 		return "", nil
 	}
@@ -442,6 +446,7 @@ func confirmBookInput(tr *turn) (string, error) {
 		tr.outbox = append(tr.outbox, SMS{To: tr.c.Account, Ref: smsRef("slip-" + ap.ID),
 			Text: tr.slip(b, ap, c, s), Kind: SMSKindSlip, Lang: tr.lang()})
 	}
+	tr.endAlerts() // someone was booked: the number's seat alerts end
 	// The appointment ids are in the slips: on a screen too small for them
 	// the security codes stand alone.
 	tr.c.Notice = tr.text("book.done") + "\n" + strings.Join(booked, "\n")
@@ -607,6 +612,9 @@ func cancelConfirmInput(tr *turn) (string, error) {
 	err := tr.reg.Cancel(tr.ctx, tr.c.Account, ref, bookDose)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", fmt.Errorf("dialog: cancel for %s: %w", MaskMsisdn(tr.c.Account), err)
+	}
+	if err == nil {
+		tr.alertCancelled(ref) // a seat is free: tell its PIN code's subscribers
 	}
 	tr.forgetAccount()
 	tr.c.Booking = Booking{}

@@ -1,6 +1,9 @@
 package dialog
 
-import "sync"
+import (
+	"strconv"
+	"sync"
+)
 
 // memoCap bounds the language memo; past it the memo starts afresh, which
 // only means a few busy screens in English.
@@ -44,15 +47,29 @@ func (l *langMemo) set(msisdn, lang string) {
 // no I/O, so it can be answered at once however loaded the store is. It
 // ends the session.
 func (e *Engine) Busy(t Turn) Reply {
-	lang := "en"
-	if n, err := NormaliseMsisdn(t.Msisdn); err == nil {
-		if l := e.langs.get(n); l != "" {
-			lang = ShownLanguage(l, t.GSM7Only)
-		}
-	}
 	key := "busy.ussd"
 	if t.Channel == SMSChannel {
 		key = "busy.sms"
 	}
-	return Reply{Text: e.text(lang, key), End: true}
+	return Reply{Text: e.text(e.busyLanguage(t), key), End: true}
+}
+
+// Queued is the busy screen of a new caller given a place in the surge
+// queue: their position and about how many minutes it is likely to take,
+// and the promise of an SMS. Like Busy it does no I/O and ends the
+// session.
+func (e *Engine) Queued(t Turn, position, minutes int) Reply {
+	return Reply{End: true, Text: e.text(e.busyLanguage(t), "busy.queued",
+		"position", strconv.Itoa(position), "minutes", strconv.Itoa(max(1, minutes)))}
+}
+
+// busyLanguage is the language of a caller turned away: the one this
+// process last served them in, English otherwise.
+func (e *Engine) busyLanguage(t Turn) string {
+	if n, err := NormaliseMsisdn(t.Msisdn); err == nil {
+		if l := e.langs.get(n); l != "" {
+			return ShownLanguage(l, t.GSM7Only)
+		}
+	}
+	return "en"
 }

@@ -106,6 +106,9 @@ type Booking struct {
 	SessionID string   `json:"session,omitempty"`
 	Slot      string   `json:"slot,omitempty"`
 	Cancel    string   `json:"cancel,omitempty"` // beneficiary whose appointment is being cancelled
+	// AlertPin is the PIN code the PIN screen offers a seat alert for: the
+	// last one entered, which had no free seats.
+	AlertPin string `json:"alert_pin,omitempty"`
 	// Centres and Sessions are the lists the centre and date screens
 	// number, fixed when first shown so that a choice means what the caller
 	// saw even if seats change meanwhile.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,7 +23,8 @@ type Observer interface {
 	Screen(provider, state string)
 	// Count counts an outcome: "registered", "booked", "cancelled",
 	// "otp_sent", "otp_refused_<reason>" (cooldown, hourly, other_numbers,
-	// rate), "slip_again", "conflict", and the turns started from a
+	// rate), "slip_again", "alert_subscribed", "alert_sent" (seat-alert
+	// SMS queued), "conflict", and the turns started from a
 	// peek and run again from a Load: "peek_stale" (another turn wrote
 	// first), "peek_refused" (the turn would have written).
 	Count(outcome string)
@@ -55,6 +57,13 @@ type Config struct {
 	// VerifiedFor is how long a number that passed a code may skip it when
 	// it calls again on a vouched turn (0: a code every time).
 	VerifiedFor time.Duration
+
+	// Alerts keeps seat-alert subscriptions (alert.go); nil: no alert
+	// options, and ALERT by SMS is ordinary input. With it, Notices queues
+	// the alert SMS and ServiceCode is the USSD short code they name.
+	Alerts      Alerts
+	Notices     Notices
+	ServiceCode string
 }
 
 // Engine runs conversations: it loads the caller's state, applies one input
@@ -68,12 +77,17 @@ type Engine struct {
 	cat     *Catalogue
 	langs   langMemo // callers' languages, for the busy screen only
 	writers stateSet // states whose input may write: turns there start from a Load
+
+	pending sync.WaitGroup // seat alerts sent after cancellations (alert.go)
 }
 
 // NewEngine checks cfg and loads the message catalogue.
 func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.Conversations == nil || cfg.OTPs == nil || cfg.Registry == nil || cfg.Outbox == nil || cfg.Sealer == nil {
 		return nil, errors.New("dialog: engine needs conversations, OTPs, registry, outbox and sealer")
+	}
+	if cfg.Alerts != nil && (cfg.Notices == nil || cfg.ServiceCode == "") {
+		return nil, errors.New("dialog: seat alerts need notices and a service code")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock
@@ -104,8 +118,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 func (e *Engine) Catalogue() *Catalogue { return e.cat }
 
 // Drain waits until every SMS that finished turns produced has been sent or
-// given back to the queue (for shutdown and tests).
-func (e *Engine) Drain() { e.cfg.Outbox.Drain() }
+// given back to the queue (for shutdown and tests), seat alerts included.
+func (e *Engine) Drain() {
+	e.pending.Wait()
+	e.cfg.Outbox.Drain()
+}
 
 // maxAttempts bounds retries of a turn that lost a compare-and-set race.
 const maxAttempts = 3
@@ -152,8 +169,11 @@ func (e *Engine) Handle(ctx context.Context, t Turn) (Reply, error) {
 		}
 		reply, err := tr.run(ld)
 		if guard != nil && guard.refused {
-			// This screen writes: learn it, and run the turn from a Load.
-			e.writers.add(peeked)
+			// This screen writes: learn it (unless a keyword wrote, which
+			// any screen may receive), and run the turn from a Load.
+			if !guard.keyword {
+				e.writers.add(peeked)
+			}
 			e.cfg.Observer.Count("peek_refused")
 			continue
 		}
@@ -205,6 +225,17 @@ func (e *Engine) DeliveryFailed(ctx context.Context, number, ref string) error {
 		return fmt.Errorf("dialog: undelivered code for %s: %w", MaskMsisdn(n), err)
 	}
 	return nil
+}
+
+// Message is an SMS of one of the kinds sent outside a turn (SMSKindInvite,
+// SMSKindAlert, SMSKindHandoff) to number, in lang (English when empty or
+// unknown), with the catalogue message's placeholders filled from args
+// (name, value pairs). The caller queues it (the store's EnqueueSMS).
+func (e *Engine) Message(number, lang, kind string, args ...string) SMS {
+	if _, ok := LanguageByCode(lang); !ok {
+		lang = "en"
+	}
+	return SMS{To: number, Text: e.text(lang, "sms."+kind, args...), Ref: smsRef(kind), Kind: kind, Lang: lang}
 }
 
 // smsRef makes a unique reference for an outbound SMS: the receiver

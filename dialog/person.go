@@ -45,6 +45,9 @@ func homeScreen(tr *turn) (Menu, error) {
 	option(homeLanguage, "home.language")
 	lean := Menu{Items: items, Tail: []string{"0 " + tr.text("home.exit")}}
 	option(homeOther, "home.other") // offered where it fits, taken always
+	if tr.alerting() {
+		option(homeAlert, "home.alert") // likewise (alert.go)
+	}
 	menu := lean
 	menu.Items = items
 	if tr.c.Notice != "" {
@@ -101,9 +104,15 @@ func homeInput(tr *turn) (string, error) {
 		return evLanguage, nil
 	case homeOther:
 		return evOtherNum, nil
+	case homeAlert:
+		return tr.homeAlertInput()
 	case "0":
 		tr.notice("home.bye")
 		return evEnd, nil
+	}
+	if tr.alerting() {
+		tr.notice("hint.choose", "max", homeAlert)
+		return "", nil
 	}
 	tr.notice("hint.choose", "max", homeOther)
 	return "", nil

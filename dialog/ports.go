@@ -127,6 +127,15 @@ const (
 	SMSKindCancelled = "cancelled" // sms.cancelled
 )
 
+// Kinds of SMS sent outside any turn (Engine.Message), and the catalogue
+// message of each: the surge queue's invitation, a seat alert, and the
+// hand-off after a dropped USSD session.
+const (
+	SMSKindInvite  = "invite"  // sms.invite
+	SMSKindAlert   = "alert"   // sms.alert
+	SMSKindHandoff = "handoff" // sms.handoff
+)
+
 // Sender delivers outbound SMS (OTP codes, appointment slips). An error
 // that has a method Permanent() bool returning true (the receiver refused
 // the message itself, such as a malformed number) is not retried.
@@ -177,8 +186,9 @@ type Handler interface {
 // Handle does both steps for callers that do not care.
 type Gate interface {
 	Handler
-	// Admit decides without I/O; it may wait for room, but not past ctx's
-	// deadline. For a turn turned away it returns the reply to answer with
+	// Admit decides without I/O, except for a new caller who finds no
+	// room while a surge queue is kept (one call to place them); it may
+	// wait for room, but not past ctx's deadline. For a turn turned away it returns the reply to answer with
 	// and false. For an admitted turn it returns the handler to run it with
 	// and true; that handler must be called exactly once, as it also counts
 	// the turn out.

@@ -22,6 +22,7 @@ type readOnly struct {
 	Registry
 	OTPs
 	refused bool // a write was asked for: the turn must be run again
+	keyword bool // by an SMS keyword, which any state may receive: not the state's write
 }
 
 func (r *readOnly) refuse() error {

@@ -114,6 +114,7 @@ func init() {
 		stCancelWho:     {back: stHome, screen: cancelWhoScreen, input: cancelWhoInput},
 		stCancelConfirm: {back: stCancelWho, screen: cancelConfirmScreen, input: cancelConfirmInput},
 		stDone:          {screen: doneScreen, input: doneInput},
+		stAlert:         {back: stHome, screen: alertScreen, input: alertInput}, // alert.go
 	}
 	transitions = fsm.Events{
 		{Name: evLangNew, Src: []string{stLang}, Dst: stNumber},
@@ -129,6 +130,7 @@ func init() {
 		{Name: evMine, Src: []string{stHome}, Dst: stMine},
 		{Name: evCancel, Src: []string{stHome}, Dst: stCancelWho},
 		{Name: evLanguage, Src: []string{stHome}, Dst: stLang},
+		{Name: evAlert, Src: []string{stHome}, Dst: stAlert},
 		{Name: evIDType, Src: []string{stIDType}, Dst: stIDNumber},
 		{Name: evIDNumber, Src: []string{stIDNumber}, Dst: stName},
 		{Name: evIDReplaced, Src: []string{stIDNumber}, Dst: stConfirmPerson},
@@ -146,7 +148,7 @@ func init() {
 		{Name: evFilled, Src: []string{stConfirmBook}, Dst: stDate},
 		{Name: evCentreFilled, Src: []string{stConfirmBook}, Dst: stCentre},
 		{Name: evCancelWho, Src: []string{stCancelWho}, Dst: stCancelConfirm},
-		{Name: evHome, Src: []string{stMine, stCancelConfirm, stConfirmPerson, stConfirmBook, stCancelWho, stOtherNumber}, Dst: stHome},
+		{Name: evHome, Src: []string{stMine, stCancelConfirm, stConfirmPerson, stConfirmBook, stCancelWho, stOtherNumber, stAlert}, Dst: stHome},
 	}
 	// Back, and Continue after a dropped session, come from the state table.
 	names := make([]string, 0, len(states))

@@ -67,12 +67,21 @@ func (tr *turn) run(ld Loaded) (Reply, error) {
 	if tr.c.Lang == "" {
 		tr.c.Lang = ld.Lang
 	}
+	from := tr.c.Channel
 	tr.c.Channel = tr.in.Channel
 	defer func() { tr.c.Updated = tr.now }()
 
 	if tr.in.Channel == SMSChannel {
 		if r, done, err := tr.keyword(); done {
 			return r, err
+		}
+		// The first SMS of a journey begun over USSD answers the hand-off
+		// SMS, not the screen: show the screen where the caller was, from
+		// its first page (MORE still pages; an unknown state restarts in
+		// step).
+		if _, known := states[tr.c.State]; known && from == USSD && tr.input != optMore {
+			tr.c.Page, tr.c.Notice = 0, ""
+			return tr.render()
 		}
 	}
 	if tr.in.Channel == USSD && tr.in.NewSession && tr.in.Session != tr.c.ProviderSession {
@@ -117,7 +126,8 @@ func (tr *turn) restart() error {
 	return tr.begin()
 }
 
-// keyword handles the SMS keywords (STOP, HELP, LANG, REG or HI, MORE).
+// keyword handles the SMS keywords (STOP, HELP, LANG, REG or HI, MORE,
+// and ALERT when seat alerts are on).
 // done is false when the message is ordinary input.
 func (tr *turn) keyword() (Reply, bool, error) {
 	switch keyword(tr.input) {
@@ -141,6 +151,11 @@ func (tr *turn) keyword() (Reply, bool, error) {
 		return r, true, err
 	case "MORE":
 		tr.input = optMore
+	default: // ALERT <PIN>, ALERT OFF, ALERT (alert.go)
+		if tr.alerting() && isAlertKeyword(tr.input) {
+			r, err := tr.alertKeyword()
+			return r, true, err
+		}
 	}
 	return Reply{}, false, nil
 }

@@ -57,6 +57,10 @@ func sharedCluster(t testing.TB) string {
 	return shared.srv.URL
 }
 
+// SharedCluster is sharedCluster for package store_test, whose TestPorts
+// runs dialogtest's suite on the cluster too.
+var SharedCluster = sharedCluster
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.srv != nil {

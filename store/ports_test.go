@@ -12,16 +12,20 @@ import (
 	"github.com/tikasetu/tikasetu/store/redistest"
 )
 
-// TestPorts runs dialogtest's suite of the ports on a real redis-server and
-// on miniredis (the embedded mode): the same cases dialogtest's in-memory
-// ports pass, so the engine's tests on those prove what they would here.
+// TestPorts runs dialogtest's suite of the ports on a real redis-server, on
+// miniredis (the embedded mode) and on the package's three-master cluster
+// (flushed before each case): the same cases dialogtest's in-memory ports
+// pass, so the engine's tests on those prove what they would here, and on a
+// cluster no command or script of the ports spans slots.
 func TestPorts(t *testing.T) {
 	t.Run("redis", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(redistest.Start)) })
 	t.Run("miniredis", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(redistest.Embedded)) })
+	t.Run("cluster", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(store.SharedCluster)) })
 }
 
-// redisBackend is a dialogtest.Backend on a fresh Redis from start: a Store,
-// and a dispatcher that sends the engine's SMS to an SMSLog.
+// redisBackend is a dialogtest.Backend on an empty Redis from start (a new
+// server, or the shared cluster flushed): a Store, and a dispatcher that
+// sends the engine's SMS to an SMSLog.
 func redisBackend(start func(testing.TB) string) dialogtest.Backend {
 	return func(t testing.TB, o dialogtest.Options) dialogtest.Ports {
 		t.Helper()
@@ -40,7 +44,7 @@ func redisBackend(start func(testing.TB) string) dialogtest.Backend {
 		log := &dialogtest.SMSLog{}
 		out := dispatch.New(ctx, st, log, dispatch.Options{Logger: slog.New(slog.DiscardHandler), Clock: o.Clock})
 		t.Cleanup(out.Close)
-		return dialogtest.Ports{Conversations: st, OTPs: st, Registry: st, Sealer: st, Outbox: out, SMS: log,
+		return dialogtest.Ports{Conversations: st, OTPs: st, Registry: st, Sealer: st, Alerts: st, Outbox: out, SMS: log,
 			Import: func(ctx context.Context, cs []dialog.Centre) error {
 				_, err := st.ImportCentres(ctx, cs)
 				return err

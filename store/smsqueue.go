@@ -109,6 +109,38 @@ func (s *Store) smsSaveArgs(qs []QueuedSMS) ([]any, error) {
 	return args, nil
 }
 
+// EnqueueSMS queues SMS that no turn produced (an invitation, an alert, a
+// hand-off) for caller's number, as a turn's save would: listed first, due
+// one lease later, then kept in the caller's box. The caller hands them to
+// the dispatcher (Deliver) to send them at once; if this process dies
+// first, another gateway claims them when the lease runs out.
+func (s *Store) EnqueueSMS(ctx context.Context, caller string, sms ...dialog.SMS) error {
+	if len(sms) == 0 {
+		return nil
+	}
+	if err := checkMsisdn(caller); err != nil {
+		return err
+	}
+	queued := make([]QueuedSMS, len(sms))
+	for i, m := range sms {
+		queued[i] = s.Queued(caller, m)
+	}
+	if err := s.listSMS(ctx, queued); err != nil {
+		return err
+	}
+	args, err := s.smsSaveArgs(queued)
+	if err != nil {
+		return err
+	}
+	p := s.rdb.TxPipeline()
+	p.HSet(ctx, smsBoxKey(caller), args...)
+	p.PExpire(ctx, smsBoxKey(caller), s.smsBoxTTL())
+	if _, err := p.Exec(ctx); err != nil {
+		return wrap("enqueue sms", err)
+	}
+	return nil
+}
+
 // openSMS reads a sealed payload ("" when absent or unreadable).
 func (s *Store) openSMS(sealed string) (smsPayload, bool) {
 	var pl smsPayload

@@ -174,3 +174,35 @@ func TestSMSQueueClaimShares(t *testing.T) {
 		}
 	})
 }
+
+// TestEnqueueSMS: an SMS no turn produced (an invitation) is kept sealed
+// in the caller's box and claimed once the lease of the gateway that
+// queued it runs out, like a turn's; a bad number is refused.
+func TestEnqueueSMS(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		inv := dialog.SMS{To: msisdn(3), Text: "Your turn: dial *123*45#", Ref: "invite-01", Kind: dialog.SMSKindInvite, Lang: "en"}
+		if err := env.EnqueueSMS(ctx, msisdn(3), inv); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range dump(t, env.rdb) {
+			if strings.Contains(v, "dial") || strings.Contains(v, msisdn(3)[3:]) && strings.Contains(k, "smsbox") {
+				t.Fatalf("%s holds the SMS in clear: %q", k, v)
+			}
+		}
+		if qs, _ := env.ClaimSMS(ctx, 10); len(qs) != 0 {
+			t.Fatalf("claimed within the lease: %v", refs(qs))
+		}
+		env.clock.Advance(env.cfg.SMSLease + time.Millisecond)
+		qs, err := env.ClaimSMS(ctx, 10)
+		if err != nil || len(qs) != 1 || qs[0].SMS != inv || qs[0].Caller != msisdn(3) {
+			t.Fatalf("claimed %+v, %v; want %+v", qs, err, inv)
+		}
+		if err := env.EnqueueSMS(ctx, "12345", inv); err == nil {
+			t.Fatal("a malformed number was queued")
+		}
+		if err := env.EnqueueSMS(ctx, msisdn(3)); err != nil {
+			t.Fatalf("nothing to queue: %v", err)
+		}
+	})
+}

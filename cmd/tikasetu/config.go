@@ -66,6 +66,16 @@ type config struct {
 	// VerifiedTTL is how long a number that passed a code skips it.
 	VerifiedTTL time.Duration
 
+	// USSDCode is the short code the SMS that call a caller back name.
+	USSDCode string
+	// Queue gives new callers turned away by admission control a place
+	// in the fleet's queue; InviteTTL is how long an invitation holds.
+	Queue     bool
+	InviteTTL time.Duration
+	// HandoffAfter is how long after a USSD screen without an answer the
+	// caller gets the hand-off SMS (0: never).
+	HandoffAfter time.Duration
+
 	// Who may call the Africa's Talking route (see atAccess): networks,
 	// proxies whose X-Forwarded-For is believed, and "user:password".
 	ATAllow        string
@@ -134,6 +144,10 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.ATAllow, "at-allow", envOr("TIKASETU_AT_ALLOW", ""), "networks allowed to call POST /ussd/africastalking: comma-separated CIDRs or addresses; with REDIS_URL the route is mounted only with this or -at-basic-auth (TIKASETU_AT_ALLOW)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("TIKASETU_TRUSTED_PROXIES", ""), "proxies whose X-Forwarded-For is believed when checking -at-allow: comma-separated CIDRs or addresses (TIKASETU_TRUSTED_PROXIES)")
 	fs.StringVar(&c.ATBasicAuth, "at-basic-auth", envOr("TIKASETU_AT_BASIC_AUTH", ""), "user:password that requests to POST /ussd/africastalking must carry (put them in the callback URL as https://user:password@host/ussd/africastalking) (TIKASETU_AT_BASIC_AUTH)")
+	fs.StringVar(&c.USSDCode, "ussd-code", envOr("TIKASETU_USSD_CODE", defaultUSSDCode), "the USSD short code that invitations, seat alerts and hand-off SMS tell callers to dial (TIKASETU_USSD_CODE)")
+	fs.BoolVar(&c.Queue, "queue", envOr("TIKASETU_QUEUE", "1") != "0", "give new callers turned away by admission control a place in the fleet's queue and invite them by SMS in order; 0 gives them the busy screen only (TIKASETU_QUEUE)")
+	fs.DurationVar(&c.InviteTTL, "invite-ttl", envDuration("TIKASETU_INVITE_TTL", defaultInviteTTL), "how long a queue invitation admits its caller ahead of new callers (TIKASETU_INVITE_TTL)")
+	fs.DurationVar(&c.HandoffAfter, "handoff-after", envDuration("TIKASETU_HANDOFF_AFTER", time.Minute), "a USSD screen left unanswered this long gets the caller one SMS to go on later or by SMS (at most one an hour); 0: never (TIKASETU_HANDOFF_AFTER)")
 	fs.IntVar(&c.USSDUCS2, "ussd-screen-ucs2", envInt("TIKASETU_USSD_SCREEN_UCS2", 80), "USSD screen size for UCS-2 text (TIKASETU_USSD_SCREEN_UCS2)")
 }
 
@@ -148,6 +162,13 @@ const defaultMaxInflight = 256
 // are not turned away below capacity, and few enough that a turn waits
 // little in the queue (docs/performance.md).
 const defaultTargetInflight = 64
+
+// defaultUSSDCode is the short code SMS name when none is configured.
+const defaultUSSDCode = "*123*45#"
+
+// defaultInviteTTL is how long a queue invitation holds: time to read the
+// SMS, find a moment and dial.
+const defaultInviteTTL = 15 * time.Minute
 
 // defaultSMSRate is what one bind to an SMS centre commonly takes.
 const defaultSMSRate = 100
@@ -255,6 +276,18 @@ func (c *config) check() error {
 	}
 	if c.VerifiedTTL < 0 {
 		return fmt.Errorf("%w: TIKASETU_VERIFIED_TTL must be 0 (a code every time) or more", errConfig)
+	}
+	if c.InviteTTL == 0 {
+		c.InviteTTL = defaultInviteTTL
+	}
+	if c.USSDCode == "" {
+		c.USSDCode = defaultUSSDCode
+	}
+	if c.InviteTTL < time.Minute {
+		return fmt.Errorf("%w: TIKASETU_INVITE_TTL must be at least 1m: the caller needs time to read the SMS and dial", errConfig)
+	}
+	if c.HandoffAfter < 0 {
+		return fmt.Errorf("%w: TIKASETU_HANDOFF_AFTER must be 0 (never) or more", errConfig)
 	}
 	if c.MaxPeople < 1 {
 		return fmt.Errorf("%w: TIKASETU_MAX_PEOPLE must be at least 1", errConfig)

@@ -51,14 +51,17 @@ const (
 // testGateway is the whole gateway on a real redis-server, with a fixed
 // clock and the outbox as SMS sender.
 type testGateway struct {
-	t       testing.TB
-	g       *gateway
-	h       http.Handler
-	clock   *testClock
-	store   *store.Store
-	outbox  *outbox.Outbox
-	smsc    *smpptest.Server // where SMS go instead of the outbox, when set
-	centres []dialog.Centre
+	t     testing.TB
+	g     *gateway
+	h     http.Handler
+	clock *testClock
+	store *store.Store
+	// redisURL is the test's redis-server, for checks the store's API
+	// does not offer (a key's expiry).
+	redisURL string
+	outbox   *outbox.Outbox
+	smsc     *smpptest.Server // where SMS go instead of the outbox, when set
+	centres  []dialog.Centre
 }
 
 // newTestGateway loads the named shared Co-WIN files, lets seats adjust
@@ -89,7 +92,8 @@ func newTestGatewayWith(t testing.TB, sender func(*gateway) dialog.Sender, seats
 		}
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{URL: redistest.Start(t), Secret: []byte("test secret test secret test secret"), Clock: clock})
+	redisURL := redistest.Start(t)
+	st, err := store.Open(ctx, store.Config{URL: redisURL, Secret: []byte("test secret test secret test secret"), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +118,7 @@ func newTestGatewayWith(t testing.TB, sender func(*gateway) dialog.Sender, seats
 	}
 	t.Cleanup(g.dispatch.Close)
 	t.Cleanup(g.engine.Drain)
-	return &testGateway{t: t, g: g, h: g.router(), clock: clock, store: st, outbox: g.outbox, centres: centres}
+	return &testGateway{t: t, g: g, h: g.router(), clock: clock, store: st, redisURL: redisURL, outbox: g.outbox, centres: centres}
 }
 
 // everySeat gives every session the same capacity per dose.

@@ -73,6 +73,10 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "imported %d centres, %d sessions from %d file(s)\n", len(all), n, fs.NArg())
+	if err := importAlerts(ctx, st, all, stdout, stderr); err != nil { // alerts.go
+		fmt.Fprintln(stderr, "tikasetu import:", err)
+		status = exitFail
+	}
 	return status
 }
 

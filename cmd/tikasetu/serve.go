@@ -70,6 +70,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	go func() { errc <- srv.Serve(ln) }()
 	go g.repairLoop(ctx, time.Minute)
 	go g.queueLoop(ctx, 5*time.Second)
+	if g.queueOn() {
+		go g.inviteLoop(ctx, inviteEvery)
+	}
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
 	}
@@ -241,13 +244,14 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		closeSt()
 		return nil, nil, err
 	}
-	return g, func() { g.partnerSends.Wait(); g.engine.Drain(); g.dispatch.Close(); closeSt() }, nil
+	return g, func() { g.partnerSends.Wait(); g.handoff.close(); g.engine.Drain(); g.dispatch.Close(); closeSt() }, nil
 }
 
 // start builds the SMS dispatcher and the conversation engine on the
 // gateway's store.
 func (g *gateway) start(ctx context.Context, sender dialog.Sender) error {
 	var err error
+	g.id = gatewayID()
 	g.calendar = store.NewCalendarCache(g.store, 0)
 	g.dispatch = dispatch.New(ctx, g.store, sender, dispatch.Options{
 		Rate: float64(g.cfg.SMSRate), Count: g.metrics.Count, Logger: g.log, Clock: g.clock,
@@ -257,11 +261,13 @@ func (g *gateway) start(ctx context.Context, sender dialog.Sender) error {
 		Conversations: g.store, OTPs: g.store, Registry: g.calendar, Sealer: g.store, Outbox: g.dispatch,
 		Clock: g.clock, Observer: g.metrics, Logger: g.log, MaxBeneficiaries: g.cfg.MaxPeople,
 		VerifiedFor: g.cfg.VerifiedTTL,
+		Alerts:      g.store, Notices: g.store, ServiceCode: g.serviceCode(), // seat alerts (alerts.go)
 	})
 	if err != nil {
 		g.dispatch.Close()
 		return fmt.Errorf("engine: %w", err)
 	}
+	g.handoff = newHandoffWatch(g.cfg.HandoffAfter, g.clock, g.handOff, g.metrics.Count)
 	return nil
 }
 

@@ -36,6 +36,8 @@ type gateway struct {
 	log      *slog.Logger
 	clock    dialog.Clock
 	gate     *admission.Gate // nil when admission control is off
+	handoff  *handoffWatch   // USSD sessions left on a CON screen; nil when TIKASETU_HANDOFF_AFTER is 0
+	id       string          // this process in the surge queue (gatewayID)
 
 	partners     *partner.Config // nil without TIKASETU_PARTNERS_FILE
 	partnerSends sync.WaitGroup  // partners' asynchronous SMS replies
@@ -78,6 +80,7 @@ func (g *gateway) router() *gin.Engine {
 	if g.cfg.AdminToken != "" {
 		admin := r.Group("/admin/v1", g.adminAuth)
 		admin.GET("/stats", g.stats)
+		admin.GET("/queue", g.queueState)
 		admin.POST("/calendar", g.importCalendar)
 	}
 	return r
@@ -120,18 +123,22 @@ func (g *gateway) smsStatus(ev twilio.StatusEvent) {
 	g.undelivered(ev.To, ev.Ref)
 }
 
-// handler is the engine behind admission control, built once.
+// handler is the engine behind admission control, built once, its turns
+// watched for the USSD-to-SMS hand-off (handoff.go).
 func (g *gateway) handler() dialog.Handler {
 	if g.gate == nil {
 		if g.cfg.MaxInflight <= 0 {
-			return g.engine
+			return g.handoff.wrap(g.engine)
 		}
 		g.gate = admission.New(g.engine, g.cfg.MaxInflight, g.cfg.TargetInflight, g.engine.Busy, g.metrics.reg)
 		if g.cfg.MaxJourneys > 0 {
 			g.gate.FixJourneys(g.cfg.MaxJourneys)
 		}
+		if g.cfg.Queue {
+			g.gate.SetQueue(g.store, g.engine.Queued, g.log)
+		}
 	}
-	return g.gate
+	return g.handoff.wrap(g.gate)
 }
 
 // readyTimeout bounds /readyz: the answer comes within it, 503 when the
@@ -200,6 +207,7 @@ func (g *gateway) importCalendar(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "store not answering"})
 		return
 	}
+	g.alertImported(c.Request.Context(), centres) // seat alerts where seats are free (alerts.go)
 	c.JSON(http.StatusOK, res)
 }
 

@@ -15,8 +15,11 @@ type Ports struct {
 	OTPs          dialog.OTPs
 	Registry      dialog.Registry
 	Sealer        dialog.Sealer
-	Outbox        dialog.Outbox // the engine's
-	SMS           *SMSLog       // where Outbox's SMS end up
+	// Alerts keeps seat-alert subscriptions. Engine leaves seat alerts off:
+	// a test that wants them sets Alerts, Notices and ServiceCode in mod.
+	Alerts dialog.Alerts
+	Outbox dialog.Outbox // the engine's
+	SMS    *SMSLog       // where Outbox's SMS end up
 	// Import loads centres with their sessions, as cowin.Parse returns them.
 	Import func(ctx context.Context, centres []dialog.Centre) error
 	// Gateway returns the conversations as another process on the same
@@ -36,11 +39,12 @@ type Options struct {
 // when the test ends.
 type Backend func(t testing.TB, o Options) Ports
 
-// Memory is the Backend of this package: a Store and an SMSLog.
+// Memory is the Backend of this package: a Store, Alerts and an SMSLog,
+// on o's Clock.
 func Memory(_ testing.TB, o Options) Ports {
 	s := New(Config{Clock: o.Clock, OTPRate: o.OTPRate, OTPProviderRate: o.OTPProviderRate})
 	log := &SMSLog{}
-	return Ports{Conversations: s, OTPs: s, Registry: s, Sealer: s, Outbox: log, SMS: log,
+	return Ports{Conversations: s, OTPs: s, Registry: s, Sealer: s, Alerts: NewAlerts(o.Clock), Outbox: log, SMS: log,
 		Import:  s.ImportCentres,
 		Gateway: func() dialog.Conversations { return s.Gateway() }}
 }

@@ -1,12 +1,13 @@
 // Package dialogtest runs the dialog engine without Redis. Store is an
 // in-memory implementation of the engine's storage ports (Conversations,
-// OTPs, Registry, Sealer) with the same observable behaviour as package
-// store; SMSLog records the SMS the engine sends; Clock is a clock tests
-// move by hand.
+// OTPs, Registry, Sealer) and Alerts of its seat alerts, with the same
+// observable behaviour as package store; Notices keeps the SMS queued
+// outside turns; SMSLog records the SMS the engine sends; Clock is a clock
+// tests move by hand.
 //
-// RunPorts runs a behavioural suite of the ports on this package
-// and, in store's tests, on a real Redis: it is the evidence that the two
-// behave alike. RunTranscripts replays the journey transcripts kept as
+// RunPorts runs a behavioural suite of the ports, seat alerts included, on
+// this package and, in store's tests, on Redis (a server, miniredis and a
+// cluster): it is the evidence that the two behave alike. RunTranscripts replays the journey transcripts kept as
 // JSON (dialog/testdata/transcripts) on any Backend, so that the same
 // files check the engine on both.
 //

@@ -60,6 +60,14 @@ func portCases() []portCase {
 		{Name: "centres and seats", Check: checkCentres},
 		{Name: "booking", Check: checkBooking},
 		{Name: "sealer", Check: checkSealer},
+		{Name: "alert: once a day per subscription", Check: checkAlertOncePerDay},
+		{Name: "alert: the day is India's", Check: checkAlertDayInIndia},
+		{Name: "alert: at most three per number", Check: checkAlertMax},
+		{Name: "alert: renewal counts once, keeps the day, takes the language", Check: checkAlertRenew},
+		{Name: "alert: ends after seven days", Check: checkAlertExpiry},
+		{Name: "alert: unsubscribe ends them all", Check: checkAlertUnsubscribe},
+		{Name: "alert: due at once: each subscriber once", Check: checkAlertConcurrentDue},
+		{Name: "alert: bad input refused", Check: checkAlertInput},
 	}
 	for _, oc := range otpCases {
 		cases = append(cases, portCase{Name: "code: " + oc.name, Check: oc.check})
@@ -718,4 +726,255 @@ func checkSealer(_ context.Context, p Ports, _ *Clock) error {
 		return errors.New("altered sealed text opened")
 	}
 	return nil
+}
+
+// ---- seat alerts ------------------------------------------------------------
+
+// PINs the alert cases use.
+const (
+	pinA = "700001"
+	pinB = "700002"
+	pinC = "700003"
+	pinD = "700004"
+)
+
+// due is Due at the clock's time, as msisdn:lang strings in number order.
+func due(ctx context.Context, p Ports, clock *Clock, pin string) ([]string, error) {
+	subs, err := p.Alerts.Due(ctx, pin, clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(subs))
+	for i, s := range subs {
+		out[i] = s.Msisdn + ":" + s.Lang
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// wantDue checks Due's answer for pin.
+func wantDue(ctx context.Context, p Ports, clock *Clock, pin string, want ...string) error {
+	got, err := due(ctx, p, clock, pin)
+	if err != nil {
+		return fmt.Errorf("due %s: %w", pin, err)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) && (len(got) != 0 || len(want) != 0) {
+		return fmt.Errorf("due %s at %s: %q, want %q", pin, clock.Now().In(dialog.IST).Format(time.DateTime), got, want)
+	}
+	return nil
+}
+
+// untilIST moves clock to the next hh:mm in India.
+func untilIST(clock *Clock, hh, mm int) {
+	now := clock.Now().In(dialog.IST)
+	next := time.Date(now.Year(), now.Month(), now.Day(), hh, mm, 0, 0, dialog.IST)
+	if !next.After(now) {
+		next = next.AddDate(0, 0, 1)
+	}
+	clock.Advance(next.Sub(now))
+}
+
+func subscribeAll(ctx context.Context, p Ports, msisdn, lang string, pins ...string) error {
+	for _, pin := range pins {
+		if err := p.Alerts.Subscribe(ctx, msisdn, pin, lang); err != nil {
+			return fmt.Errorf("subscribe %s to %s: %w", dialog.MaskMsisdn(msisdn), pin, err)
+		}
+	}
+	return nil
+}
+
+func checkAlertOncePerDay(ctx context.Context, p Ports, clock *Clock) error {
+	untilIST(clock, 9, 0)
+	if err := wantDue(ctx, p, clock, pinA); err != nil { // nobody yet
+		return err
+	}
+	if err := subscribeAll(ctx, p, caller, "hi", pinA); err != nil {
+		return err
+	}
+	if err := subscribeAll(ctx, p, other, "bn", pinA, pinB); err != nil {
+		return err
+	}
+	if err := wantDue(ctx, p, clock, pinA, caller+":hi", other+":bn"); err != nil {
+		return err
+	}
+	clock.Advance(10 * time.Hour) // 19:00, the same day
+	if err := wantDue(ctx, p, clock, pinA); err != nil {
+		return fmt.Errorf("again the same day: %w", err)
+	}
+	// Each subscription has its own day: other's to pinB was not alerted.
+	if err := wantDue(ctx, p, clock, pinB, other+":bn"); err != nil {
+		return err
+	}
+	untilIST(clock, 0, 1)
+	return wantDue(ctx, p, clock, pinA, caller+":hi", other+":bn")
+}
+
+func checkAlertDayInIndia(ctx context.Context, p Ports, clock *Clock) error {
+	untilIST(clock, 5, 0) // 23:30 UTC the day before
+	if err := subscribeAll(ctx, p, caller, "en", pinA); err != nil {
+		return err
+	}
+	if err := wantDue(ctx, p, clock, pinA, caller+":en"); err != nil {
+		return err
+	}
+	untilIST(clock, 5, 45) // 00:15 UTC: a new day in UTC, not in India
+	if err := wantDue(ctx, p, clock, pinA); err != nil {
+		return fmt.Errorf("after midnight UTC: %w", err)
+	}
+	untilIST(clock, 23, 59)
+	if err := wantDue(ctx, p, clock, pinA); err != nil {
+		return fmt.Errorf("at 23:59 in India: %w", err)
+	}
+	clock.Advance(2 * time.Minute)
+	return wantDue(ctx, p, clock, pinA, caller+":en")
+}
+
+func checkAlertMax(ctx context.Context, p Ports, clock *Clock) error {
+	if err := subscribeAll(ctx, p, caller, "en", pinA, pinB, pinC); err != nil {
+		return err
+	}
+	if err := p.Alerts.Subscribe(ctx, caller, pinD, "en"); !errors.Is(err, dialog.ErrTooManyAlerts) {
+		return fmt.Errorf("a fourth subscription: %v, want ErrTooManyAlerts", err)
+	}
+	if err := wantDue(ctx, p, clock, pinD); err != nil {
+		return fmt.Errorf("the refused subscription: %w", err)
+	}
+	// Another number's are its own.
+	if err := subscribeAll(ctx, p, other, "en", pinA, pinB, pinD); err != nil {
+		return err
+	}
+	return wantDue(ctx, p, clock, pinD, other+":en")
+}
+
+func checkAlertRenew(ctx context.Context, p Ports, clock *Clock) error {
+	untilIST(clock, 9, 0)
+	if err := subscribeAll(ctx, p, caller, "en", pinA, pinB, pinC); err != nil {
+		return err
+	}
+	if err := wantDue(ctx, p, clock, pinA, caller+":en"); err != nil {
+		return err
+	}
+	clock.Advance(time.Hour)
+	if err := p.Alerts.Subscribe(ctx, caller, pinA, "ta"); err != nil {
+		return fmt.Errorf("renewal at the maximum: %w", err)
+	}
+	if err := wantDue(ctx, p, clock, pinA); err != nil {
+		return fmt.Errorf("renewed the day it was alerted: %w", err)
+	}
+	untilIST(clock, 9, 0)
+	if err := wantDue(ctx, p, clock, pinA, caller+":ta"); err != nil {
+		return fmt.Errorf("the next day, in the renewal's language: %w", err)
+	}
+	// Renewed an hour after the others: alive an hour after they end.
+	clock.Advance(dialog.AlertLifetime - 24*time.Hour + 30*time.Minute)
+	if err := wantDue(ctx, p, clock, pinB); err != nil {
+		return fmt.Errorf("seven days on: %w", err)
+	}
+	return wantDue(ctx, p, clock, pinA, caller+":ta")
+}
+
+func checkAlertExpiry(ctx context.Context, p Ports, clock *Clock) error {
+	if err := subscribeAll(ctx, p, caller, "en", pinA, pinB, pinC); err != nil {
+		return err
+	}
+	clock.Advance(dialog.AlertLifetime - time.Minute)
+	if err := wantDue(ctx, p, clock, pinA, caller+":en"); err != nil {
+		return fmt.Errorf("a minute before the end: %w", err)
+	}
+	if err := p.Alerts.Subscribe(ctx, caller, pinD, "en"); !errors.Is(err, dialog.ErrTooManyAlerts) {
+		return fmt.Errorf("a fourth while three live: %v, want ErrTooManyAlerts", err)
+	}
+	clock.Advance(time.Minute)
+	if err := wantDue(ctx, p, clock, pinB); err != nil {
+		return fmt.Errorf("seven days on: %w", err)
+	}
+	// Ended subscriptions count no more.
+	if err := subscribeAll(ctx, p, caller, "en", pinD, pinA, pinC); err != nil {
+		return fmt.Errorf("after the end: %w", err)
+	}
+	return wantDue(ctx, p, clock, pinD, caller+":en")
+}
+
+func checkAlertUnsubscribe(ctx context.Context, p Ports, clock *Clock) error {
+	if err := p.Alerts.Unsubscribe(ctx, caller); err != nil {
+		return fmt.Errorf("none to end: %w", err)
+	}
+	if err := subscribeAll(ctx, p, caller, "en", pinA, pinB, pinC); err != nil {
+		return err
+	}
+	if err := subscribeAll(ctx, p, other, "en", pinA); err != nil {
+		return err
+	}
+	if err := p.Alerts.Unsubscribe(ctx, caller); err != nil {
+		return err
+	}
+	for _, pin := range []string{pinB, pinC} {
+		if err := wantDue(ctx, p, clock, pin); err != nil {
+			return fmt.Errorf("after unsubscribe: %w", err)
+		}
+	}
+	if err := wantDue(ctx, p, clock, pinA, other+":en"); err != nil {
+		return fmt.Errorf("another number's: %w", err)
+	}
+	return subscribeAll(ctx, p, caller, "en", pinB, pinC, pinD)
+}
+
+func checkAlertConcurrentDue(ctx context.Context, p Ports, clock *Clock) error {
+	const n = 12
+	var want []string
+	for i := range n {
+		m := number(i)
+		if err := subscribeAll(ctx, p, m, "en", pinA); err != nil {
+			return err
+		}
+		want = append(want, m+":en")
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		got  []string
+		errs []error
+	)
+	for range 8 {
+		wg.Go(func() {
+			subs, err := due(ctx, p, clock, pinA)
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, subs...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("eight Dues at once returned %d subscribers, want each of %d once: %q", len(got), n, got)
+	}
+	return nil
+}
+
+func checkAlertInput(ctx context.Context, p Ports, clock *Clock) error {
+	bad := []struct {
+		what string
+		err  error
+	}{
+		{"a number without +country", p.Alerts.Subscribe(ctx, "9830000001", pinA, "en")},
+		{"a PIN of 5 digits", p.Alerts.Subscribe(ctx, caller, "70001", "en")},
+		{"a PIN with a letter", p.Alerts.Subscribe(ctx, caller, "70000A", "en")},
+		{"unsubscribe without +country", p.Alerts.Unsubscribe(ctx, "9830000001")},
+	}
+	for _, b := range bad {
+		if b.err == nil {
+			return fmt.Errorf("%s accepted", b.what)
+		}
+	}
+	if _, err := p.Alerts.Due(ctx, "7000011", clock.Now()); err == nil {
+		return errors.New("Due of a PIN of 7 digits accepted")
+	}
+	return wantDue(ctx, p, clock, pinA)
 }

@@ -3,6 +3,7 @@ package dialogtest
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +64,56 @@ func (b noMaxPeople) AddBeneficiary(ctx context.Context, m string, nb dialog.New
 
 func (keepsSeats) Cancel(context.Context, string, string, int) error { return nil }
 
+// Broken Alerts, each wrong in one way a subscriber would notice.
+type (
+	noAlertMax  struct{ dialog.Alerts } // a fourth subscription is kept
+	neverMarked struct {                // Due marks no one: an alert on every call
+		dialog.Alerts
+		calls *atomic.Int64
+	}
+	neverEnds struct{ dialog.Alerts } // subscriptions outlive seven days
+	utcDays   struct{ dialog.Alerts } // the day is UTC's
+	keepsAll  struct{ dialog.Alerts } // Unsubscribe ends nothing
+	renewNew  struct{ *Alerts }       // a renewal forgets the day: alerted again the same day
+)
+
+func (b noAlertMax) Subscribe(ctx context.Context, m, pin, lang string) error {
+	if err := b.Alerts.Subscribe(ctx, m, pin, lang); !errors.Is(err, dialog.ErrTooManyAlerts) {
+		return err
+	}
+	return nil
+}
+
+// Due asks as of another day each time, all in the past: every live
+// subscriber is due every time.
+func (b neverMarked) Due(ctx context.Context, pin string, now time.Time) ([]dialog.AlertSubscriber, error) {
+	return b.Alerts.Due(ctx, pin, now.AddDate(0, 0, -int(b.calls.Add(1))))
+}
+
+func (b neverEnds) Due(ctx context.Context, pin string, now time.Time) ([]dialog.AlertSubscriber, error) {
+	return b.Alerts.Due(ctx, pin, now.Add(-365*24*time.Hour))
+}
+
+// Due asks as of noon in India of now's UTC day.
+func (b utcDays) Due(ctx context.Context, pin string, now time.Time) ([]dialog.AlertSubscriber, error) {
+	y, m, d := now.UTC().Date()
+	return b.Alerts.Due(ctx, pin, time.Date(y, m, d, 12, 0, 0, 0, dialog.IST))
+}
+
+func (keepsAll) Unsubscribe(context.Context, string) error { return nil }
+
+func (b renewNew) Subscribe(ctx context.Context, m, pin, lang string) error {
+	if err := b.Alerts.Subscribe(ctx, m, pin, lang); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.byPin[pin][m]
+	r.day = ""
+	b.byPin[pin][m] = r
+	return nil
+}
+
 // TestPortCasesCatchBrokenPorts: each case named fails on ports broken in
 // the way it is about, so the suite's passing on both backends means
 // something.
@@ -84,6 +135,12 @@ func TestPortCasesCatchBrokenPorts(t *testing.T) {
 		{"no peek memory", "peek", func(p *Ports) { p.Conversations = noPeeks{p.Conversations} }},
 		{"no limit of people", "beneficiaries", func(p *Ports) { p.Registry = noMaxPeople{p.Registry} }},
 		{"cancel frees no seat", "booking", func(p *Ports) { p.Registry = keepsSeats{p.Registry} }},
+		{"no maximum of alerts", "alert: at most three per number", func(p *Ports) { p.Alerts = noAlertMax{p.Alerts} }},
+		{"alerts every time", "alert: once a day per subscription", func(p *Ports) { p.Alerts = neverMarked{p.Alerts, new(atomic.Int64)} }},
+		{"alerts never end", "alert: ends after seven days", func(p *Ports) { p.Alerts = neverEnds{p.Alerts} }},
+		{"alert days in UTC", "alert: the day is India's", func(p *Ports) { p.Alerts = utcDays{p.Alerts} }},
+		{"unsubscribe ends nothing", "alert: unsubscribe ends them all", func(p *Ports) { p.Alerts = keepsAll{p.Alerts} }},
+		{"renewal alerted again", "alert: renewal counts once, keeps the day, takes the language", func(p *Ports) { p.Alerts = renewNew{p.Alerts.(*Alerts)} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.broken, func(t *testing.T) {

@@ -42,6 +42,10 @@ const (
 	KindHelp      = "help"                  // sms.help, the reply to HELP
 	KindStopped   = "stopped"               // sms.stopped, the reply to STOP
 	KindBusy      = "busy"                  // busy.sms, the reply under load
+	KindQueued    = "queued"                // busy.queued, the reply under load with a place in the queue
+	KindInvite    = dialog.SMSKindInvite    // sms.invite
+	KindAlert     = dialog.SMSKindAlert     // sms.alert
+	KindHandoff   = dialog.SMSKindHandoff   // sms.handoff
 )
 
 // Variables the slip gives its longer placeholders; every other placeholder
@@ -49,6 +53,9 @@ const (
 const (
 	SlipNameVars  = 2 // {name}: up to 60 characters (names have 2 to 60)
 	SlipPlaceVars = 4 // {centre}, the centre's name and address: up to 120
+	// AlertCentreVars is what a seat alert's {centre}, the centre's name
+	// alone, takes: up to 60 characters.
+	AlertCentreVars = 2
 )
 
 // kind is a kind of message: its catalogue key and how many Vars each
@@ -66,6 +73,10 @@ var kinds = []kind{
 	{name: KindHelp, key: "sms.help"},
 	{name: KindStopped, key: "sms.stopped"},
 	{name: KindBusy, key: "busy.sms"},
+	{name: KindQueued, key: "busy.queued"},
+	{name: KindInvite, key: "sms.invite"},
+	{name: KindAlert, key: "sms.alert", vars: map[string]int{"centre": AlertCentreVars}},
+	{name: KindHandoff, key: "sms.handoff"},
 }
 
 // Kinds lists every kind of message that needs a template, in file order.

@@ -58,7 +58,8 @@ func TestTemplates(t *testing.T) {
 	if want := len(Kinds()) * len(dialog.Languages); len(ts) != want {
 		t.Fatalf("%d templates, want %d (every kind in every language)", len(ts), want)
 	}
-	vars := map[string]int{KindOTP: 1, KindSlip: SlipNameVars + SlipPlaceVars + 6, KindCancelled: 0, KindHelp: 0, KindStopped: 0, KindBusy: 0}
+	vars := map[string]int{KindOTP: 1, KindSlip: SlipNameVars + SlipPlaceVars + 6, KindCancelled: 0, KindHelp: 0, KindStopped: 0, KindBusy: 0,
+		KindQueued: 2, KindInvite: 2, KindAlert: AlertCentreVars + 3, KindHandoff: 1}
 	for _, tm := range ts {
 		if n := strings.Count(tm.Text, Var); n != vars[tm.Kind] {
 			t.Errorf("%s/%s: %d variables, want %d: %s", tm.Kind, tm.Lang, n, vars[tm.Kind], tm.Text)
@@ -291,7 +292,7 @@ func TestCheck(t *testing.T) {
 		}, want: templates(text), errs: []string{`no template for otp SMS in "en"`}},
 		{name: "file: a template too many", reg: func() *Registry { return r },
 			want: templates(text)[:len(dialog.Languages)*len(kinds)-1],
-			errs: []string{"template " + idOf(t, KindBusy, last) + fmt.Sprintf(` is for busy SMS in %q, which the gateway does not send`, last)}},
+			errs: []string{"template " + idOf(t, kinds[len(kinds)-1].name, last) + fmt.Sprintf(` is for %s SMS in %q, which the gateway does not send`, kinds[len(kinds)-1].name, last)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ package admission
 
 import (
 	"context"
+	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,8 +23,9 @@ import (
 
 // Gate decides, for every turn, whether to serve it or to answer at once
 // with the busy screen. It is a dialog.Gate: providers ask it on the
-// request's own goroutine, so that a turn turned away touches neither a
-// worker goroutine nor Redis.
+// request's own goroutine, so that a turn turned away touches no worker
+// goroutine, and Redis only to give a new caller a place in the surge
+// queue (SetQueue).
 //
 // It admits journeys, not requests. A caller who has begun a journey is
 // always served while fewer than limit turns are in flight (a bound on
@@ -75,6 +78,37 @@ type Gate struct {
 	shed     *prometheus.CounterVec
 	admitted *prometheus.CounterVec
 	waited   prometheus.Counter
+
+	queue queueing
+}
+
+// Queue is the fleet's queue of new callers turned away (the store's).
+type Queue interface {
+	// QueueArrive returns 0 when msisdn (E.164) held a live invitation,
+	// now used, and otherwise the caller's place in the queue, 1 first.
+	QueueArrive(ctx context.Context, msisdn string) (int, error)
+}
+
+// queueing is the gate's side of the surge queue (SetQueue): a new caller
+// who finds no room, or finds others waiting, is given a place in the
+// queue instead of the plain busy screen; the gateway's invite loop
+// (Room, Invited) lets the first of them in as journeys end.
+type queueing struct {
+	q      Queue
+	queued func(t dialog.Turn, position, minutes int) dialog.Reply
+	log    *slog.Logger
+
+	waiting atomic.Int64 // callers waiting fleet-wide, as last seen
+
+	// Under Gate.mu:
+	pending    int       // invitations this gateway sent, not yet used nor expired
+	inviteRate float64   // smoothed invitations a second, fleet-wide
+	lastTotal  int64     // the fleet's invitations as last seen
+	lastSeen   time.Time // when
+
+	invitations *prometheus.CounterVec
+	waits       prometheus.Histogram
+	waitingG    prometheus.GaugeFunc
 }
 
 var _ dialog.Gate = (*Gate)(nil)
@@ -115,10 +149,10 @@ func New(next dialog.Handler, limit, target int, busy func(dialog.Turn) dialog.R
 		next: next, busy: busy, target: float64(target), now: time.Now, slots: make(chan struct{}, limit),
 		sessions: map[string]time.Time{}, sessionLimit: target,
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_admission_shed_total", Help: "Turns turned away with the busy screen, by kind (new: no room for another journey or turn; continuing: every slot still taken after waiting half the deadline).",
+			Name: "tikasetu_admission_shed_total", Help: "Turns turned away, by kind (new: no room for another journey or turn, busy screen; queued: the same, given a place in the surge queue; continuing: every slot still taken after waiting half the deadline).",
 		}, []string{"kind"}),
 		admitted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tikasetu_admission_admitted_total", Help: "Turns admitted, by kind (new, continuing).",
+			Name: "tikasetu_admission_admitted_total", Help: "Turns admitted, by kind (new, continuing, invited: a new caller with a live invitation from the surge queue).",
 		}, []string{"kind"}),
 		waited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tikasetu_admission_waited_total", Help: "Turns of callers mid-journey that found every slot taken and waited for one (served or, at half their deadline, turned away).",
@@ -127,6 +161,17 @@ func New(next dialog.Handler, limit, target int, busy func(dialog.Turn) dialog.R
 	a.lastTick = a.now()
 	a.lastSweep = a.lastTick
 	a.nextTick.Store(a.lastTick.Add(tickInterval).UnixNano())
+	a.queue.invitations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tikasetu_queue_invitations_total", Help: "Invitations of the surge queue: sent by this gateway, used at it, and found expired by it (unused within TIKASETU_INVITE_TTL).",
+	}, []string{"outcome"})
+	a.queue.waits = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "tikasetu_queue_wait_seconds", Help: "How long callers this gateway invited waited in the queue for their invitation.",
+		Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
+	})
+	reg.MustRegister(a.queue.invitations, a.queue.waits,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tikasetu_queue_waiting", Help: "Callers waiting in the surge queue, fleet-wide, as this gateway last saw.",
+		}, func() float64 { return float64(a.queue.waiting.Load()) }))
 	reg.MustRegister(a.shed, a.admitted, a.waited,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tikasetu_turns_in_flight", Help: "Turns being processed now.",
@@ -151,6 +196,87 @@ func (a *Gate) FixJourneys(n int) {
 	a.fixedLimit = max(1, n)
 	a.sessionLimit = a.fixedLimit
 }
+
+// SetQueue gives new callers turned away a place in q, answered with
+// queued (their place and the minutes it is likely to take) instead of
+// the busy screen. The gateway's invite loop then calls Room and Invited.
+// log (slog.Default when nil) says when the queue cannot be reached.
+func (a *Gate) SetQueue(q Queue, queued func(t dialog.Turn, position, minutes int) dialog.Reply, log *slog.Logger) {
+	if log == nil {
+		log = slog.Default()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.queue.q, a.queue.queued, a.queue.log = q, queued, log
+}
+
+// Room is the journeys this gateway could let in, less the invitations it
+// has out (negative when callers redialling took it past its limit): the
+// store adds the invitations settled since, and invites that many.
+func (a *Gate) Room() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessionLimit - len(a.sessions) - a.queue.pending
+}
+
+// Invited records one round of the invite loop: sent invitations this
+// gateway sent now, settled those of its earlier ones used or expired
+// since, waiting the callers still waiting fleet-wide and total the
+// invitations the fleet has sent, for the estimate of waits. waited is
+// how long each caller invited now waited.
+func (a *Gate) Invited(sent, settled, expired, waiting int, total int64, waited []time.Duration) {
+	now := a.now()
+	a.mu.Lock()
+	q := &a.queue
+	q.pending = max(0, q.pending+sent-settled)
+	if !q.lastSeen.IsZero() {
+		if dt := now.Sub(q.lastSeen).Seconds(); dt > 0 && total >= q.lastTotal {
+			// Smoothed over about a minute of rounds.
+			w := min(1, dt/60)
+			q.inviteRate += w * (float64(total-q.lastTotal)/dt - q.inviteRate)
+		}
+	}
+	q.lastTotal, q.lastSeen = total, now
+	a.mu.Unlock()
+	q.waiting.Store(int64(waiting))
+	q.invitations.WithLabelValues("sent").Add(float64(sent))
+	q.invitations.WithLabelValues("expired").Add(float64(expired))
+	for _, w := range waited {
+		q.waits.Observe(w.Seconds())
+	}
+}
+
+// QueueView is one gateway's side of the queue, for GET /admin/v1/queue.
+type QueueView struct {
+	Journeys     int     `json:"journeys"`            // journeys in progress here
+	JourneyLimit int     `json:"journey_limit"`       // where new callers start to queue
+	Pending      int     `json:"pending_invitations"` // invitations sent from here, not yet used nor expired
+	InvitesPerM  float64 `json:"fleet_invitations_per_minute"`
+}
+
+// QueueView reports the gate's side of the queue.
+func (a *Gate) QueueView() QueueView {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return QueueView{Journeys: len(a.sessions), JourneyLimit: a.sessionLimit, Pending: a.queue.pending, InvitesPerM: a.queue.inviteRate * 60}
+}
+
+// waitMinutes estimates how long the caller at position will wait: at the
+// rate the fleet invites callers, or before any invitation at the rate the
+// journeys in progress would end if each took typicalJourney.
+func (a *Gate) waitMinutes(position int) int {
+	a.mu.Lock()
+	rate := a.queue.inviteRate
+	if rate < 1e-3 {
+		rate = float64(max(1, a.sessionLimit)) / typicalJourney.Seconds()
+	}
+	a.mu.Unlock()
+	return int(math.Ceil(float64(position) / rate / 60))
+}
+
+// typicalJourney is how long a journey is taken to last before the queue
+// has seen any invitation (for the first estimates of waits).
+const typicalJourney = 3 * time.Minute
 
 // isNew tells a turn that starts a conversation: the first request of a
 // USSD session, or an SMS asking to start.
@@ -188,7 +314,10 @@ func (a *Gate) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog
 	if isNew(t) {
 		a.mu.Lock()
 		_, known := a.sessions[t.Msisdn] // a caller redialling keeps their place
-		ok := known || len(a.sessions) < a.sessionLimit
+		queueing := a.queue.q != nil
+		// With callers waiting in the queue, a new caller queues behind
+		// them even when there is room: the room is theirs.
+		ok := known || len(a.sessions)+a.queue.pending < a.sessionLimit && (!queueing || a.queue.waiting.Load() == 0)
 		if ok {
 			select {
 			case a.slots <- struct{}{}:
@@ -198,11 +327,14 @@ func (a *Gate) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog
 			}
 		}
 		a.mu.Unlock()
-		if !ok {
-			return a.refuse(t, "new")
+		switch {
+		case ok:
+			a.admitted.WithLabelValues("new").Inc()
+			return admittedTurn{a, start}, dialog.Reply{}, true
+		case queueing && !known:
+			return a.arrive(ctx, t)
 		}
-		a.admitted.WithLabelValues("new").Inc()
-		return admittedTurn{a, start}, dialog.Reply{}, true
+		return a.refuse(t, "new")
 	}
 
 	select {
@@ -242,6 +374,46 @@ func (a *Gate) waitForSlot(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// arrive takes a new caller to the queue: one holding an invitation is
+// let in ahead of new callers, like a caller mid-journey (waiting for a
+// slot if every one is taken); any other is given their place. When the
+// queue cannot be reached, the caller gets the busy screen.
+func (a *Gate) arrive(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
+	msisdn, err := dialog.NormaliseMsisdn(t.Msisdn)
+	if err != nil {
+		return a.refuse(t, "new")
+	}
+	pos, err := a.queue.q.QueueArrive(ctx, msisdn)
+	if err != nil {
+		a.queue.log.Warn("queue arrive", "to", dialog.MaskMsisdn(msisdn), "err", err)
+		return a.refuse(t, "new")
+	}
+	if pos > 0 {
+		for { // what this gateway saw last, at least
+			w := a.queue.waiting.Load()
+			if w >= int64(pos) || a.queue.waiting.CompareAndSwap(w, int64(pos)) {
+				break
+			}
+		}
+		a.shed.WithLabelValues("queued").Inc()
+		return nil, a.queue.queued(t, pos, a.waitMinutes(pos)), false
+	}
+	a.queue.invitations.WithLabelValues("used").Inc()
+	select {
+	case a.slots <- struct{}{}:
+	default:
+		if !a.waitForSlot(ctx) {
+			return a.refuse(t, "continuing") // the invitation is spent: rare, and the caller is told to dial again
+		}
+	}
+	start := a.now()
+	a.mu.Lock()
+	a.sessions[t.Msisdn] = start
+	a.mu.Unlock()
+	a.admitted.WithLabelValues("invited").Inc()
+	return admittedTurn{a, start}, dialog.Reply{}, true
 }
 
 func (a *Gate) refuse(t dialog.Turn, kind string) (dialog.Handler, dialog.Reply, bool) {

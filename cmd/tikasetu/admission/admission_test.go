@@ -592,3 +592,176 @@ func TestFixedJourneys(t *testing.T) {
 		t.Fatal("a journey ended, and the next caller was not let in")
 	}
 }
+
+// fakeQueue is the store's queue in memory: places in order of arrival
+// and a set of invitations, or an error for every call.
+type fakeQueue struct {
+	mu      sync.Mutex
+	waiting []string
+	invited map[string]bool
+	err     error
+}
+
+func (q *fakeQueue) QueueArrive(_ context.Context, m string) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return 0, q.err
+	}
+	if q.invited[m] {
+		delete(q.invited, m)
+		return 0, nil
+	}
+	for i, w := range q.waiting {
+		if w == m {
+			return i + 1, nil
+		}
+	}
+	q.waiting = append(q.waiting, m)
+	return len(q.waiting), nil
+}
+
+// invite invites the first n callers, as a gateway's round would.
+func (q *fakeQueue) invite(n int) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n = max(0, min(n, len(q.waiting)))
+	out := q.waiting[:n:n]
+	q.waiting = q.waiting[n:]
+	for _, m := range out {
+		q.invited[m] = true
+	}
+	return out
+}
+
+// TestQueueAtTheGate walks the bar of the surge queue at one gate with two
+// journeys at most: the third new caller gets place 1 and keeps it on
+// dialling again; when a journey ends the gate has room for one
+// invitation, and while it is out a fourth new caller queues too (the room
+// is the invited caller's); the invited caller is let in even past the
+// limit; an invitation that expires frees its room again; and a queue
+// that cannot be reached gives the plain busy screen.
+func TestQueueAtTheGate(t *testing.T) {
+	busy := func(dialog.Turn) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }
+	queued := func(t dialog.Turn, pos, _ int) dialog.Reply { // the minutes: TestQueueWaitEstimate
+		return dialog.Reply{Text: fmt.Sprintf("queued %d", pos), End: true}
+	}
+	dial := func(i int) dialog.Turn {
+		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: true}
+	}
+	answer := func(i int, input string) dialog.Turn {
+		return dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), Input: input}
+	}
+	reg := prometheus.NewRegistry()
+	a := New(&gateHandler{}, 64, 8, busy, reg)
+	a.FixJourneys(2)
+	q := &fakeQueue{invited: map[string]bool{}}
+	a.SetQueue(q, queued, nil)
+	reply := func(turn dialog.Turn) string {
+		t.Helper()
+		r, err := a.Handle(context.Background(), turn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Text
+	}
+	// round is one round of the invite loop, as the store runs it: the
+	// room, plus what the invitations settled since the last round held.
+	round := func(settled, expired int) []string {
+		t.Helper()
+		inv := q.invite(a.Room() + settled)
+		a.Invited(len(inv), settled, expired, len(q.waiting), 0, nil)
+		return inv
+	}
+
+	for i := range 2 {
+		if got := reply(dial(i)); got != "served" {
+			t.Fatalf("caller %d: %q", i, got)
+		}
+	}
+	if got := reply(dial(2)); got != "queued 1" {
+		t.Fatalf("third caller: %q, want place 1", got)
+	}
+	if got := reply(dial(2)); got != "queued 1" {
+		t.Fatalf("third caller dialling again: %q, want place 1 kept", got)
+	}
+	if inv := round(0, 0); len(inv) != 0 {
+		t.Fatalf("invited %v with no room", inv)
+	}
+	if got := reply(answer(0, "bye")); got != "served" {
+		t.Fatal(got)
+	}
+	if inv := round(0, 0); len(inv) != 1 || inv[0] != gateCaller(2) {
+		t.Fatalf("after a journey ended: invited %v, want the third caller", inv)
+	}
+	if a.Room() != 0 {
+		t.Fatalf("room %d with the invitation out, want 0", a.Room())
+	}
+	if got := reply(dial(3)); got != "queued 1" {
+		t.Fatalf("fourth caller while the invitation is out: %q, want place 1", got)
+	}
+	if got := reply(dial(2)); got != "served" {
+		t.Fatalf("invited caller: %q", got)
+	}
+	if got := reply(answer(2, "1")); got != "served" {
+		t.Fatalf("invited caller mid-journey: %q", got)
+	}
+	if n, _ := a.journeys(); n != 2 {
+		t.Fatalf("journeys %d, want 2", n)
+	}
+	// The store reports the invitation used: the room it held goes to
+	// the journey, so nothing is free.
+	if inv := round(1, 0); len(inv) != 0 || a.Room() != 0 {
+		t.Fatalf("invited %v, room %d after the invitation was used", inv, a.Room())
+	}
+	// A journey ends; the fourth caller is invited but never dials; the
+	// invitation expires and its room goes to the next (caller 5).
+	reply(answer(1, "bye"))
+	if inv := round(0, 0); len(inv) != 1 || inv[0] != gateCaller(3) {
+		t.Fatalf("invited %v, want the fourth caller", inv)
+	}
+	if got := reply(dial(5)); got != "queued 1" {
+		t.Fatalf("caller 5: %q", got)
+	}
+	delete(q.invited, gateCaller(3)) // expired in the store
+	if inv := round(1, 1); len(inv) != 1 || inv[0] != gateCaller(5) {
+		t.Fatalf("after the expiry invited %v, want caller 5", inv)
+	}
+	if got := testutil.ToFloat64(a.queue.invitations.WithLabelValues("expired")); got != 1 {
+		t.Fatalf("expired invitations counted %v", got)
+	}
+	if got := testutil.ToFloat64(a.queue.invitations.WithLabelValues("used")); got != 1 {
+		t.Fatalf("used invitations counted %v", got)
+	}
+	if got := testutil.ToFloat64(a.shed.WithLabelValues("queued")); got != 4 {
+		t.Fatalf("queued turns counted %v, want 4", got)
+	}
+
+	q.err = fmt.Errorf("store down")
+	a.Invited(0, 1, 0, 3, 0, nil) // callers waiting, as last seen
+	if got := reply(dial(9)); got != "busy" {
+		t.Fatalf("with the queue away: %q, want the busy screen", got)
+	}
+}
+
+// TestQueueWaitEstimate: the minutes a queued caller is told follow the
+// fleet's rate of invitations once there is one, and before that assume
+// journeys of typicalJourney at the journey limit.
+func TestQueueWaitEstimate(t *testing.T) {
+	a := New(&gateHandler{}, 64, 8, func(dialog.Turn) dialog.Reply { return dialog.Reply{} }, prometheus.NewRegistry())
+	a.FixJourneys(30)
+	now := time.Now()
+	a.now = func() time.Time { return now }
+	// 30 journeys of 3 minutes: 10 a minute.
+	if got := a.waitMinutes(100); got != 10 {
+		t.Fatalf("before any invitation: %d min for place 100, want 10", got)
+	}
+	a.Invited(0, 0, 0, 100, 1000, nil)
+	for range 300 { // five minutes of rounds at 2 invitations a second
+		now = now.Add(time.Second)
+		a.Invited(0, 0, 0, 100, a.queue.lastTotal+2, nil)
+	}
+	if got := a.waitMinutes(1200); got < 10 || got > 11 {
+		t.Fatalf("at 120 invitations a minute: %d min for place 1200, want 10 (11 as the average settles)", got)
+	}
+}
