@@ -186,9 +186,10 @@ type Handler interface {
 // Handle does both steps for callers that do not care.
 type Gate interface {
 	Handler
-	// Admit decides without I/O, except for a new caller who finds no
-	// room while a surge queue is kept (one call to place them); it may
-	// wait for room, but not past ctx's deadline. For a turn turned away it returns the reply to answer with
+	// Admit decides without I/O, except for a new caller while a surge
+	// queue is kept and it is in use (one call to place them, or to use
+	// their invitation); it may wait for room, but not past ctx's
+	// deadline. For a turn turned away it returns the reply to answer with
 	// and false. For an admitted turn it returns the handler to run it with
 	// and true; that handler must be called exactly once, as it also counts
 	// the turn out.

@@ -31,15 +31,21 @@ var queueKeys = []string{
 	"ts:q:totals:{queue}",  // hash: invited, used, expired
 }
 
-// QueueArrive takes a new caller who finds no room, or others waiting. It
-// returns 0 when msisdn holds a live invitation, which this uses up (let
-// them in), and otherwise their place in the queue, 1 first: a caller
-// already waiting keeps their place, a new one joins at the end.
-func (s *Store) QueueArrive(ctx context.Context, msisdn string) (int, error) {
+// QueueArrive takes a new caller who finds no room, others waiting, or
+// invitations out. It returns 0 when msisdn holds a live invitation, which
+// this uses up (let them in). Otherwise, with join, their place in the
+// queue, 1 first: a caller already waiting keeps their place, a new one
+// joins at the end; without join (the gateway has room and nobody
+// waits), -1.
+func (s *Store) QueueArrive(ctx context.Context, msisdn string, join bool) (int, error) {
 	if err := checkMsisdn(msisdn); err != nil {
 		return 0, err
 	}
-	pos, err := scriptQueueArrive.Run(ctx, s.rdb, queueKeys, msisdn, s.now().UnixMilli()).Int()
+	flag := "0"
+	if join {
+		flag = "1"
+	}
+	pos, err := scriptQueueArrive.Run(ctx, s.rdb, queueKeys, msisdn, s.now().UnixMilli(), flag).Int()
 	if err != nil {
 		return 0, wrap("queue arrive", err)
 	}
@@ -58,31 +64,30 @@ type InviteRound struct {
 	Invited []Invitee
 	// Settled counts this gateway's earlier invitations used or expired
 	// since its last call: the room it held for them is free again.
-	Settled int
-	Expired int   // invitations this call found expired, whoever sent them
-	Waiting int   // callers still waiting
-	Total   int64 // invitations the fleet has sent, ever
+	Settled     int
+	Expired     int   // invitations this call found expired, whoever sent them
+	Waiting     int   // callers still waiting
+	Outstanding int   // the fleet's invitations not yet used nor expired
+	Total       int64 // invitations the fleet has sent, ever
 }
 
-// QueueInvite expires unused invitations, then invites callers in order of
-// arrival for ttl on behalf of gateway (a name unique to the process), and
-// reads their languages for the SMS. room is the journeys the gateway can
-// let in, counting every invitation it sent as taken (it may be negative);
-// those of them used or expired since its last call (InviteRound.Settled)
-// free their room in the same step, so it invites room + Settled callers.
-func (s *Store) QueueInvite(ctx context.Context, gateway string, room int, ttl time.Duration) (InviteRound, error) {
+// QueueInvite expires unused invitations, tells gateway (a name unique to
+// the process) which of its own were used or expired since its last call,
+// then invites up to n callers (none when n <= 0) in order of arrival for
+// ttl on its behalf, and reads their languages for the SMS.
+func (s *Store) QueueInvite(ctx context.Context, gateway string, n int, ttl time.Duration) (InviteRound, error) {
 	var r InviteRound
 	now := s.now()
-	res, err := scriptQueueInvite.Run(ctx, s.rdb, queueKeys, gateway, room, now.UnixMilli(), ttl.Milliseconds()).Slice()
+	res, err := scriptQueueInvite.Run(ctx, s.rdb, queueKeys, gateway, n, now.UnixMilli(), ttl.Milliseconds()).Slice()
 	if err != nil {
 		return r, wrap("queue invite", err)
 	}
-	if len(res) < 4 || len(res)%2 != 0 {
+	if len(res) < 5 || len(res)%2 != 1 {
 		return r, fmt.Errorf("store: queue invite: %d values returned", len(res))
 	}
 	r.Settled, r.Waiting, r.Expired = int(res[0].(int64)), int(res[1].(int64)), int(res[2].(int64))
-	r.Total = res[3].(int64)
-	for i := 4; i < len(res); i += 2 {
+	r.Total, r.Outstanding = res[3].(int64), int(res[4].(int64))
+	for i := 5; i < len(res); i += 2 {
 		m, _ := res[i].(string)
 		at, _ := res[i+1].(string)
 		ms, _ := strconv.ParseInt(at, 10, 64)

@@ -19,7 +19,7 @@ func TestQueue(t *testing.T) {
 		ctx := context.Background()
 		arrive := func(i, want int) {
 			t.Helper()
-			got, err := env.QueueArrive(ctx, msisdn(i))
+			got, err := env.QueueArrive(ctx, msisdn(i), true)
 			if err != nil || got != want {
 				t.Fatalf("caller %d arrives: position %d, %v; want %d", i, got, err, want)
 			}
@@ -54,12 +54,17 @@ func TestQueue(t *testing.T) {
 		arrive(1, 3) // …once: dialling again later is a new arrival
 
 		r = invite("gw-b", 1)
-		if len(r.Invited) != 1 || r.Invited[0].Msisdn != msisdn(2) || r.Invited[0].Lang != "" || r.Waiting != 2 || r.Total != 2 {
+		if len(r.Invited) != 1 || r.Invited[0].Msisdn != msisdn(2) || r.Invited[0].Lang != "" || r.Waiting != 2 || r.Total != 2 || r.Outstanding != 1 {
 			t.Fatalf("second round = %+v", r)
 		}
-		// gw-a has no room but what its used invitation held: it is
-		// told so, and that room goes to the journey, not to a caller.
-		if r := invite("gw-a", -1); r.Settled != 1 || len(r.Invited) != 0 || r.Expired != 0 {
+		// Looking for an invitation only: none for caller 5, who is not
+		// queued either; caller 3, waiting, keeps their place.
+		for _, c := range []struct{ i, want int }{{5, -1}, {3, 1}} {
+			if got, err := env.QueueArrive(ctx, msisdn(c.i), false); err != nil || got != c.want {
+				t.Fatalf("caller %d looks for an invitation: %d, %v; want %d", c.i, got, err, c.want)
+			}
+		}
+		if r := invite("gw-a", 0); r.Settled != 1 || len(r.Invited) != 0 || r.Expired != 0 {
 			t.Fatalf("gw-a after its invitation was used = %+v; want 1 settled", r)
 		}
 		if r := invite("gw-a", 0); r.Settled != 0 || len(r.Invited) != 0 {
@@ -81,15 +86,14 @@ func TestQueue(t *testing.T) {
 			t.Fatalf("expiry round = %+v; want 1 expired, none of gw-a's", r)
 		}
 		arrive(2, 3)
-		// gw-b's room held for caller 2 is free again: it invites the next.
-		if r := invite("gw-b", 0); r.Settled != 1 || len(r.Invited) != 1 || r.Invited[0].Msisdn != msisdn(3) {
-			t.Fatalf("gw-b after its invitation expired = %+v; want caller 3 invited", r)
+		if r := invite("gw-b", 1); r.Settled != 1 || len(r.Invited) != 1 || r.Invited[0].Msisdn != msisdn(3) {
+			t.Fatalf("gw-b after its invitation expired = %+v; want it told, and caller 3 invited", r)
 		}
 		st, _ = env.QueueStats(ctx)
 		if st.Invited != 1 || st.Expired != 1 || st.Waiting != 2 {
 			t.Fatalf("stats after expiry = %+v", st)
 		}
-		if _, err := env.QueueArrive(ctx, "98765"); err == nil {
+		if _, err := env.QueueArrive(ctx, "98765", true); err == nil {
 			t.Fatal("a malformed number joined the queue")
 		}
 	})
@@ -105,7 +109,7 @@ func TestQueueTwoGateways(t *testing.T) {
 		index := map[string]int{} // number → order of arrival
 		for i := range callers {
 			index[msisdn(i)] = i
-			if _, err := env.QueueArrive(ctx, msisdn(i)); err != nil {
+			if _, err := env.QueueArrive(ctx, msisdn(i), true); err != nil {
 				t.Fatal(err)
 			}
 		}

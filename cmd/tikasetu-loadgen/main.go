@@ -4,6 +4,7 @@
 //
 //	tikasetu-loadgen run      simulated citizens doing whole USSD journeys against a gateway, for capacity and surge tests
 //	tikasetu-loadgen floor    a minimal handler (HTTP, one Redis GET and one SET per request): the floor "run --floor" measures
+//	tikasetu-loadgen compare  callers turned away in runs with --retry, side by side: a table and a chart
 //
 // docs/performance.md gives the commands of a measurement. Every flag with
 // an environment variable names it in its help; run a subcommand with -h to
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCmd(ctx, args[1:], stdout, stderr)
 	case "floor":
 		return floorCmd(ctx, args[1:], stdout, stderr)
+	case "compare":
+		return compareCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return exitOK
@@ -59,8 +62,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: tikasetu-loadgen <command> [flags]
 
 commands:
-  run    simulated citizens doing whole USSD journeys against a running gateway (docs/performance.md)
-  floor  the minimal handler (one Redis GET and SET per request) that "run --floor" measures as the floor
+  run      simulated citizens doing whole USSD journeys against a running gateway (docs/performance.md)
+  floor    the minimal handler (one Redis GET and SET per request) that "run --floor" measures as the floor
+  compare  callers turned away in runs with "run --retry", side by side: a Markdown table and, with -o, a chart
 
 Run "tikasetu-loadgen <command> -h" for its flags.
 `)

@@ -26,6 +26,8 @@ func TestRunDispatch(t *testing.T) {
 		{"-h", []string{"-h"}, exitOK, "floor", ""},
 		{"run reaches its flags", []string{"run", "--nope"}, exitConfig, "", "flag provided but not defined"},
 		{"floor reaches its flags", []string{"floor", "--nope"}, exitConfig, "", "flag provided but not defined"},
+		{"compare reaches its flags", []string{"compare", "--nope"}, exitConfig, "", "flag provided but not defined"},
+		{"help names compare", []string{"help"}, exitOK, "compare", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

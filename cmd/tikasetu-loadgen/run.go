@@ -36,6 +36,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		pin         = fs.String("pin", "560001", "PIN code to book at (the one --seed fills)")
 		serviceCode = fs.String("service-code", "*123*45#", "USSD code dialled")
 		busy        = fs.String("busy-text", "busy", "comma-separated markers of the busy screen (any case; whole words): an END with one is shed")
+		queuedText  = fs.String("queued-text", "in the queue", "comma-separated markers of the queued screen, a place in the gateway's surge queue (any case; whole words): shed, or with --retry, wait for the invitation SMS")
+		retry       = fs.Bool("retry", false, "callers turned away at the dial try again: given a place in the queue they wait for the invitation SMS at the sink and dial --invite-react after it; given the plain busy screen they redial after an exponential wait of mean --redial-mean; both give up after --patience. The summary then reports them (turned_away) and counts as shed only those never let in")
+		inviteReact = fs.String("invite-react", loadgen.DefaultReact.String(), "with --retry: from the invitation SMS to the dial, uniform in MIN-MAX (or a fixed duration)")
+		redialMean  = fs.Duration("redial-mean", loadgen.DefaultRedialMean, "with --retry: mean wait before redialling after the plain busy screen (exponential)")
+		patience    = fs.Duration("patience", 0, "with --retry: a caller gives up this long after their first refusal; 0 waits until the run ends (after --drain, which a run with retries should make long)")
 		seed        = fs.Bool("seed", false, "before the run, load a synthetic calendar at --pin through /admin/v1/calendar (needs --admin-token)")
 		adminToken  = fs.String("admin-token", envOr("TIKASETU_ADMIN_TOKEN", ""), "gateway admin token, for --seed (TIKASETU_ADMIN_TOKEN)")
 		seedCentres = fs.Int("seed-centres", 5, "centres to seed")
@@ -80,6 +85,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *seed && *adminToken == "" {
 		return fail("--seed needs --admin-token (TIKASETU_ADMIN_TOKEN)")
 	}
+	react, err := loadgen.ParseRange(*inviteReact)
+	if err != nil {
+		return fail("--invite-react: %v", err)
+	}
+	if *retry && *floor {
+		return fail("--retry is for journeys, not a floor handler")
+	}
+	if *redialMean <= 0 || *patience < 0 {
+		return fail("--redial-mean must be above 0 and --patience 0 or more")
+	}
 	if !*floor && *sinkSecret == "" {
 		return fail("journeys need --sink-secret (TIKASETU_SMS_HTTP_SECRET), the gateway's http SMS sender key, to read their OTPs")
 	}
@@ -105,8 +120,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Schedule:    loadgen.Schedule{Rate: *rate, Ramp: *ramp, Duration: *duration, Poisson: *arrivals == "poisson"},
 		MaxInFlight: *maxInflight, Concurrency: *concurrency,
 		Timeout: *timeout, Drain: *drain, Think: *think, Pin: *pin, ServiceCode: *serviceCode,
-		Busy: strings.Split(*busy, ","), Floor: *floor, FloorHops: *floorHops, CPU: cpu,
+		Busy: strings.Split(*busy, ","), Queued: strings.Split(*queuedText, ","), Floor: *floor, FloorHops: *floorHops, CPU: cpu,
 		Progress: stderr, ProgressTTY: isTerminal(stderr),
+	}
+	if *retry {
+		cfg.Retry = &loadgen.Retry{React: react, RedialMean: *redialMean, Patience: *patience}
 	}
 	cfg.Client = loadgen.NewClient(max(cfg.MaxInFlight, cfg.Concurrency))
 

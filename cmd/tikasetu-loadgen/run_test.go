@@ -95,6 +95,10 @@ func TestRunCmdFlags(t *testing.T) {
 		{"stray arguments", []string{"--sink-secret", "k", "extra"}, "unexpected arguments"},
 		{"unknown flag", []string{"--nope"}, "flag provided but not defined"},
 		{"bad mode", []string{"--mode", "sideways", "--floor"}, "open or closed"},
+		{"reaction time", []string{"--retry", "--invite-react", "20s-2s", "--sink-secret", "k"}, "--invite-react"},
+		{"retries on the floor", []string{"--retry", "--floor"}, "not a floor handler"},
+		{"redial mean", []string{"--retry", "--redial-mean", "0s", "--sink-secret", "k"}, "--redial-mean must be above 0"},
+		{"patience", []string{"--retry", "--patience", "-1s", "--sink-secret", "k"}, "--patience"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

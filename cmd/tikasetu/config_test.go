@@ -41,6 +41,8 @@ func TestConfigRefusesUnsafeStarts(t *testing.T) {
 		{"a trusted proxy by name", []string{"--trusted-proxies", "proxy.example"}, "TIKASETU_TRUSTED_PROXIES"},
 		{"Africa's Talking credentials without a colon", []string{"--at-basic-auth", "justapassword"}, "TIKASETU_AT_BASIC_AUTH"},
 		{"a negative time for verified numbers", []string{"--verified-ttl", "-1h"}, "TIKASETU_VERIFIED_TTL"},
+		{"an invitation too short to answer", []string{"--invite-ttl", "30s"}, "TIKASETU_INVITE_TTL"},
+		{"a negative hand-off delay", []string{"--handoff-after", "-1s"}, "TIKASETU_HANDOFF_AFTER"},
 		{"embedded mode needs nothing", nil, ""},
 	}
 	for _, tt := range tests {

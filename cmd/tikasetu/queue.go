@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tikasetu/tikasetu/cmd/tikasetu/admission"
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
@@ -38,9 +39,9 @@ func (g *gateway) inviteLoop(ctx context.Context, every time.Duration) {
 }
 
 // inviteRound is this gateway's turn at the queue: it invites as many
-// callers as it has room for journeys (store.QueueInvite expires unused
-// invitations and tells which of this gateway's were used or expired), and
-// sends each one the invitation SMS in their language.
+// callers as it has room for journeys (store.QueueInvite also expires
+// unused invitations and tells which of this gateway's were used or
+// expired), and sends each one the invitation SMS in their language.
 func (g *gateway) inviteRound(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
@@ -55,7 +56,8 @@ func (g *gateway) inviteRound(ctx context.Context) {
 	for i, inv := range r.Invited {
 		waited[i] = inv.Waited
 	}
-	g.gate.Invited(len(r.Invited), r.Settled, r.Expired, r.Waiting, r.Total, waited)
+	g.gate.Invited(admission.Round{Sent: len(r.Invited), Settled: r.Settled, Expired: r.Expired,
+		Waiting: r.Waiting, Outstanding: r.Outstanding, Total: r.Total, Waited: waited})
 	minutes := strconv.Itoa(int(g.cfg.InviteTTL.Minutes()))
 	for _, inv := range r.Invited {
 		sms := g.engine.Message(inv.Msisdn, inv.Lang, dialog.SMSKindInvite, "minutes", minutes, "code", g.cfg.USSDCode)

@@ -60,6 +60,10 @@ type Payload struct {
 	To   string `json:"to"` // E.164
 	Text string `json:"text"`
 	Ref  string `json:"ref"`
+	// What the message is (otp, slip, invite, …) and its language, for a
+	// receiver that routes or counts by them.
+	Kind string `json:"kind,omitempty"`
+	Lang string `json:"lang,omitempty"`
 	// The message's DLT registration, when a DLT file is set.
 	EntityID   string `json:"entity_id,omitempty"`
 	TemplateID string `json:"template_id,omitempty"`
@@ -165,7 +169,7 @@ func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
 	if m.Ref == "" {
 		m.Ref = rand.Text()
 	}
-	body, err := json.Marshal(Payload{To: to, Text: m.Text, Ref: m.Ref, EntityID: m.EntityID, TemplateID: m.TemplateID})
+	body, err := json.Marshal(Payload{To: to, Text: m.Text, Ref: m.Ref, Kind: m.Kind, Lang: m.Lang, EntityID: m.EntityID, TemplateID: m.TemplateID})
 	if err != nil {
 		return fmt.Errorf("smshttp: encode: %w", err)
 	}

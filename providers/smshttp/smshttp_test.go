@@ -100,7 +100,9 @@ func TestPayloadAndSignature(t *testing.T) {
 			Payload{To: "+919876543210", Text: "x"}},
 		{"DLT registration", dialog.SMS{To: "9876543210", Text: "x", Ref: "r", Kind: dialog.SMSKindOTP, Lang: "en",
 			EntityID: "1201160000000012345", TemplateID: "1207161234567890123"},
-			Payload{To: "+919876543210", Text: "x", Ref: "r", EntityID: "1201160000000012345", TemplateID: "1207161234567890123"}},
+			Payload{To: "+919876543210", Text: "x", Ref: "r", Kind: dialog.SMSKindOTP, Lang: "en", EntityID: "1201160000000012345", TemplateID: "1207161234567890123"}},
+		{"an invitation in Hindi", dialog.SMS{To: "9876543210", Text: "x", Ref: "invite-1", Kind: dialog.SMSKindInvite, Lang: "hi"},
+			Payload{To: "+919876543210", Text: "x", Ref: "invite-1", Kind: dialog.SMSKindInvite, Lang: "hi"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

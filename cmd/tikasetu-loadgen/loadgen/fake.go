@@ -8,6 +8,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,14 @@ import (
 // check digit, the code), not the rules of the domain. It also measures the
 // load generator's own ceiling: the rate it reaches against a target that
 // costs almost nothing.
+//
+// With MaxJourneys it also plays admission control and the surge queue:
+// past MaxJourneys journeys in progress a new caller is turned away at the
+// dial, with a place in the queue (Queue) or with the plain busy screen;
+// as journeys end ("Booked!") the first callers in the queue are invited
+// by SMS, one after the other, and let in ahead of new callers when they
+// dial. A caller dialling again mid-journey keeps their place, and
+// invitations do not expire.
 type FakeGateway struct {
 	SinkURL    string
 	SinkSecret []byte
@@ -32,13 +41,31 @@ type FakeGateway struct {
 	Fault func(FakeRequest) *FakeAnswer
 	// NoSMS sends no SMS at all (for an OTP that never arrives).
 	NoSMS bool
+	// MaxJourneys above 0 turns new callers away past that many journeys
+	// in progress; Queue gives them a place in the queue and invites them.
+	MaxJourneys int
+	Queue       bool
+	// PlainSMS posts no kind nor language with an SMS, as a sender that
+	// does not tell them: the sink knows invitations by the code in them.
+	PlainSMS bool
 
-	once   sync.Once
-	client *http.Client
-	mu     sync.Mutex
-	codes  map[string]string // session → its OTP
-	sms    sync.WaitGroup
+	once      sync.Once
+	client    *http.Client
+	mu        sync.Mutex
+	codes     map[string]string // session → its OTP
+	inJourney map[string]bool   // numbers with a journey in progress
+	invited   map[string]bool   // numbers invited, not yet dialled
+	waiting   []string          // numbers in the queue, first first
+	sms       sync.WaitGroup
+	inviting  sync.Mutex // one round of invitations at a time, posted in order
 }
+
+// Fake screens and SMS of the surge queue, as the gateway's in English.
+const (
+	FakeBusyScreen = "TikaSetu is very busy right now. Please dial again in a few minutes."
+	fakeQueued     = "Very busy. You are number %d in the queue, about %d min. We will SMS you when it is your turn."
+	FakeInvitation = "TikaSetu: your turn has come. Within 15 min dial *123*45# or send REG to register or book."
+)
 
 // FakeRequest is one request as FakeGateway.Fault sees it.
 type FakeRequest struct {
@@ -57,7 +84,7 @@ type FakeAnswer struct {
 
 func (f *FakeGateway) init() {
 	f.once.Do(func() {
-		f.codes = map[string]string{}
+		f.codes, f.inJourney, f.invited = map[string]string{}, map[string]bool{}, map[string]bool{}
 		f.client = &http.Client{Timeout: 5 * time.Second}
 	})
 }
@@ -80,7 +107,13 @@ func (f *FakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t := r.PostForm.Get("text"); t != "" {
 		req.Inputs = strings.Split(t, "*")
 	}
-	state, screen, sms := f.walk(req)
+	var state, screen, kind, text string
+	if len(req.Inputs) == 0 {
+		state, screen = f.admit(req.Msisdn)
+	}
+	if state == "" {
+		state, screen, kind, text = f.walk(req)
+	}
 	req.State = state
 	if f.Fault != nil {
 		if a := f.Fault(req); a != nil {
@@ -91,34 +124,94 @@ func (f *FakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(cmp(a.Status, http.StatusOK))
+			w.WriteHeader(orElse(a.Status, http.StatusOK))
 			w.Write([]byte(a.Body))
 			return
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte(screen))
-	if sms != "" && !f.NoSMS {
+	if text != "" && !f.NoSMS {
 		f.sms.Add(1)
-		go f.send(req.Msisdn, sms)
+		go func() { defer f.sms.Done(); f.send(req.Msisdn, text, kind) }()
+	}
+	if state == "booked" && f.MaxJourneys > 0 {
+		f.mu.Lock()
+		delete(f.inJourney, req.Msisdn)
+		f.mu.Unlock()
+		f.sms.Add(1)
+		go func() { defer f.sms.Done(); f.invite() }()
 	}
 }
 
-func cmp(v, def int) int {
+// admit decides a dial under MaxJourneys: "" lets the caller in; otherwise
+// the state ("queued" or "busy") and the END screen turning them away.
+func (f *FakeGateway) admit(msisdn string) (state, screen string) {
+	if f.MaxJourneys <= 0 {
+		return "", ""
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.inJourney[msisdn]:
+		return "", ""
+	case f.invited[msisdn]:
+		delete(f.invited, msisdn)
+	case len(f.inJourney)+len(f.invited) < f.MaxJourneys && (!f.Queue || len(f.waiting) == 0):
+	case f.Queue:
+		pos := slices.Index(f.waiting, msisdn) + 1
+		if pos == 0 {
+			f.waiting = append(f.waiting, msisdn)
+			pos = len(f.waiting)
+		}
+		return "queued", "END " + fmt.Sprintf(fakeQueued, pos, (pos+f.MaxJourneys-1)/f.MaxJourneys)
+	default:
+		return "busy", "END " + FakeBusyScreen
+	}
+	f.inJourney[msisdn] = true
+	return "", ""
+}
+
+// invite invites the first callers in the queue while there is room,
+// posting the invitations in queue order.
+func (f *FakeGateway) invite() {
+	f.inviting.Lock()
+	defer f.inviting.Unlock()
+	f.mu.Lock()
+	var next []string
+	for len(f.waiting) > 0 && len(f.inJourney)+len(f.invited) < f.MaxJourneys {
+		m := f.waiting[0]
+		f.waiting = f.waiting[1:]
+		f.invited[m] = true
+		next = append(next, m)
+	}
+	f.mu.Unlock()
+	if f.NoSMS {
+		return
+	}
+	for _, m := range next {
+		f.send(m, FakeInvitation, KindInvite)
+	}
+}
+
+func orElse(v, def int) int {
 	if v == 0 {
 		return def
 	}
 	return v
 }
 
-// send posts one SMS to the sink, signed.
-func (f *FakeGateway) send(to, text string) {
-	defer f.sms.Done()
+// send posts one SMS of a kind to the sink, signed.
+func (f *FakeGateway) send(to, text, kind string) {
 	n, err := dialog.NormaliseMsisdn(to)
 	if err != nil {
 		return
 	}
-	body, _ := json.Marshal(smshttp.Payload{To: n, Text: text, Ref: rand.Text()})
+	p := sms{To: n, Text: text, Ref: rand.Text(), Kind: kind, Lang: "en"}
+	if f.PlainSMS {
+		p.Kind, p.Lang = "", ""
+	}
+	body, _ := json.Marshal(p)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.SinkURL, bytes.NewReader(body))
@@ -133,8 +226,8 @@ func (f *FakeGateway) send(to, text string) {
 }
 
 // walk replays the inputs from the dial and returns the state reached, the
-// answer, and an SMS to send when the last input caused one.
-func (f *FakeGateway) walk(req FakeRequest) (state, answer, sms string) {
+// answer, and an SMS to send, and its kind, when the last input caused one.
+func (f *FakeGateway) walk(req FakeRequest) (state, answer, kind, sms string) {
 	state = "lang"
 	var people []string
 	var name, year, hint string
@@ -152,7 +245,7 @@ func (f *FakeGateway) walk(req FakeRequest) (state, answer, sms string) {
 				f.mu.Lock()
 				f.codes[req.Session] = code
 				f.mu.Unlock()
-				sms = "TikaSetu code: " + code + ". Valid 3 minutes. Do not share it with anyone."
+				kind, sms = KindOTP, "TikaSetu code: "+code+". Valid 3 minutes. Do not share it with anyone."
 			}
 		case "otp":
 			f.mu.Lock()
@@ -210,10 +303,10 @@ func (f *FakeGateway) walk(req FakeRequest) (state, answer, sms string) {
 			next = pick(in, map[string]string{"1": "confirm", "0": "date"})
 		case "confirm":
 			if next = pick(in, map[string]string{"1": "booked", "2": "slot"}); next == "booked" && last {
-				sms = "TikaSetu slip: " + people[0] + ", appointment A1, security code 1234. Bring this SMS and your photo ID."
+				kind, sms = "slip", "TikaSetu slip: "+people[0]+", appointment A1, security code 1234. Bring this SMS and your photo ID."
 			}
 		case "booked":
-			return "booked", "END Session over.", ""
+			return "booked", "END Session over.", "", ""
 		}
 		if next == "" && hint == "" {
 			hint = "Please choose a number from the list.\n"
@@ -269,7 +362,7 @@ func (f *FakeGateway) walk(req FakeRequest) (state, answer, sms string) {
 	if hint != "" && !strings.Contains(s, hint) {
 		s = strings.Replace(s, "CON ", "CON "+hint, 1)
 	}
-	return state, s, sms
+	return state, s, kind, sms
 }
 
 func pick(in string, next map[string]string) string { return next[in] }

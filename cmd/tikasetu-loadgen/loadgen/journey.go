@@ -58,6 +58,8 @@ type target struct {
 	timeout     time.Duration // per request, and for the OTP SMS to arrive
 	think       time.Duration // mean pause before every request after the first
 	busy        []string      // lower-cased markers of the busy screen
+	queued      []string      // lower-cased markers of the queued screen (a place in the surge queue)
+	retry       *Retry        // nil: a caller turned away at the dial does not try again
 	pin         string
 	sink        *Sink // nil in floor mode
 	ids         *identities
@@ -73,7 +75,8 @@ type journey struct {
 	inputs  []string
 	dialled bool
 	hops    int
-	people  int // people to register; 0: 1 or 2 at random
+	people  int   // people to register; 0: 1 or 2 at random
+	away    *away // set once turned away at the dial (with retries)
 }
 
 func (t *target) newJourney(session string, rng *rand.Rand) *journey {
@@ -151,7 +154,7 @@ func (j *journey) send(ctx context.Context, step, input string) (string, bool, *
 	}
 	j.hops++
 	j.t.stats.hop(took)
-	if end && j.t.isBusy(s) {
+	if end && (j.t.isBusy(s) || j.t.isQueued(s)) {
 		return s, true, j.end(Shed, step, "busy screen", s)
 	}
 	return s, end, nil
@@ -229,7 +232,7 @@ func (j *journey) run(ctx context.Context) Outcome {
 }
 
 func (j *journey) walk(ctx context.Context) Outcome {
-	s, o := j.step(ctx, "dial", "")
+	s, o := j.dial(ctx)
 	if o != nil {
 		return *o
 	}

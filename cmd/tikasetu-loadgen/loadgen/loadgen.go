@@ -57,6 +57,12 @@ type Config struct {
 	Pin         string        // the PIN code to book at
 	ServiceCode string        // default *123*45#
 	Busy        []string      // markers of the busy screen, whole words in any case; default "busy"
+	Queued      []string      // markers of the queued screen (a place in the surge queue), likewise; default "in the queue"
+
+	// Retry, when set, makes callers turned away at the dial try again
+	// (see Retry), and the summary report them (TurnedAway); without it a
+	// caller turned away ends there, shed.
+	Retry *Retry
 
 	Floor     bool // requests of no meaning to a floor handler
 	FloorHops int  // requests per floor journey; default RealJourneyHops
@@ -112,6 +118,12 @@ type Summary struct {
 	ErrorSamples []string         `json:"error_samples,omitempty"`
 	Sink         *SinkStats       `json:"sink,omitempty"`
 
+	// TurnedAway reports the callers turned away at the dial, with
+	// Config.Retry: then Shed counts only the callers never let in (and
+	// those shed mid-journey), and CompletedJourneys includes those let in
+	// after a wait.
+	TurnedAway *TurnedAway `json:"turned_away,omitempty"`
+
 	// CPUPerHopUs is the CPU time (user and system) of each of Config.CPU
 	// and of the generator over the steady part of the run, divided by the
 	// hops answered then, in microseconds.
@@ -142,6 +154,16 @@ func (c *Config) defaults() error {
 	if c.Busy == nil {
 		c.Busy = []string{"busy"}
 	}
+	if c.Queued == nil {
+		c.Queued = []string{"in the queue"}
+	}
+	if c.Retry != nil {
+		r := *c.Retry // the caller's stays as it was
+		if err := r.defaults(); err != nil {
+			return err
+		}
+		c.Retry = &r
+	}
 	if c.FloorHops <= 0 {
 		c.FloorHops = RealJourneyHops
 	}
@@ -163,6 +185,8 @@ func (c *Config) defaults() error {
 		return errors.New("loadgen: journeys need an SMS sink for their OTPs")
 	case !c.Floor && c.Pin == "":
 		return errors.New("loadgen: journeys need a PIN code to book at")
+	case c.Floor && c.Retry != nil:
+		return errors.New("loadgen: retries are for journeys, not a floor handler")
 	}
 	if c.Client == nil {
 		c.Client = NewClient(max(c.MaxInFlight, c.Concurrency))
@@ -184,10 +208,18 @@ func Run(ctx context.Context, cfg Config) (Summary, []Point, error) {
 	t := &target{
 		client: cfg.Client, ussdURL: strings.TrimRight(cfg.URL, "/") + USSDPath,
 		serviceCode: cfg.ServiceCode, timeout: cfg.Timeout, think: cfg.Think, pin: cfg.Pin,
-		sink: cfg.Sink, ids: newIdentities(rng), stats: st,
+		sink: cfg.Sink, ids: newIdentities(rng), stats: st, retry: cfg.Retry,
 	}
 	for _, b := range cfg.Busy {
 		t.busy = append(t.busy, strings.ToLower(b))
+	}
+	for _, q := range cfg.Queued {
+		t.queued = append(t.queued, strings.ToLower(q))
+	}
+	if cfg.Retry != nil {
+		// The invitation names the code to dial; a sender that posts no
+		// kind is told apart by it.
+		cfg.Sink.SetInviteMarker(cfg.ServiceCode)
 	}
 	runID := fmt.Sprintf("%06x", rng.Uint32()&0xffffff)
 
@@ -215,9 +247,13 @@ func Run(ctx context.Context, cfg Config) (Summary, []Point, error) {
 			o = j.run(jctx)
 		}
 		st.ended(o)
+		if j.away != nil {
+			st.turnedAway(j.away, o.Kind == Completed)
+		}
 	}
 
 	start := time.Now()
+	st.start = start
 	prog := newProgress(cfg.Progress, cfg.ProgressTTY)
 	tickDone := make(chan struct{})
 	stopTick := make(chan struct{})
@@ -395,6 +431,9 @@ func summarise(cfg Config, st *stats, elapsed time.Duration) Summary {
 	if cfg.Sink != nil {
 		ss := cfg.Sink.Stats()
 		s.Sink = &ss
+	}
+	if cfg.Retry != nil {
+		s.TurnedAway = summariseAway(st.awayRecords(), elapsed)
 	}
 	return s
 }

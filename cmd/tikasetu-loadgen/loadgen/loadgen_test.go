@@ -60,6 +60,9 @@ func TestRun(t *testing.T) {
 				if s.Sink == nil || s.Sink.Delivered != 40 || s.Sink.BadSignature != 0 {
 					t.Fatalf("sink %+v", s.Sink)
 				}
+				if s.TurnedAway != nil {
+					t.Fatalf("turned away reported without retries: %+v", s.TurnedAway)
+				}
 				var hops, done int64
 				for _, p := range tl {
 					hops += p.Hops
@@ -178,6 +181,70 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// A surge against the fake with two journeys at most: callers turned away
+// at the dial come back, invited in order with the queue on, redialling at
+// random with it off, and every one of them books in the end.
+func TestRunRetries(t *testing.T) {
+	tests := []struct {
+		name  string
+		queue bool
+		check func(t *testing.T, ta *TurnedAway, s Summary)
+	}{
+		{"queue on: invited and let in in order", true, func(t *testing.T, ta *TurnedAway, s Summary) {
+			if ta.Queued < ta.Callers || ta.Busy != 0 || ta.Invited != ta.Callers || s.Sink.Invited != ta.Callers {
+				t.Errorf("%d queued and %d busy dials, %d invited (sink %d); want every caller turned away queued and invited",
+					ta.Queued, ta.Busy, ta.Invited, s.Sink.Invited)
+			}
+			if ta.InviteOrderInversions == nil || *ta.InviteOrderInversions > 0.02 || ta.OrderInversions > 0.05 {
+				t.Errorf("order inversions: %v let in, %v invited; want about 0", ta.OrderInversions, ta.InviteOrderInversions)
+			}
+		}},
+		{"queue off: redialling at random", false, func(t *testing.T, ta *TurnedAway, s Summary) {
+			if ta.Busy < ta.Callers || ta.Queued != 0 || ta.Invited != 0 || ta.InviteOrderInversions != nil {
+				t.Errorf("%d busy and %d queued dials, %d invited; want busy screens only", ta.Busy, ta.Queued, ta.Invited)
+			}
+			if ta.OrderInversions < 0.1 {
+				t.Errorf("order inversions %v: random redials should let many in out of order", ta.OrderInversions)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := runRig(t, func(f *FakeGateway) { f.MaxJourneys, f.Queue = 2, tt.queue })
+			cfg.Schedule = Schedule{Rate: 100, Duration: 300 * time.Millisecond}
+			cfg.Think = 5 * time.Millisecond
+			cfg.Retry = &Retry{React: Range{10 * time.Millisecond, 10 * time.Millisecond}, RedialMean: 50 * time.Millisecond}
+			s, tl, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ta := s.TurnedAway
+			if ta == nil || ta.Callers < 10 {
+				t.Fatalf("turned away %+v; want most of 30 callers", ta)
+			}
+			if s.CompletedJourneys != 30 || s.Shed != 0 || ta.Through != ta.Callers || ta.Booked != ta.Callers || ta.NeverThrough != 0 {
+				t.Fatalf("%d booked, %d shed; turned away %d, %d let in later, %d booked, %d never; want all 30 booked",
+					s.CompletedJourneys, s.Shed, ta.Callers, ta.Through, ta.Booked, ta.NeverThrough)
+			}
+			if !(ta.WaitP10S > 0 && ta.WaitP10S <= ta.WaitP50S && ta.WaitP50S <= ta.WaitP90S && ta.WaitP90S <= ta.WaitMaxS) || ta.OrderPairs < ta.Callers {
+				t.Fatalf("waits or order pairs out of shape: %+v", ta)
+			}
+			n := len(ta.RefusedBySecond)
+			if n == 0 || n != len(ta.ThroughBySecond) || ta.RefusedBySecond[n-1] != ta.Callers || ta.ThroughBySecond[n-1] != ta.Through {
+				t.Fatalf("by second: refused %v, through %v", ta.RefusedBySecond, ta.ThroughBySecond)
+			}
+			waited := false
+			for _, p := range tl {
+				waited = waited || p.Waiting > 0
+			}
+			if !waited {
+				t.Error("the timeline shows nobody waiting")
+			}
+			tt.check(t, ta, s)
+		})
+	}
+}
+
 func TestRunStopsWhenCancelled(t *testing.T) {
 	cfg := runRig(t, func(f *FakeGateway) {
 		f.Fault = func(r FakeRequest) *FakeAnswer { return &FakeAnswer{Body: "CON slow", Delay: time.Minute} }
@@ -207,6 +274,8 @@ func TestRunConfigErrors(t *testing.T) {
 		{"negative duration", func(c *Config) { c.Schedule.Duration = -time.Second }},
 		{"journeys without a sink", func(c *Config) { c.Sink = nil }},
 		{"journeys without a PIN", func(c *Config) { c.Pin = "" }},
+		{"retries on the floor", func(c *Config) { c.Floor, c.Sink, c.Retry = true, nil, &Retry{} }},
+		{"bad reaction time", func(c *Config) { c.Retry = &Retry{React: Range{time.Second, 0}} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,24 +71,34 @@ func WritePlot(path, title string, tl []Point) error {
 	if err != nil {
 		return err
 	}
-	img := vgimg.NewWith(vgimg.UseWH(11*vg.Inch, 10*vg.Inch), vgimg.UseDPI(plotDPI))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter,
-		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		plots[i][0].Draw(canvases[i][0])
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter}
+	if err := writeGrid(path, plots, 11*vg.Inch, 10*vg.Inch, tiles); err != nil {
+		return fmt.Errorf("loadgen: plot: %w", err)
+	}
+	return nil
+}
+
+// writeGrid draws plots, a grid of rows and columns aligned by tiles (its
+// outer margins set here), on a w × h PNG at path.
+func writeGrid(path string, plots [][]*plot.Plot, w, h vg.Length, tiles draw.Tiles) error {
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(plotDPI))
+	tiles.PadTop, tiles.PadBottom, tiles.PadLeft, tiles.PadRight = 2*vg.Millimeter, 2*vg.Millimeter, 2*vg.Millimeter, 4*vg.Millimeter
+	canvases := plot.Align(plots, tiles, draw.New(img))
+	for i, row := range plots {
+		for j, p := range row {
+			p.Draw(canvases[i][j])
+		}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("loadgen: plot: %w", err)
+		return err
 	}
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
 		f.Close()
-		return fmt.Errorf("loadgen: plot %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("loadgen: plot %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }

@@ -63,18 +63,7 @@ func TestWritePlot(t *testing.T) {
 	if err := WritePlot(path, "test run", sampleTimeline()); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("not a PNG: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() != 11*30 || b.Dy() != 10*30 {
-		t.Fatalf("image %v, want 330×300 at 30 dpi", b)
-	}
+	checkPNG(t, path, 11*30, 10*30)
 	if err := WritePlot(filepath.Join(t.TempDir(), "no", "such", "dir.png"), "", nil); err == nil {
 		t.Fatal("writing into a missing folder succeeded")
 	}
@@ -85,5 +74,22 @@ func TestPlainTicks(t *testing.T) {
 		if tk.Label != "" && (strings.Contains(tk.Label, ".") || strings.Contains(tk.Label, "e")) {
 			t.Errorf("tick label %q", tk.Label)
 		}
+	}
+}
+
+// checkPNG fails unless path holds a PNG of w × h pixels.
+func checkPNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Fatalf("image %v, want %d×%d", b, w, h)
 	}
 }

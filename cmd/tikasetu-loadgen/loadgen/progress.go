@@ -67,11 +67,15 @@ func formatProgress(elapsed time.Duration, pt Point, secs float64, st *stats) st
 		secs = 1
 	}
 	rate := func(n int64) float64 { return float64(n) / secs }
-	return fmt.Sprintf("%5.0fs  offered %.0f/s  journeys %.0f/s  hops %.0f/s  p50 %s p99 %s  in flight %d  shed %d  errors %d  timeouts %d  dropped %d",
+	line := fmt.Sprintf("%5.0fs  offered %.0f/s  journeys %.0f/s  hops %.0f/s  p50 %s p99 %s  in flight %d  shed %d  errors %d  timeouts %d  dropped %d",
 		elapsed.Seconds(), rate(pt.Offered), rate(pt.Completed), rate(pt.Hops),
 		fmtMS(pt.P50), fmtMS(pt.P99), pt.InFlight,
 		st.total.outcomes[Shed].Load(), st.total.outcomes[Errored].Load(),
 		st.total.outcomes[TimedOut].Load(), st.total.dropped.Load())
+	if pt.Waiting > 0 { // callers turned away, to dial again (with retries)
+		line += fmt.Sprintf("  waiting %d", pt.Waiting)
+	}
+	return line
 }
 
 func fmtMS(v float64) string {

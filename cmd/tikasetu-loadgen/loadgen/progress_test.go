@@ -61,4 +61,10 @@ func TestFormatProgress(t *testing.T) {
 			t.Errorf("line lacks %q: %s", want, line)
 		}
 	}
+	if strings.Contains(line, "waiting") {
+		t.Errorf("nobody waiting, yet: %s", line)
+	}
+	if line := formatProgress(time.Second, Point{Waiting: 12}, 1, st); !strings.Contains(line, "waiting 12") {
+		t.Errorf("line lacks the callers waiting: %s", line)
+	}
 }

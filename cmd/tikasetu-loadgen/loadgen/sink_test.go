@@ -27,19 +27,30 @@ func smsBody(to, text string) []byte {
 	return b
 }
 
+func kindBody(to, text, kind string) []byte {
+	b, _ := json.Marshal(sms{To: to, Text: text, Ref: "r1", Kind: kind, Lang: "hi"})
+	return b
+}
+
 func TestSink(t *testing.T) {
 	secret := []byte("sink secret")
 	const to = "+919812345678"
 	otp := smsBody(to, "TikaSetu code: 482913. Valid 3 minutes. Do not share it with anyone.")
+	invite := kindBody(to, "TikaSetu: your turn has come. Within 15 min dial *123*45# or send REG to register or book.", KindInvite)
+	plainInvite := smsBody(to, "TikaSetu: your turn has come. Within 15 min dial *123*45# or send REG to register or book.")
+	coded := kindBody(to, "Code 123456 in another script", KindOTP)
+	slip := kindBody(to, "TikaSetu slip: Ram, appointment 123456, security code 1234.", "slip")
 	tests := []struct {
-		name     string
-		body     []byte
-		sig      string
-		expect   bool // a journey waits for the code
-		status   int
-		code     string // delivered to the waiter
-		received int64
-		stats    SinkStats
+		name    string
+		body    []byte
+		sig     string
+		expect  bool   // a journey waits for the code
+		waits   bool   // a caller waits for an invitation
+		marker  string // SetInviteMarker
+		status  int
+		code    string // delivered to the waiter
+		invited bool   // an invitation delivered to the caller waiting for one
+		stats   SinkStats
 	}{
 		{name: "signed OTP to a waiting journey", body: otp, sig: smshttp.Sign(secret, otp), expect: true,
 			status: http.StatusNoContent, code: "482913", stats: SinkStats{Received: 1, Delivered: 1}},
@@ -55,20 +66,51 @@ func TestSink(t *testing.T) {
 			status: http.StatusNoContent, stats: SinkStats{Received: 1, Unclaimed: 1}},
 		{name: "signed but not JSON", body: []byte("hello"), sig: smshttp.Sign(secret, []byte("hello")),
 			status: http.StatusBadRequest, stats: SinkStats{BadRequest: 1}},
+		{name: "an invitation goes to the caller waiting for one, not to the code's waiter", body: invite, sig: smshttp.Sign(secret, invite),
+			expect: true, waits: true, status: http.StatusNoContent, invited: true, stats: SinkStats{Received: 1, Invited: 1}},
+		{name: "an invitation with nobody waiting for one", body: invite, sig: smshttp.Sign(secret, invite),
+			expect: true, status: http.StatusNoContent, stats: SinkStats{Received: 1, Unclaimed: 1}},
+		{name: "no kind: an invitation by the code it names", body: plainInvite, sig: smshttp.Sign(secret, plainInvite),
+			expect: true, waits: true, marker: "*123*45#", status: http.StatusNoContent, invited: true, stats: SinkStats{Received: 1, Invited: 1}},
+		{name: "no kind and no marker: not an invitation", body: plainInvite, sig: smshttp.Sign(secret, plainInvite),
+			expect: true, waits: true, status: http.StatusNoContent, stats: SinkStats{Received: 1, Unclaimed: 1}},
+		{name: "the marker does not make an OTP an invitation", body: otp, sig: smshttp.Sign(secret, otp),
+			expect: true, waits: true, marker: "*123*45#", status: http.StatusNoContent, code: "482913", stats: SinkStats{Received: 1, Delivered: 1}},
+		{name: "a code of kind otp", body: coded, sig: smshttp.Sign(secret, coded), expect: true, waits: true,
+			status: http.StatusNoContent, code: "123456", stats: SinkStats{Received: 1, Delivered: 1}},
+		{name: "six digits in a slip are not a code", body: slip, sig: smshttp.Sign(secret, slip), expect: true,
+			status: http.StatusNoContent, stats: SinkStats{Received: 1, Unclaimed: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewSink(secret)
+			s.SetInviteMarker(tt.marker)
 			var ch <-chan string
 			if tt.expect {
 				ch = s.Expect(to)
 				defer s.Forget(to, ch)
 			}
+			var inv <-chan time.Time
+			if tt.waits {
+				inv = s.ExpectInvite(to)
+				defer s.ForgetInvite(to, inv)
+			}
+			before := time.Now()
 			if got := post(t, s, tt.body, tt.sig); got != tt.status {
 				t.Fatalf("status %d, want %d", got, tt.status)
 			}
 			if got := s.Stats(); got != tt.stats {
 				t.Fatalf("stats %+v, want %+v", got, tt.stats)
+			}
+			select {
+			case at := <-inv:
+				if !tt.invited || at.Before(before) {
+					t.Fatalf("invitation at %v delivered (want one: %v)", at, tt.invited)
+				}
+			default:
+				if tt.invited {
+					t.Fatal("no invitation delivered")
+				}
 			}
 			if ch == nil {
 				return
@@ -122,5 +164,34 @@ func TestSinkServesOverHTTP(t *testing.T) {
 	s.mu.Unlock()
 	if !still {
 		t.Fatal("Forget of an old channel removed the newer waiter")
+	}
+}
+
+// A retried invitation post finds the first still unread: counted
+// unclaimed; and forgetting a stale wait leaves a newer one.
+func TestSinkInviteWaiters(t *testing.T) {
+	secret := []byte("k")
+	const to = "+919812345678"
+	s := NewSink(secret)
+	body := kindBody(to, FakeInvitation, KindInvite)
+	old := s.ExpectInvite(to)
+	for range 2 {
+		post(t, s, body, smshttp.Sign(secret, body))
+	}
+	if st := s.Stats(); st.Invited != 1 || st.Unclaimed != 1 {
+		t.Fatalf("stats %+v, want 1 invitation delivered and 1 unclaimed", st)
+	}
+	newer := s.ExpectInvite(to)
+	s.ForgetInvite(to, old)
+	post(t, s, body, smshttp.Sign(secret, body))
+	select {
+	case <-newer:
+	default:
+		t.Fatal("forgetting an old wait for an invitation removed the newer")
+	}
+	s.ForgetInvite(to, newer)
+	post(t, s, body, smshttp.Sign(secret, body))
+	if st := s.Stats(); st.Invited != 2 || st.Unclaimed != 2 {
+		t.Fatalf("stats %+v, want 2 invitations delivered and 2 unclaimed", st)
 	}
 }

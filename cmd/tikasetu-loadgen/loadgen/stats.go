@@ -3,9 +3,11 @@ package loadgen
 import (
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 )
 
 // Kind is how a journey ended.
@@ -56,6 +58,7 @@ type Point struct {
 	Timeouts  int64   `json:"timeouts"`
 	Hops      int64   `json:"hops"`
 	InFlight  int64   `json:"in_flight"`
+	Waiting   int64   `json:"waiting,omitempty"` // callers turned away, waiting to dial again
 	P50       float64 `json:"p50_ms"`
 	P95       float64 `json:"p95_ms"`
 	P99       float64 `json:"p99_ms"`
@@ -67,7 +70,8 @@ type Point struct {
 type stats struct {
 	total    counts
 	hist     *Histogram
-	inFlight atomic.Int64
+	inFlight atomic.Int64 // journeys started and not ended, less those waiting
+	waiting  atomic.Int64 // callers turned away, waiting to dial again
 	otpWait  atomic.Int64 // timeouts that were the OTP not arriving
 	cur      atomic.Pointer[window]
 
@@ -79,6 +83,8 @@ type stats struct {
 	timeline []Point
 	lastT    float64
 	recent   []*Histogram // the last few seconds, for the 5 s progress line
+	start    time.Time    // of the run, for the times of callers turned away
+	away     []awayRecord // callers turned away at the dial (with retries)
 }
 
 const (
@@ -116,6 +122,27 @@ func (s *stats) started() {
 	s.inFlight.Add(1)
 }
 
+// waitBegin and waitEnd bracket a turned-away caller's wait to dial again:
+// waiting, not in flight.
+func (s *stats) waitBegin() { s.inFlight.Add(-1); s.waiting.Add(1) }
+func (s *stats) waitEnd()   { s.waiting.Add(-1); s.inFlight.Add(1) }
+
+// turnedAway records the time a caller spent turned away, once their
+// journey has ended (booked: it was completed).
+func (s *stats) turnedAway(a *away, booked bool) {
+	r := a.record(s.start, booked)
+	s.mu.Lock()
+	s.away = append(s.away, r)
+	s.mu.Unlock()
+}
+
+// awayRecords returns a copy of the callers turned away.
+func (s *stats) awayRecords() []awayRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.away)
+}
+
 // ended records a journey's outcome.
 func (s *stats) ended(o Outcome) {
 	s.inFlight.Add(-1)
@@ -135,7 +162,7 @@ func (s *stats) ended(o Outcome) {
 	case Shed:
 		s.mu.Lock()
 		count(s.shedAt, o.Step)
-		count(s.shedText, o.Detail)
+		count(s.shedText, numbersOut(o.Detail))
 		s.mu.Unlock()
 	}
 }
@@ -155,7 +182,7 @@ func (s *stats) tick(t float64) Point {
 		T: t, Offered: w.offered.Load(), Dropped: w.dropped.Load(), Started: w.started.Load(),
 		Completed: w.outcomes[Completed].Load(), Shed: w.outcomes[Shed].Load(),
 		Errors: w.outcomes[Errored].Load(), Timeouts: w.outcomes[TimedOut].Load(),
-		Hops: w.hops.Load(), InFlight: s.inFlight.Load(),
+		Hops: w.hops.Load(), InFlight: s.inFlight.Load(), Waiting: s.waiting.Load(),
 		P50: ms(w.hist.Quantile(0.50)), P95: ms(w.hist.Quantile(0.95)), P99: ms(w.hist.Quantile(0.99)),
 	}
 	s.mu.Lock()
@@ -197,7 +224,7 @@ func (s *stats) lastSeconds(n int) (Point, float64) {
 		h.Merge(w)
 	}
 	last := s.timeline[len(s.timeline)-1]
-	sum.T, sum.InFlight = last.T, last.InFlight
+	sum.T, sum.InFlight, sum.Waiting = last.T, last.InFlight, last.Waiting
 	sum.P50, sum.P95, sum.P99 = ms(h.Quantile(0.50)), ms(h.Quantile(0.95)), ms(h.Quantile(0.99))
 	return sum, sum.Secs
 }
@@ -215,4 +242,24 @@ func (s *stats) breakdown() (reasons map[string]int64, samples []string, shedAt,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.reasons), slices.Clone(s.samples), maps.Clone(s.shedAt), maps.Clone(s.shedText)
+}
+
+// numbersOut replaces each run of digits in a screen with "N", so that
+// screens differing only in numbers (a place in the queue, minutes) count
+// as one.
+func numbersOut(screen string) string {
+	var b strings.Builder
+	digits := false
+	for _, r := range screen {
+		if unicode.IsDigit(r) {
+			if !digits {
+				b.WriteByte('N')
+			}
+			digits = true
+			continue
+		}
+		digits = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -64,3 +64,41 @@ func TestStatsBoundsReasons(t *testing.T) {
 		t.Fatalf("%d reasons (other %d), %d samples", len(reasons), reasons["other"], len(samples))
 	}
 }
+
+func TestNumbersOut(t *testing.T) {
+	for in, want := range map[string]string{
+		"Very busy. You are number 17 in the queue, about 3 min.": "Very busy. You are number N in the queue, about N min.",
+		"TikaSetu is very busy right now.":                        "TikaSetu is very busy right now.",
+		"कतार में आप १७वें हैं":                                   "कतार में आप Nवें हैं",
+		"": "",
+	} {
+		if got := numbersOut(in); got != want {
+			t.Errorf("numbersOut(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Callers waiting to dial again are counted apart from journeys in flight,
+// and shed screens that differ only in numbers count as one.
+func TestStatsWaiting(t *testing.T) {
+	st := newStats()
+	for range 3 {
+		st.started()
+	}
+	st.waitBegin()
+	st.waitBegin()
+	p := st.tick(1)
+	if p.InFlight != 1 || p.Waiting != 2 {
+		t.Fatalf("in flight %d, waiting %d; want 1 and 2", p.InFlight, p.Waiting)
+	}
+	st.waitEnd()
+	st.ended(Outcome{Kind: Shed, Step: "dial", Detail: "You are number 4 in the queue"})
+	st.ended(Outcome{Kind: Shed, Step: "dial", Detail: "You are number 12 in the queue"})
+	p = st.tick(2)
+	if p.InFlight != 0 || p.Waiting != 1 {
+		t.Fatalf("in flight %d, waiting %d; want 0 and 1", p.InFlight, p.Waiting)
+	}
+	if _, _, _, shedText := st.breakdown(); shedText["You are number N in the queue"] != 2 || len(shedText) != 1 {
+		t.Fatalf("shed screens %v", shedText)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,8 +25,8 @@ import (
 // Gate decides, for every turn, whether to serve it or to answer at once
 // with the busy screen. It is a dialog.Gate: providers ask it on the
 // request's own goroutine, so that a turn turned away touches no worker
-// goroutine, and Redis only to give a new caller a place in the surge
-// queue (SetQueue).
+// goroutine, and Redis only for a new caller while the surge queue
+// (SetQueue) is in use: to give them a place, or to use their invitation.
 //
 // It admits journeys, not requests. A caller who has begun a journey is
 // always served while fewer than limit turns are in flight (a bound on
@@ -85,8 +86,9 @@ type Gate struct {
 // Queue is the fleet's queue of new callers turned away (the store's).
 type Queue interface {
 	// QueueArrive returns 0 when msisdn (E.164) held a live invitation,
-	// now used, and otherwise the caller's place in the queue, 1 first.
-	QueueArrive(ctx context.Context, msisdn string) (int, error)
+	// now used; otherwise, with join, the caller's place in the queue, 1
+	// first, and without it -1.
+	QueueArrive(ctx context.Context, msisdn string, join bool) (int, error)
 }
 
 // queueing is the gate's side of the surge queue (SetQueue): a new caller
@@ -98,17 +100,30 @@ type queueing struct {
 	queued func(t dialog.Turn, position, minutes int) dialog.Reply
 	log    *slog.Logger
 
-	waiting atomic.Int64 // callers waiting fleet-wide, as last seen
+	waiting     atomic.Int64 // callers waiting fleet-wide, as last seen
+	outstanding atomic.Int64 // invitations out fleet-wide, as last seen
 
 	// Under Gate.mu:
-	pending    int       // invitations this gateway sent, not yet used nor expired
-	inviteRate float64   // smoothed invitations a second, fleet-wide
-	lastTotal  int64     // the fleet's invitations as last seen
-	lastSeen   time.Time // when
+	pending    []time.Time // when this gateway sent its invitations not yet used nor expired, oldest first
+	inviteRate float64     // smoothed invitations a second, fleet-wide
+	lastTotal  int64       // the fleet's invitations as last seen
+	lastSeen   time.Time   // when
 
 	invitations *prometheus.CounterVec
 	waits       prometheus.Histogram
-	waitingG    prometheus.GaugeFunc
+}
+
+// inviteHold is how long an invitation holds room for its caller's
+// journey: most callers who will dial have dialled by then. One who dials
+// later is still let in, past the limit, like a caller mid-journey; an
+// invitation that is never used stops keeping others out.
+const inviteHold = 2 * time.Minute
+
+// held counts the invitations that hold room at now (a.mu held).
+func (q *queueing) held(now time.Time) int {
+	from := now.Add(-inviteHold)
+	i, _ := slices.BinarySearchFunc(q.pending, from, func(t, from time.Time) int { return t.Compare(from) })
+	return len(q.pending) - i
 }
 
 var _ dialog.Gate = (*Gate)(nil)
@@ -210,38 +225,51 @@ func (a *Gate) SetQueue(q Queue, queued func(t dialog.Turn, position, minutes in
 	a.queue.q, a.queue.queued, a.queue.log = q, queued, log
 }
 
-// Room is the journeys this gateway could let in, less the invitations it
-// has out (negative when callers redialling took it past its limit): the
-// store adds the invitations settled since, and invites that many.
+// Room is how many callers this gateway may invite now: the journeys it
+// could let in, less the invitations that hold room (inviteHold).
 func (a *Gate) Room() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.sessionLimit - len(a.sessions) - a.queue.pending
+	return a.sessionLimit - len(a.sessions) - a.queue.held(a.now())
 }
 
-// Invited records one round of the invite loop: sent invitations this
-// gateway sent now, settled those of its earlier ones used or expired
-// since, waiting the callers still waiting fleet-wide and total the
-// invitations the fleet has sent, for the estimate of waits. waited is
-// how long each caller invited now waited.
-func (a *Gate) Invited(sent, settled, expired, waiting int, total int64, waited []time.Duration) {
+// Round is what one round of the gateway's invite loop learnt from the
+// queue (store.InviteRound).
+type Round struct {
+	Sent        int             // invitations this gateway sent now
+	Settled     int             // of its earlier ones, those used or expired since
+	Expired     int             // invitations the round found expired, whoever sent them
+	Waiting     int             // callers waiting, fleet-wide
+	Outstanding int             // invitations out, fleet-wide
+	Total       int64           // invitations the fleet has sent, ever: their rate estimates waits
+	Waited      []time.Duration // how long each caller invited now waited
+}
+
+// Invited records one round of the invite loop. The invitations settled
+// are taken to be the oldest: which ones were used is not known here, and
+// an invitation held past inviteHold holds no room anyway.
+func (a *Gate) Invited(r Round) {
 	now := a.now()
 	a.mu.Lock()
 	q := &a.queue
-	q.pending = max(0, q.pending+sent-settled)
+	q.pending = q.pending[min(r.Settled, len(q.pending)):]
+	for range r.Sent {
+		q.pending = append(q.pending, now)
+	}
 	if !q.lastSeen.IsZero() {
-		if dt := now.Sub(q.lastSeen).Seconds(); dt > 0 && total >= q.lastTotal {
+		if dt := now.Sub(q.lastSeen).Seconds(); dt > 0 && r.Total >= q.lastTotal {
 			// Smoothed over about a minute of rounds.
 			w := min(1, dt/60)
-			q.inviteRate += w * (float64(total-q.lastTotal)/dt - q.inviteRate)
+			q.inviteRate += w * (float64(r.Total-q.lastTotal)/dt - q.inviteRate)
 		}
 	}
-	q.lastTotal, q.lastSeen = total, now
+	q.lastTotal, q.lastSeen = r.Total, now
 	a.mu.Unlock()
-	q.waiting.Store(int64(waiting))
-	q.invitations.WithLabelValues("sent").Add(float64(sent))
-	q.invitations.WithLabelValues("expired").Add(float64(expired))
-	for _, w := range waited {
+	q.waiting.Store(int64(r.Waiting))
+	q.outstanding.Store(int64(r.Outstanding))
+	q.invitations.WithLabelValues("sent").Add(float64(r.Sent))
+	q.invitations.WithLabelValues("expired").Add(float64(r.Expired))
+	for _, w := range r.Waited {
 		q.waits.Observe(w.Seconds())
 	}
 }
@@ -251,6 +279,7 @@ type QueueView struct {
 	Journeys     int     `json:"journeys"`            // journeys in progress here
 	JourneyLimit int     `json:"journey_limit"`       // where new callers start to queue
 	Pending      int     `json:"pending_invitations"` // invitations sent from here, not yet used nor expired
+	Held         int     `json:"held_invitations"`    // of them, those that hold room (sent within the last 2 minutes)
 	InvitesPerM  float64 `json:"fleet_invitations_per_minute"`
 }
 
@@ -258,7 +287,8 @@ type QueueView struct {
 func (a *Gate) QueueView() QueueView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return QueueView{Journeys: len(a.sessions), JourneyLimit: a.sessionLimit, Pending: a.queue.pending, InvitesPerM: a.queue.inviteRate * 60}
+	return QueueView{Journeys: len(a.sessions), JourneyLimit: a.sessionLimit, Pending: len(a.queue.pending),
+		Held: a.queue.held(a.now()), InvitesPerM: a.queue.inviteRate * 60}
 }
 
 // waitMinutes estimates how long the caller at position will wait: at the
@@ -314,25 +344,20 @@ func (a *Gate) Admit(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog
 	if isNew(t) {
 		a.mu.Lock()
 		_, known := a.sessions[t.Msisdn] // a caller redialling keeps their place
-		queueing := a.queue.q != nil
-		// With callers waiting in the queue, a new caller queues behind
-		// them even when there is room: the room is theirs.
-		ok := known || len(a.sessions)+a.queue.pending < a.sessionLimit && (!queueing || a.queue.waiting.Load() == 0)
-		if ok {
-			select {
-			case a.slots <- struct{}{}:
-				a.sessions[t.Msisdn] = start
-			default:
-				ok = false
-			}
-		}
+		room := len(a.sessions)+a.queue.held(start) < a.sessionLimit
+		// With the queue kept, a new caller asks it first whenever callers
+		// wait (the room is theirs: this one queues behind them) or
+		// invitations are out (this may be an invited caller, whose
+		// invitation must be used).
+		ask := !known && a.queue.q != nil && (a.queue.waiting.Load() > 0 || a.queue.outstanding.Load() > 0 || !room)
+		ok := !ask && (known || room) && a.take(t.Msisdn, start)
 		a.mu.Unlock()
 		switch {
 		case ok:
 			a.admitted.WithLabelValues("new").Inc()
 			return admittedTurn{a, start}, dialog.Reply{}, true
-		case queueing && !known:
-			return a.arrive(ctx, t)
+		case ask:
+			return a.arrive(ctx, t, room && a.queue.waiting.Load() == 0)
 		}
 		return a.refuse(t, "new")
 	}
@@ -376,19 +401,43 @@ func (a *Gate) waitForSlot(ctx context.Context) bool {
 	}
 }
 
+// take claims a slot and a journey for msisdn, if a slot is free (a.mu
+// held).
+func (a *Gate) take(msisdn string, now time.Time) bool {
+	select {
+	case a.slots <- struct{}{}:
+		a.sessions[msisdn] = now
+		return true
+	default:
+		return false
+	}
+}
+
 // arrive takes a new caller to the queue: one holding an invitation is
 // let in ahead of new callers, like a caller mid-journey (waiting for a
-// slot if every one is taken); any other is given their place. When the
-// queue cannot be reached, the caller gets the busy screen.
-func (a *Gate) arrive(ctx context.Context, t dialog.Turn) (dialog.Handler, dialog.Reply, bool) {
+// slot if every one is taken); with free room and nobody waiting, any
+// other is let in as a new caller; otherwise they are given their place.
+// When the queue cannot be reached, the caller gets the busy screen.
+func (a *Gate) arrive(ctx context.Context, t dialog.Turn, free bool) (dialog.Handler, dialog.Reply, bool) {
 	msisdn, err := dialog.NormaliseMsisdn(t.Msisdn)
 	if err != nil {
 		return a.refuse(t, "new")
 	}
-	pos, err := a.queue.q.QueueArrive(ctx, msisdn)
+	pos, err := a.queue.q.QueueArrive(ctx, msisdn, !free)
 	if err != nil {
 		a.queue.log.Warn("queue arrive", "to", dialog.MaskMsisdn(msisdn), "err", err)
 		return a.refuse(t, "new")
+	}
+	if pos < 0 { // neither invited nor queued: the room is free
+		start := a.now()
+		a.mu.Lock()
+		ok := a.take(t.Msisdn, start)
+		a.mu.Unlock()
+		if !ok {
+			return a.refuse(t, "new")
+		}
+		a.admitted.WithLabelValues("new").Inc()
+		return admittedTurn{a, start}, dialog.Reply{}, true
 	}
 	if pos > 0 {
 		for { // what this gateway saw last, at least

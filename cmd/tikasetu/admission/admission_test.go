@@ -602,7 +602,7 @@ type fakeQueue struct {
 	err     error
 }
 
-func (q *fakeQueue) QueueArrive(_ context.Context, m string) (int, error) {
+func (q *fakeQueue) QueueArrive(_ context.Context, m string, join bool) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
@@ -616,6 +616,9 @@ func (q *fakeQueue) QueueArrive(_ context.Context, m string) (int, error) {
 		if w == m {
 			return i + 1, nil
 		}
+	}
+	if !join {
+		return -1, nil
 	}
 	q.waiting = append(q.waiting, m)
 	return len(q.waiting), nil
@@ -665,12 +668,11 @@ func TestQueueAtTheGate(t *testing.T) {
 		}
 		return r.Text
 	}
-	// round is one round of the invite loop, as the store runs it: the
-	// room, plus what the invitations settled since the last round held.
+	// round is one round of the invite loop, as the store runs it.
 	round := func(settled, expired int) []string {
 		t.Helper()
-		inv := q.invite(a.Room() + settled)
-		a.Invited(len(inv), settled, expired, len(q.waiting), 0, nil)
+		inv := q.invite(a.Room())
+		a.Invited(Round{Sent: len(inv), Settled: settled, Expired: expired, Waiting: len(q.waiting), Outstanding: len(q.invited)})
 		return inv
 	}
 
@@ -724,7 +726,10 @@ func TestQueueAtTheGate(t *testing.T) {
 		t.Fatalf("caller 5: %q", got)
 	}
 	delete(q.invited, gateCaller(3)) // expired in the store
-	if inv := round(1, 1); len(inv) != 1 || inv[0] != gateCaller(5) {
+	if inv := round(1, 1); len(inv) != 0 {
+		t.Fatalf("invited %v in the round that learnt of the expiry", inv)
+	}
+	if inv := round(0, 0); len(inv) != 1 || inv[0] != gateCaller(5) {
 		t.Fatalf("after the expiry invited %v, want caller 5", inv)
 	}
 	if got := testutil.ToFloat64(a.queue.invitations.WithLabelValues("expired")); got != 1 {
@@ -738,7 +743,7 @@ func TestQueueAtTheGate(t *testing.T) {
 	}
 
 	q.err = fmt.Errorf("store down")
-	a.Invited(0, 1, 0, 3, 0, nil) // callers waiting, as last seen
+	a.Invited(Round{Settled: 1, Waiting: 3}) // callers waiting, as last seen
 	if got := reply(dial(9)); got != "busy" {
 		t.Fatalf("with the queue away: %q, want the busy screen", got)
 	}
@@ -756,12 +761,67 @@ func TestQueueWaitEstimate(t *testing.T) {
 	if got := a.waitMinutes(100); got != 10 {
 		t.Fatalf("before any invitation: %d min for place 100, want 10", got)
 	}
-	a.Invited(0, 0, 0, 100, 1000, nil)
+	a.Invited(Round{Waiting: 100, Total: 1000})
 	for range 300 { // five minutes of rounds at 2 invitations a second
 		now = now.Add(time.Second)
-		a.Invited(0, 0, 0, 100, a.queue.lastTotal+2, nil)
+		a.Invited(Round{Waiting: 100, Total: a.queue.lastTotal + 2})
 	}
 	if got := a.waitMinutes(1200); got < 10 || got > 11 {
 		t.Fatalf("at 120 invitations a minute: %d min for place 1200, want 10 (11 as the average settles)", got)
+	}
+}
+
+// TestQueueInvitationsOut: while invitations are out, a new caller is
+// looked up in the queue even with room and nobody waiting, so that an
+// invited caller uses their invitation (else it would hold room until it
+// expired); a caller not invited is then let in as a new caller. An
+// invitation holds room for inviteHold only.
+func TestQueueInvitationsOut(t *testing.T) {
+	now := time.Now()
+	a := New(&gateHandler{}, 64, 8, func(dialog.Turn) dialog.Reply { return dialog.Reply{Text: "busy", End: true} }, prometheus.NewRegistry())
+	a.now = func() time.Time { return now }
+	a.FixJourneys(3)
+	q := &fakeQueue{invited: map[string]bool{}}
+	a.SetQueue(q, func(_ dialog.Turn, pos, _ int) dialog.Reply {
+		return dialog.Reply{Text: fmt.Sprintf("queued %d", pos), End: true}
+	}, nil)
+	dial := func(i int) string {
+		r, err := a.Handle(context.Background(), dialog.Turn{Channel: dialog.USSD, Msisdn: gateCaller(i), NewSession: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Text
+	}
+	// Caller 1 was queued and is invited; nobody else waits.
+	q.invited[gateCaller(1)] = true
+	a.Invited(Round{Sent: 1, Outstanding: 1})
+	if got := a.Room(); got != 2 {
+		t.Fatalf("room %d with one invitation out of 3, want 2", got)
+	}
+	if got := dial(2); got != "served" {
+		t.Fatalf("a caller not invited, with room: %q", got)
+	}
+	if got := dial(1); got != "served" || q.invited[gateCaller(1)] {
+		t.Fatalf("the invited caller: %q, invitation still out: %v", got, q.invited[gateCaller(1)])
+	}
+	if got := testutil.ToFloat64(a.queue.invitations.WithLabelValues("used")); got != 1 {
+		t.Fatalf("used invitations counted %v, want 1", got)
+	}
+	// The store tells the gateway the invitation was used.
+	a.Invited(Round{Settled: 1})
+	if got := a.Room(); got != 1 {
+		t.Fatalf("room %d with two journeys of 3, want 1", got)
+	}
+	// An invitation nobody uses holds room for inviteHold, then not.
+	a.Invited(Round{Sent: 1, Outstanding: 1})
+	if got := a.Room(); got != 0 {
+		t.Fatalf("room %d with an invitation just sent, want 0", got)
+	}
+	now = now.Add(inviteHold + time.Second)
+	if got := a.Room(); got != 1 {
+		t.Fatalf("room %d once the invitation is past its hold, want 1", got)
+	}
+	if v := a.QueueView(); v.Pending != 1 || v.Held != 0 {
+		t.Fatalf("view %+v, want 1 pending, none held", v)
 	}
 }
