@@ -68,15 +68,6 @@ const alertCentreMax = 60
 // alerting reports whether seat alerts are configured.
 func (tr *turn) alerting() bool { return tr.e.cfg.Alerts != nil }
 
-// alertPin reads a PIN code as the PIN screen does: 6 digits, not starting
-// with 0 (Indic digits were made Latin by CleanInput).
-func alertPin(s string) (string, bool) {
-	if len(s) != 6 || !allDigits(s) || s[0] == '0' {
-		return "", false
-	}
-	return s, true
-}
-
 // writeAlerts refuses a write to Alerts in a turn started from a peek, as
 // readOnly refuses the other ports' writes: the engine then runs the turn
 // again from a Load. keyword marks a write that any state may ask for
@@ -124,12 +115,11 @@ func alertScreen(tr *turn) (Menu, error) {
 
 // alertInput subscribes to the PIN entered and goes Home with the outcome.
 func alertInput(tr *turn) (string, error) {
-	pin, ok := alertPin(tr.input)
-	if !ok {
+	if !validPin(tr.input) {
 		tr.notice("hint.pin")
 		return "", nil
 	}
-	if err := tr.subscribe(pin, false); err != nil {
+	if err := tr.subscribe(tr.input, false); err != nil {
 		return "", err
 	}
 	return evHome, nil
@@ -168,7 +158,6 @@ func isAlertKeyword(input string) bool {
 func (tr *turn) alertKeyword() (Reply, error) {
 	// The rest, spaces dropped: "ALERT 700 001" is ALERT 700001.
 	arg := strings.Join(strings.Fields(keyword(tr.input))[1:], "")
-	pin, ok := alertPin(arg)
 	switch {
 	case arg == "OFF":
 		if err := tr.writeAlerts(true); err != nil {
@@ -178,8 +167,8 @@ func (tr *turn) alertKeyword() (Reply, error) {
 			return Reply{}, fmt.Errorf("dialog: end seat alerts for %s: %w", MaskMsisdn(tr.msisdn), err)
 		}
 		tr.notice("alert.off")
-	case ok:
-		if err := tr.subscribe(pin, true); err != nil {
+	case validPin(arg):
+		if err := tr.subscribe(arg, true); err != nil {
 			return Reply{}, err
 		}
 	default:

@@ -81,11 +81,18 @@ func pinScreen(tr *turn) (Menu, error) {
 	return Menu{Head: []string{tr.text("pin.title")}, Items: tr.pinAlertItems(), Tail: []string{tr.back()}}, nil
 }
 
+// validPin tells a PIN code: 6 digits, not starting with 0 (Indic digits
+// were made Latin by CleanInput). The PIN screen, the seat-alert screen and
+// the ALERT keyword read it alike.
+func validPin(s string) bool {
+	return len(s) == 6 && allDigits(s) && s[0] != '0'
+}
+
 func pinInput(tr *turn) (string, error) {
 	if ok, err := tr.pinAlertInput(); ok || err != nil { // the offer after pin.full (alert.go)
 		return "", err
 	}
-	if len(tr.input) != 6 || !allDigits(tr.input) || tr.input[0] == '0' {
+	if !validPin(tr.input) {
 		tr.notice("hint.pin")
 		return "", nil
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"os"
 	"strconv"
@@ -24,9 +22,7 @@ const inviteEvery = 500 * time.Millisecond
 // invitations apart: the host name and a random suffix.
 func gatewayID() string {
 	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return host + "-" + hex.EncodeToString(b)
+	return host + "-" + randomToken()[:8]
 }
 
 // queueOn tells whether new callers turned away are given a place in the
