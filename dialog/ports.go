@@ -64,9 +64,10 @@ const (
 // of other numbers per caller, and rates per provider and overall.
 type OTPs interface {
 	// Issue creates a fresh 6-digit code for r.To and returns it so that it
-	// can be sent. It returns *OTPLimitError when the number's cool-down or
-	// hourly cap refuses a new code, *OTPBudgetError when the caller's
-	// budget of other numbers or a rate does.
+	// can be sent; the new code is not marked undelivered. It returns
+	// *OTPLimitError when the number's cool-down or hourly cap refuses a new
+	// code, *OTPBudgetError when the caller's budget of other numbers or a
+	// rate does.
 	Issue(ctx context.Context, r OTPRequest) (code string, err error)
 	// Verify checks code. It returns nil on success (and consumes the code),
 	// *OTPWrongError with attempts left, ErrOTPExpired (none or timed out) or

@@ -296,7 +296,7 @@ func (tr *turn) sendOTP(number, ev string) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("dialog: issue code for %s: %w", MaskMsisdn(number), err)
 	}
-	tr.c.Target = number
+	tr.c.Target, tr.issued = number, number
 	tr.outbox = append(tr.outbox, SMS{To: number, Text: tr.text("sms.otp", "code", code), Ref: smsRef(OTPRefPrefix + number[len(number)-4:]),
 		Kind: SMSKindOTP, Lang: tr.lang()})
 	tr.e.cfg.Observer.Count("otp_sent")
@@ -327,12 +327,16 @@ func maskOnScreen(msisdn string) string { return MaskMsisdn(strings.TrimPrefix(m
 func minutes(m float64) string { return strconv.Itoa(int(m + 0.999)) }
 
 func otpScreen(tr *turn) (Menu, error) {
-	failed, err := tr.otps.Undelivered(tr.ctx, tr.c.Target)
-	if err != nil {
-		return Menu{}, fmt.Errorf("dialog: code delivery for %s: %w", MaskMsisdn(tr.c.Target), err)
-	}
-	if failed { // says more than any hint about what was typed
-		tr.notice("otp.undelivered")
+	// A code issued this turn cleared the mark and has not been sent yet:
+	// only an older code can have been reported undelivered.
+	if tr.issued != tr.c.Target {
+		failed, err := tr.otps.Undelivered(tr.ctx, tr.c.Target)
+		if err != nil {
+			return Menu{}, fmt.Errorf("dialog: code delivery for %s: %w", MaskMsisdn(tr.c.Target), err)
+		}
+		if failed { // says more than any hint about what was typed
+			tr.notice("otp.undelivered")
+		}
 	}
 	return Menu{
 		Head:  []string{tr.text("otp.title", "number", maskOnScreen(tr.c.Target))},

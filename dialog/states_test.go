@@ -1,6 +1,7 @@
 package dialog_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -160,4 +161,68 @@ func TestOTPNoDeadEnd(t *testing.T) {
 		t.Fatalf("%d codes sent, want 2", w.codes(c.msisdn))
 	}
 	c.step(c.otp(), "home", "")
+}
+
+// undeliveredCounter counts the OTP screen's questions about delivery.
+type undeliveredCounter struct {
+	dialog.OTPs
+	asked int
+}
+
+func (u *undeliveredCounter) Undelivered(ctx context.Context, msisdn string) (bool, error) {
+	u.asked++
+	return u.OTPs.Undelivered(ctx, msisdn)
+}
+
+// TestOTPScreenAsksAboutDelivery: the OTP screen says when the code's SMS
+// was reported undelivered, and does not ask the store on the turn that
+// issued a code (a new code is never marked).
+func TestOTPScreenAsksAboutDelivery(t *testing.T) {
+	cal := newCalendar(t)
+	var otps *undeliveredCounter
+	w := cal.worldWith(t, func(cfg *dialog.Config) {
+		otps = &undeliveredCounter{OTPs: cfg.OTPs}
+		cfg.OTPs = otps
+	})
+	c := &caller{t: t, w: w, b: budgetCase{name: "ussd", channel: dialog.USSD, want: dialog.USSDBudget},
+		run: 901, msisdn: "+919830099002"}
+	c.start("lang")
+	c.lang = "en"
+	c.step("1", "number", "")
+	tests := []struct {
+		name       string
+		before     func()
+		input      string
+		asked      int
+		undeliver  bool // the screen says the code was not delivered
+		wantNotice string
+	}{
+		{name: "own number: code issued", input: "1", asked: 0},
+		{name: "code reported undelivered", before: func() {
+			if err := w.eng.DeliveryFailed(w.ctx, c.msisdn, dialog.OTPRefPrefix+"0002-x"); err != nil {
+				t.Fatal(err)
+			}
+		}, input: "12", asked: 1, undeliver: true},
+		{name: "new code", input: "0", asked: 0, wantNotice: c.text("otp.resent")},
+		{name: "wrong length again", input: "12", asked: 1},
+	}
+	for _, tt := range tests {
+		if tt.before != nil {
+			tt.before()
+		}
+		before := otps.asked
+		r := c.send(tt.input)
+		if c.state() != "otp" {
+			t.Fatalf("%s: state %q, want otp:\n%s", tt.name, c.state(), r.Text)
+		}
+		if got := otps.asked - before; got != tt.asked {
+			t.Errorf("%s: asked about delivery %d times, want %d", tt.name, got, tt.asked)
+		}
+		if got := strings.Contains(r.Text, c.text("otp.undelivered")); got != tt.undeliver {
+			t.Errorf("%s: says undelivered %v, want %v:\n%s", tt.name, got, tt.undeliver, r.Text)
+		}
+		if tt.wantNotice != "" && !strings.Contains(r.Text, tt.wantNotice) {
+			t.Errorf("%s: no %q in:\n%s", tt.name, tt.wantNotice, r.Text)
+		}
+	}
 }

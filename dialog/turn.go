@@ -27,6 +27,7 @@ type turn struct {
 	shown   string // state whose screen the reply shows
 	outbox  []SMS  // SMS to send once the state is saved
 	closing bool   // the caller read the last words: end, whatever the size
+	issued  string // the number a code was issued to this turn, if any
 
 	account *Account // loaded at most once per turn
 	centres map[string][]Centre

@@ -18,6 +18,7 @@ WINDOW=${WINDOW:-8} PORT=${PORT:-18080} PLOT_DIR=${PLOT_DIR:-docs/performance}
 PLOT=0; [[ ${1:-} == --plot ]] && PLOT=1
 FP=$((PORT + 1)) SP=$((PORT + 2)) RP=$((PORT + 3))
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 for p in $PORT $FP $SP $RP; do
 	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use: set PORT" >&2; exit 2; fi
 done
@@ -39,7 +40,7 @@ go build -o "$W/tikasetu" ./cmd/tikasetu
 go build -o "$W/loadgen" ./cmd/tikasetu-loadgen
 redis-server --port $RP --bind 127.0.0.1 --save "" --appendonly no --logfile "$W/redis.log" &
 RPID=$! && PIDS+=($RPID)
-until redis-cli -p $RP ping >/dev/null 2>&1; do sleep 0.1; done
+ready redis-server $RPID "$W/redis.log" redis-cli -p $RP ping
 "$W/loadgen" floor --addr 127.0.0.1:$FP --redis-url redis://127.0.0.1:$RP >"$W/floor.log" 2>&1 &
 FLOOR_PID=$! && PIDS+=($FLOOR_PID)
 
@@ -55,7 +56,7 @@ gateway() {
 		TIKASETU_AT_ALLOW=127.0.0.1 TIKASETU_SMS_RATE=2000 \
 		"$W/tikasetu" serve --addr 127.0.0.1:$PORT >>"$W/gateway.log" 2>&1 &
 	GW_PID=$!
-	until curl -sf http://127.0.0.1:$PORT/readyz >/dev/null; do sleep 0.1; done
+	ready gateway $GW_PID "$W/gateway.log" curl -sf http://127.0.0.1:$PORT/readyz
 	"${LG[@]}" --seed --admin-token tok --mode closed --concurrency 4 --ramp 0s --duration 1s >/dev/null 2>>"$W/loadgen.log"
 }
 

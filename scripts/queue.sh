@@ -19,6 +19,7 @@ THINK=${THINK:-250ms} DRAIN=${DRAIN:-180} INVITE_TTL=${INVITE_TTL:-1m} REACT=${R
 REDIAL=${REDIAL:-30s} PORT=${PORT:-18090} PLOT=${PLOT-docs/performance/queue.png} KEEP=${KEEP:-}
 SP=$((PORT + 2)) RP=$((PORT + 3))
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 for p in $PORT $SP $RP; do
 	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use: set PORT" >&2; exit 2; fi
 done
@@ -38,7 +39,7 @@ go build -o "$W/tikasetu" ./cmd/tikasetu
 go build -o "$W/loadgen" ./cmd/tikasetu-loadgen
 redis-server --port $RP --bind 127.0.0.1 --save "" --appendonly no --logfile "$W/redis.log" &
 RPID=$!
-until redis-cli -p $RP ping >/dev/null 2>&1; do sleep 0.1; done
+ready redis-server $RPID "$W/redis.log" redis-cli -p $RP ping
 
 # gateway QUEUE: a new gateway on an empty Redis, admission on with the journey limit fixed,
 # the calendar seeded.
@@ -51,7 +52,7 @@ gateway() {
 		TIKASETU_MAX_JOURNEYS=$MAX_JOURNEYS TIKASETU_QUEUE=$1 TIKASETU_INVITE_TTL=$INVITE_TTL \
 		"$W/tikasetu" serve --addr 127.0.0.1:$PORT >>"$W/gateway.log" 2>&1 &
 	GW_PID=$!
-	until curl -sf http://127.0.0.1:$PORT/readyz >/dev/null; do sleep 0.1; done
+	ready gateway $GW_PID "$W/gateway.log" curl -sf http://127.0.0.1:$PORT/readyz
 	"${LG[@]}" --seed --admin-token tok --mode closed --concurrency 4 --ramp 0s --duration 1s >/dev/null 2>>"$W/loadgen.log"
 }
 
