@@ -196,7 +196,11 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 	if err != nil {
 		return dialog.Appointment{}, hold, fmt.Errorf("store: book: %w", err)
 	}
-	res, err := scriptApptPut.Run(ctx, s.rdb, []string{apptKey(r.Msisdn), apptGenKey(r.Msisdn)}, field, js, gen).Slice()
+	keys := []string{apptKey(r.Msisdn), apptGenKey(r.Msisdn)}
+	if s.oneRedis() {
+		keys = append(keys, statAppointments)
+	}
+	res, err := scriptApptPut.Run(ctx, s.rdb, keys, field, js, gen).Slice()
 	if err != nil {
 		// Unknown outcome: the hold stays; a retry keeps it, Repair frees it.
 		return dialog.Appointment{}, hold, wrap("book: write appointment", err)
@@ -212,7 +216,9 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 	// Step 4. Errors past this point leave the booking made and at worst an
 	// old hold that Repair frees, so they are not reported to the caller.
 	if prevJS == "" {
-		_ = s.rdb.Incr(ctx, statAppointments).Err()
+		if !s.oneRedis() {
+			_ = s.rdb.Incr(ctx, statAppointments).Err()
+		}
 		return rec.Appointment, hold, nil
 	}
 	var prev apptRecord

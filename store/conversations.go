@@ -10,14 +10,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-func (s *Store) replyKey(m, replyKey string) string {
-	return "ts:reply:{" + m + "}:" + s.replyField(replyKey)
-}
+// A conversation's hash (ts:conv:{m}) holds its version (v) and JSON (j),
+// and the replies to its recent deliveries: r:<h> for the hashed reply key h,
+// and rs, those h oldest first. They share the conversation's expiry and
+// outlive its deletion; the save script drops the oldest half past
+// keptReplies (conv_save.lua).
+
+// replyField is the hash field of the reply cached under replyKey.
+func (s *Store) replyField(replyKey string) string { return "r:" + s.replyHash(replyKey) }
 
 // Load returns the caller's conversation, remembered language and, when
 // replyKey is not empty, the reply cached under it, in one round trip.
@@ -26,17 +29,17 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 	if err := checkMsisdn(msisdn); err != nil {
 		return out, err
 	}
-	p := s.rdb.Pipeline()
-	conv := p.HMGet(ctx, convKey(msisdn), "v", "j")
-	lang := p.Get(ctx, langKey(msisdn))
-	var rep *redis.StringCmd
+	fields := []string{"v", "j"}
 	if replyKey != "" {
-		rep = p.Get(ctx, s.replyKey(msisdn, replyKey))
+		fields = append(fields, s.replyField(replyKey))
 	}
+	p := s.rdb.Pipeline()
+	conv := p.HMGet(ctx, convKey(msisdn), fields...)
+	lang := p.Get(ctx, langKey(msisdn))
 	if err := execPipe(ctx, p); err != nil {
 		return out, wrap("load conversation", err)
 	}
-	if vals := conv.Val(); len(vals) == 2 && vals[0] != nil && vals[1] != nil {
+	if vals := conv.Val(); len(vals) >= 2 && vals[0] != nil && vals[1] != nil {
 		vs, _ := vals[0].(string)
 		js, _ := vals[1].(string)
 		v, err := strconv.ParseInt(vs, 10, 64)
@@ -54,9 +57,10 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 		out.Conversation = c
 	}
 	out.Lang = lang.Val()
-	if rep != nil && rep.Err() == nil {
+	if vals := conv.Val(); len(vals) == 3 && vals[2] != nil {
+		rs, _ := vals[2].(string)
 		r := new(dialog.Reply)
-		if err := json.Unmarshal([]byte(rep.Val()), r); err != nil {
+		if err := json.Unmarshal([]byte(rs), r); err != nil {
 			return out, fmt.Errorf("store: load cached reply: %w", err)
 		}
 		out.Cached = r
@@ -66,12 +70,13 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 
 // Save writes c if the stored version still equals c.Version (then gives c
 // a new random version), with ttl (DefaultConversationTTL when ≤ 0); in the
-// same script it caches reply under replyKey (when not empty) and remembers
-// c.Lang (when not empty) without expiry. A c with State "" deletes the
-// conversation (c.Version becomes 0) but still caches the reply. It returns
+// same script it caches reply under replyKey (when not empty) beside it and
+// remembers c.Lang (when not empty) without expiry. A c with State ""
+// deletes the conversation (c.Version becomes 0) but still caches the reply. It returns
 // dialog.ErrConflict when another turn saved first, or when a reply is
 // already cached under replyKey. The SMS given are kept for the outbound
-// queue in the same script (see smsqueue.go), listed just before it.
+// queue in the same script, and listed there too, or on a cluster just
+// before it (see smsqueue.go).
 //
 // Versions are random, not counted, so that a version never comes back: a
 // conversation deleted and written again by other gateways cannot reach
@@ -95,9 +100,9 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 		}
 		nv = mrand.Int64N(math.MaxInt64) + 1
 	}
-	rk := convKey(c.Msisdn) // placeholder on the same slot when no reply
+	rh := ""
 	if replyKey != "" {
-		rk = s.replyKey(c.Msisdn, replyKey)
+		rh = s.replyHash(replyKey)
 		if rj, err = json.Marshal(reply); err != nil {
 			return fmt.Errorf("store: save reply: %w", err)
 		}
@@ -111,24 +116,31 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			lang = ""
 		}
 	}
-	args := []any{c.Version, js, ttl.Milliseconds(), rj, lang, nv, s.smsBoxTTL().Milliseconds()}
+	keys := []string{convKey(c.Msisdn), langKey(c.Msisdn), smsBoxKey(c.Msisdn)}
+	args := []any{c.Version, js, ttl.Milliseconds(), rh, rj, lang, nv, s.smsBoxTTL().Milliseconds(), "", keptReplies}
 	if len(sms) > 0 {
 		queued := make([]QueuedSMS, len(sms))
 		for i, m := range sms {
 			queued[i] = s.Queued(c.Msisdn, m)
 		}
-		if err := s.listSMS(ctx, queued); err != nil {
-			s.forget(c.Msisdn)
-			return err
-		}
-		more, err := s.smsSaveArgs(queued)
+		sealed, err := s.sealSMS(queued)
 		if err != nil {
 			return err
 		}
-		args = append(args, more...)
+		if s.oneRedis() {
+			args[8] = s.smsDue()
+			for _, q := range queued {
+				keys = append(keys, smsQueueKey(q.shard), smsAgeKey(q.shard))
+			}
+		} else if err := s.listSMS(ctx, queued); err != nil {
+			s.forget(c.Msisdn)
+			return err
+		}
+		for i, q := range queued {
+			args = append(args, q.Ref, sealed[i], q.member, q.Queued.UnixMilli())
+		}
 	}
-	res, err := scriptConvSave.Run(ctx, s.rdb,
-		[]string{convKey(c.Msisdn), rk, langKey(c.Msisdn), smsBoxKey(c.Msisdn)}, args...).Int64()
+	res, err := scriptConvSave.Run(ctx, s.rdb, keys, args...).Int64()
 	if err != nil || res != 0 {
 		s.forget(c.Msisdn)
 	}
@@ -148,6 +160,10 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	}
 	return nil
 }
+
+// keptReplies is how many cached replies a conversation keeps at least: a
+// delivery retried after as many later turns is answered as new input.
+const keptReplies = 8
 
 // recentConv is the conversation this process last wrote for a caller.
 type recentConv struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,13 +53,11 @@ func TestConversationRoundTrip(t *testing.T) {
 			t.Errorf("other reply key cached %+v", l.Cached)
 		}
 
-		// TTL is set on the conversation and the reply, not on the language.
+		// TTL is set on the conversation, which holds the reply, not on
+		// the language.
 		ttl := env.rdb.PTTL(ctx, convKey(m)).Val()
 		if ttl <= 9*time.Minute || ttl > 10*time.Minute {
 			t.Errorf("conversation TTL = %v", ttl)
-		}
-		if ttl := env.rdb.PTTL(ctx, env.replyKey(m, "k1")).Val(); ttl <= 9*time.Minute {
-			t.Errorf("reply TTL = %v", ttl)
 		}
 		if ttl := env.rdb.PTTL(ctx, langKey(m)).Val(); ttl >= 0 {
 			t.Errorf("lang TTL = %v, want none", ttl)
@@ -102,12 +101,65 @@ func TestConversationRoundTrip(t *testing.T) {
 			t.Errorf("default TTL = %v", ttl)
 		}
 
-		// The reply key is hashed: what the caller typed is not in the key.
-		if env.rdb.Exists(ctx, "ts:reply:{"+m+"}:k1").Val() != 0 {
-			t.Error("reply key stored in clear")
+		// The reply key is hashed: what the caller typed is not in a field.
+		for _, f := range env.rdb.HKeys(ctx, convKey(m)).Val() {
+			if strings.Contains(f, "k1") || strings.Contains(f, "k2") {
+				t.Errorf("reply key stored in clear: field %q", f)
+			}
 		}
 		if _, err := env.Load(ctx, "9800000001", ""); err == nil {
 			t.Error("non-E.164 msisdn accepted")
+		}
+	})
+}
+
+// TestConversationKeepsRecentReplies: a conversation keeps the replies to
+// at least its last keptReplies deliveries, across its deletion, and at most
+// twice as many.
+func TestConversationKeepsRecentReplies(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		m := msisdn(5)
+		c := &dialog.Conversation{Msisdn: m, State: "home", Lang: "en"}
+		const turns = 2*keptReplies + 1 // the last one trims the oldest half
+		key := func(i int) string { return "d" + strconv.Itoa(i) }
+		for i := range turns {
+			if i == turns-1 {
+				c.State = "" // the last turn ends the conversation
+			}
+			if err := env.Save(ctx, c, time.Minute, key(i), dialog.Reply{Text: "screen " + strconv.Itoa(i)}); err != nil {
+				t.Fatalf("turn %d: %v", i, err)
+			}
+		}
+		tests := []struct {
+			turn int
+			kept bool
+		}{
+			{0, false},
+			{keptReplies - 1, false},
+			{keptReplies, true},
+			{turns - 2, true},
+			{turns - 1, true}, // the reply of the turn that deleted it
+		}
+		for _, tt := range tests {
+			l, err := env.Load(ctx, m, key(tt.turn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Cached != nil && l.Cached.Text == "screen "+strconv.Itoa(tt.turn); got != tt.kept {
+				t.Errorf("reply of turn %d kept = %v (%+v), want %v", tt.turn, got, l.Cached, tt.kept)
+			}
+			if l.Conversation != nil {
+				t.Errorf("conversation after deletion = %+v", l.Conversation)
+			}
+		}
+		if n := env.rdb.HLen(ctx, convKey(m)).Val(); n > 2*keptReplies+1 {
+			t.Errorf("hash fields = %d, want at most %d replies and their list", n, 2*keptReplies)
+		}
+		// A retried delivery conflicts rather than running again.
+		n := &dialog.Conversation{Msisdn: m, State: "home"}
+		if err := env.Save(ctx, n, time.Minute, key(turns-2), dialog.Reply{Text: "again"}); !errors.Is(err, dialog.ErrConflict) {
+			t.Errorf("save under a reply key already answered: %v, want conflict", err)
 		}
 	})
 }

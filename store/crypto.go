@@ -62,9 +62,9 @@ func (s *Store) otpHash(msisdn, code string) string {
 	return hmacHex(s.keys.otp, msisdn, code)
 }
 
-// replyField hashes a reply key: the engine may build it from the caller's
+// replyHash hashes a reply key: the engine may build it from the caller's
 // input, which can be an ID number or an OTP.
-func (s *Store) replyField(replyKey string) string {
+func (s *Store) replyHash(replyKey string) string {
 	return hmacHex(s.keys.reply, replyKey)[:32]
 }
 

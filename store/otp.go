@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"strconv"
@@ -61,53 +60,26 @@ func (s *Store) Issue(ctx context.Context, r dialog.OTPRequest) (string, error) 
 	return code, nil
 }
 
-// Verify checks code for msisdn. It reads the stored hash once, compares in
-// constant time (hmac.Equal) and then records the outcome with a script that
-// acts only if the code read is still the current one, so concurrent tries
-// are each counted. Errors: *dialog.OTPWrongError, dialog.ErrOTPLocked,
-// dialog.ErrOTPExpired.
+// Verify checks code for msisdn and records the outcome in one script
+// (otp_verify.lua), so that concurrent tries are each counted. Errors:
+// *dialog.OTPWrongError, dialog.ErrOTPLocked, dialog.ErrOTPExpired.
 func (s *Store) Verify(ctx context.Context, msisdn, code string) error {
 	if err := checkMsisdn(msisdn); err != nil {
 		return err
 	}
-	given := s.otpHash(msisdn, code)
-	// A code re-issued between the read and the script is read again; bounded
-	// because Issue has a cool-down.
-	for attempt := 0; attempt < 3; attempt++ {
-		vals, err := s.rdb.HMGet(ctx, otpKey(msisdn), "h", "exp", "locked").Result()
-		if err != nil {
-			return wrap("verify otp", err)
-		}
-		if vals[2] != nil {
-			return dialog.ErrOTPLocked
-		}
-		h, _ := vals[0].(string)
-		expS, _ := vals[1].(string)
-		exp, _ := strconv.ParseInt(expS, 10, 64)
-		if h == "" || s.now().UnixMilli() > exp {
-			return dialog.ErrOTPExpired
-		}
-		var r int64
-		if hmac.Equal([]byte(given), []byte(h)) {
-			r, err = scriptOTPConsume.Run(ctx, s.rdb, []string{otpKey(msisdn)}, h).Int64()
-			if err == nil && r == 1 {
-				return nil
-			}
-		} else {
-			r, err = scriptOTPWrong.Run(ctx, s.rdb, []string{otpKey(msisdn)}, h, s.cfg.OTPMaxTries).Int64()
-			if err == nil && r > 0 {
-				return &dialog.OTPWrongError{Left: int(r)}
-			}
-		}
-		switch {
-		case err != nil:
-			return wrap("verify otp", err)
-		case r == -1:
-			return dialog.ErrOTPLocked
-		}
-		// r == -2: the code changed under us; look again.
+	r, err := scriptOTPVerify.Run(ctx, s.rdb, []string{otpKey(msisdn)},
+		s.otpHash(msisdn, code), s.now().UnixMilli(), s.cfg.OTPMaxTries).Int64()
+	switch {
+	case err != nil:
+		return wrap("verify otp", err)
+	case r == 0:
+		return nil
+	case r == -1:
+		return dialog.ErrOTPLocked
+	case r == -2:
+		return dialog.ErrOTPExpired
 	}
-	return errors.Join(dialog.ErrOTPExpired, errors.New("store: verify otp: code keeps changing"))
+	return &dialog.OTPWrongError{Left: int(r)}
 }
 
 // MarkUndelivered records that the SMS carrying msisdn's outstanding code

@@ -88,8 +88,11 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 		if err != nil {
 			return dialog.Beneficiary{}, fmt.Errorf("store: add beneficiary: %w", err)
 		}
-		n, err := scriptBenAdd.Run(ctx, s.rdb, []string{benKey(msisdn)},
-			ref, js, idh, s.cfg.MaxBeneficiaries).Int64()
+		keys := []string{benKey(msisdn)}
+		if s.oneRedis() {
+			keys = append(keys, statBeneficiaries)
+		}
+		n, err := scriptBenAdd.Run(ctx, s.rdb, keys, ref, js, idh, s.cfg.MaxBeneficiaries).Int64()
 		if err != nil {
 			// Unknown outcome: keep the claims; a retry by this account
 			// completes (the ID claim is accepted as ours).
@@ -107,8 +110,10 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 			s.release(ctx, msisdn, refKey(ref))
 			return dialog.Beneficiary{}, dialog.ErrDuplicateID
 		}
-		if err := s.rdb.Incr(ctx, statBeneficiaries).Err(); err != nil {
-			return rec.Beneficiary, wrap("add beneficiary: count", err)
+		if !s.oneRedis() {
+			if err := s.rdb.Incr(ctx, statBeneficiaries).Err(); err != nil {
+				return rec.Beneficiary, wrap("add beneficiary: count", err)
+			}
 		}
 		return rec.Beneficiary, nil
 	}

@@ -18,13 +18,14 @@ import (
 // (ts:smsbox:{m}, ref → sealed JSON), written by the turn's save in the same
 // script as the conversation, and listed by ref and masked caller in one of
 // smsShards sorted sets by the time they are due, with their queueing
-// time beside it (for the oldest one's age). Payloads are sealed (AES-GCM)
-// like ID numbers, as they hold numbers and codes. A Redis Cluster cannot
-// write both slots in one step, so the listing is written first, due one
-// lease later: if the save then lands, the SMS is delivered at the
-// latest when that lease runs out, by whichever gateway claims it; if it
-// does not land, the claimant finds no payload and drops the listing.
-// The gateway that saved sends the SMS at once, within that lease.
+// time beside it (for the oldest one's age), due one lease later. Payloads
+// are sealed (AES-GCM) like ID numbers, as they hold numbers and codes. On
+// one Redis the save's script writes the listing too. A Redis Cluster cannot
+// write both slots in one step, so there the listing is written first: if
+// the save then lands, the SMS is delivered at the latest when that lease
+// runs out, by whichever gateway claims it; if it does not land, the
+// claimant finds no payload and drops the listing. The gateway that saved
+// sends the SMS at once, within that lease.
 
 // smsShards spreads the queue over slots, so that a Redis Cluster shares
 // its load.
@@ -76,11 +77,14 @@ func smsShard(member string) int {
 	return int(h.Sum32() % smsShards)
 }
 
-// listSMS writes the listing of a turn's SMS ahead of its save: due a lease
-// from now, so that nobody claims them while the saving gateway sends them.
+// smsDue is when a listing written now is due: a lease from now, so that
+// nobody claims the SMS while the saving gateway sends them.
+func (s *Store) smsDue() int64 { return s.now().Add(s.cfg.SMSLease).UnixMilli() }
+
+// listSMS writes the listing of a turn's SMS ahead of its save.
 func (s *Store) listSMS(ctx context.Context, qs []QueuedSMS) error {
 	p := s.rdb.Pipeline()
-	due := float64(s.now().Add(s.cfg.SMSLease).UnixMilli())
+	due := float64(s.smsDue())
 	for _, q := range qs {
 		p.ZAddNX(ctx, smsQueueKey(q.shard), redis.Z{Score: due, Member: q.member})
 		p.ZAddNX(ctx, smsAgeKey(q.shard), redis.Z{Score: float64(q.Queued.UnixMilli()), Member: q.member})
@@ -91,22 +95,20 @@ func (s *Store) listSMS(ctx context.Context, qs []QueuedSMS) error {
 	return nil
 }
 
-// smsSaveArgs are the conversation script's arguments that keep qs. Each
-// payload is sealed: it holds a number and may hold a code.
-func (s *Store) smsSaveArgs(qs []QueuedSMS) ([]any, error) {
-	args := make([]any, 0, 2*len(qs))
-	for _, q := range qs {
+// sealSMS seals the payload of each of qs as it rests in the caller's box:
+// it holds a number and may hold a code.
+func (s *Store) sealSMS(qs []QueuedSMS) ([]string, error) {
+	out := make([]string, len(qs))
+	for i, q := range qs {
 		js, err := json.Marshal(smsPayload{To: q.To, Text: q.Text, Kind: q.Kind, Lang: q.Lang, Queued: q.Queued.UnixMilli(), Expires: q.Expires.UnixMilli()})
 		if err != nil {
 			return nil, fmt.Errorf("store: save sms: %w", err)
 		}
-		sealed, err := s.sealer.Seal(string(js))
-		if err != nil {
+		if out[i], err = s.sealer.Seal(string(js)); err != nil {
 			return nil, fmt.Errorf("store: save sms: %w", err)
 		}
-		args = append(args, q.Ref, sealed)
 	}
-	return args, nil
+	return out, nil
 }
 
 // EnqueueSMS queues SMS that no turn produced (an invitation, an alert, a
@@ -128,9 +130,13 @@ func (s *Store) EnqueueSMS(ctx context.Context, caller string, sms ...dialog.SMS
 	if err := s.listSMS(ctx, queued); err != nil {
 		return err
 	}
-	args, err := s.smsSaveArgs(queued)
+	sealed, err := s.sealSMS(queued)
 	if err != nil {
 		return err
+	}
+	args := make([]any, 0, 2*len(queued))
+	for i, q := range queued {
+		args = append(args, q.Ref, sealed[i])
 	}
 	p := s.rdb.TxPipeline()
 	p.HSet(ctx, smsBoxKey(caller), args...)
@@ -230,28 +236,21 @@ func (s *Store) ClaimSMS(ctx context.Context, n int) ([]QueuedSMS, error) {
 
 func triesField(ref string) string { return "#" + ref }
 
-// DropSMS removes SMS from the queue for good: sent, expired or refused.
-// The payload goes first: a listing left behind by a failure between the
-// two is dropped by the next claim.
+// DropSMS removes SMS from the queue for good: sent, expired or refused,
+// payloads and listings in one round trip. A listing left behind by a
+// failure is dropped by the next claim; a payload left behind expires with
+// its box.
 func (s *Store) DropSMS(ctx context.Context, qs ...QueuedSMS) error {
 	p := s.rdb.Pipeline()
 	for _, q := range qs {
 		if q.Caller != "" {
 			p.HDel(ctx, smsBoxKey(q.Caller), q.Ref, triesField(q.Ref))
 		}
-	}
-	if p.Len() > 0 {
-		if _, err := p.Exec(ctx); err != nil {
-			return wrap("drop sms", err)
-		}
-	}
-	p = s.rdb.Pipeline()
-	for _, q := range qs {
 		p.ZRem(ctx, smsQueueKey(q.shard), q.member)
 		p.ZRem(ctx, smsAgeKey(q.shard), q.member)
 	}
 	if _, err := p.Exec(ctx); err != nil {
-		return wrap("drop sms: listing", err)
+		return wrap("drop sms", err)
 	}
 	return nil
 }

@@ -388,8 +388,7 @@ func mustScript(name string) *redis.Script {
 var (
 	scriptConvSave       = mustScript("conv_save")
 	scriptOTPIssue       = mustScript("otp_issue")
-	scriptOTPWrong       = mustScript("otp_wrong")
-	scriptOTPConsume     = mustScript("otp_consume")
+	scriptOTPVerify      = mustScript("otp_verify")
 	scriptOTPUndelivered = mustScript("otp_undelivered")
 	scriptOTPOthers      = mustScript("otp_others")
 	scriptOTPRate        = mustScript("otp_rate")
@@ -429,6 +428,14 @@ func execPipe(ctx context.Context, p redis.Pipeliner) error {
 		return err
 	}
 	return nil
+}
+
+// oneRedis reports whether the store runs on one Redis rather than a
+// cluster: then a script may also write keys of other slots (the SMS queue,
+// the counters) and save a round trip.
+func (s *Store) oneRedis() bool {
+	_, cluster := s.rdb.(*redis.ClusterClient)
+	return !cluster
 }
 
 // scriptCall is one script invocation for runScripts.

@@ -602,6 +602,7 @@ func TestAdminRoutes(t *testing.T) {
 func BenchmarkUSSDJourney(b *testing.B) {
 	tg := newTestGateway(b, everySeat(1_000_000), "12-delhi-110085.json")
 	b.ReportAllocs()
+	before := readWork(b, tg.redisURL)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		c := tg.caller("+9170" + strconv.Itoa(10_000_000+i))
@@ -626,6 +627,61 @@ func BenchmarkUSSDJourney(b *testing.B) {
 			b.Fatalf("journey %d ended with:\n%s", i, got)
 		}
 	}
+	tg.g.engine.Drain() // the journeys' SMS, sent and settled
+	readWork(b, tg.redisURL).since(before).report(b)
+}
+
+// work is what a benchmark costs beyond its time: CPU of this process (the
+// gateway and the requests' driver) and of Redis, and Redis's reads (one
+// per round trip, or per pipeline) and commands (scripts' own included).
+type work struct {
+	cpu, redisCPU   time.Duration
+	reads, commands int64
+}
+
+func readWork(tb testing.TB, redisURL string) work {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	w := work{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	info, err := rdb.Info(context.Background(), "cpu", "stats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, _ := strings.Cut(line, ":")
+		switch k {
+		case "used_cpu_user", "used_cpu_sys":
+			f, _ := strconv.ParseFloat(v, 64)
+			w.redisCPU += time.Duration(f * float64(time.Second))
+		case "total_reads_processed":
+			w.reads, _ = strconv.ParseInt(v, 10, 64)
+		case "total_commands_processed":
+			w.commands, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return w
+}
+
+func (w work) since(before work) work {
+	// this read's own INFO is one read and one command
+	return work{w.cpu - before.cpu, w.redisCPU - before.redisCPU, w.reads - before.reads - 1, w.commands - before.commands - 1}
+}
+
+func (w work) report(b *testing.B) {
+	n := float64(b.N)
+	b.ReportMetric(float64(w.cpu.Microseconds())/n, "cpu-µs/op")
+	b.ReportMetric(float64(w.redisCPU.Microseconds())/n, "redis-cpu-µs/op")
+	b.ReportMetric(float64(w.reads)/n, "redis-reads/op")
+	b.ReportMetric(float64(w.commands)/n, "redis-cmds/op")
 }
 
 // BenchmarkUSSDBusy is one new caller turned away by a full gate: the

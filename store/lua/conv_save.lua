@@ -1,39 +1,75 @@
--- Compare-and-set a caller's conversation (all keys on the caller's slot).
--- KEYS[1] ts:conv:{m}   hash: v (version), j (conversation JSON)
--- KEYS[2] ts:reply:{m}:<h>  cached reply JSON
--- KEYS[3] ts:lang:{m}   remembered language (no TTL)
--- KEYS[4] ts:smsbox:{m} hash: ref → SMS the turn produced (JSON), which
---                       the outbound queue delivers
+-- Compare-and-set a caller's conversation (all keys on the caller's slot,
+-- but for the SMS listings).
+-- KEYS[1] ts:conv:{m}   hash: v (version), j (conversation JSON), r:<h>
+--                       (the reply cached for delivery h), rs (those h,
+--                       oldest first, space-separated)
+-- KEYS[2] ts:lang:{m}   remembered language (no TTL)
+-- KEYS[3] ts:smsbox:{m} hash: ref → SMS the turn produced (sealed JSON),
+--                       which the outbound queue delivers
+-- KEYS[4…] per SMS, when ARGV[9] is not "": the queue and age sorted sets
+--          of its shard (one Redis only: on a cluster they are other slots)
 -- ARGV[1] expected version ("0": none), ARGV[2] JSON ("" deletes),
--- ARGV[3] ttl ms, ARGV[4] reply JSON ("" = none), ARGV[5] language
--- ("" = keep), ARGV[6] new version (random, never "0"), ARGV[7] TTL ms
--- of KEYS[4], ARGV[8…] ref, JSON, ref, JSON… of the SMS to keep.
+-- ARGV[3] ttl ms, ARGV[4] reply h (32 characters; "" = none), ARGV[5] reply JSON,
+-- ARGV[6] language ("" = keep), ARGV[7] new version (random, never "0"),
+-- ARGV[8] TTL ms of KEYS[3], ARGV[9] due ms of the listings ("" = listed
+-- already), ARGV[10] replies kept at least (past twice as many, the
+-- oldest half goes), ARGV[11…] per SMS: ref, sealed JSON, listing member,
+-- queued ms.
 -- Versions are compared as strings: Lua numbers lose digits past 2^53.
 -- Returns 0, or -1 on conflict: the stored version differs, or a reply is
--- already cached under KEYS[2] (this delivery was answered by another turn).
-if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then
+-- already cached for h (this delivery was answered by another turn).
+local cur = redis.call('HMGET', KEYS[1], 'v', 'rs', 'r:' .. ARGV[4])
+if (cur[1] or '0') ~= ARGV[1] then
   return -1
 end
-if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
+if ARGV[4] ~= '' and cur[3] then
   return -1
 end
-local ttl = tonumber(ARGV[3])
+local set = {}
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
+  -- the replies stay: a retried delivery still gets the last words
+  redis.call('HDEL', KEYS[1], 'v', 'j')
 else
-  redis.call('HSET', KEYS[1], 'v', ARGV[6], 'j', ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ttl)
+  set = {'v', ARGV[7], 'j', ARGV[2]}
 end
 if ARGV[4] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[4], 'PX', ttl)
-end
-if ARGV[5] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[5])
-end
-if #ARGV > 7 then
-  for i = 8, #ARGV, 2 do
-    redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+  -- every h is 32 characters: rs holds (#rs + 1) / 33 of them
+  local rs = cur[2] or ''
+  local keep = tonumber(ARGV[10])
+  local n = (#rs + 1) / 33
+  if n >= 2 * keep then
+    local old = {}
+    for i = 0, n - keep - 1 do
+      old[#old + 1] = 'r:' .. string.sub(rs, 33 * i + 1, 33 * i + 32)
+    end
+    redis.call('HDEL', KEYS[1], unpack(old))
+    rs = string.sub(rs, 33 * (n - keep) + 1)
   end
-  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[7]))
+  if rs == '' then rs = ARGV[4] else rs = rs .. ' ' .. ARGV[4] end
+  set[#set + 1] = 'rs'
+  set[#set + 1] = rs
+  set[#set + 1] = 'r:' .. ARGV[4]
+  set[#set + 1] = ARGV[5]
+end
+if #set > 0 then
+  redis.call('HSET', KEYS[1], unpack(set))
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+end
+if ARGV[6] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[6])
+end
+if #ARGV > 10 then
+  local box = {}
+  for i = 11, #ARGV, 4 do
+    box[#box + 1] = ARGV[i]
+    box[#box + 1] = ARGV[i + 1]
+    if ARGV[9] ~= '' then
+      local k = 4 + (i - 11) / 2
+      redis.call('ZADD', KEYS[k], 'NX', ARGV[9], ARGV[i + 2])
+      redis.call('ZADD', KEYS[k + 1], 'NX', ARGV[i + 3], ARGV[i + 2])
+    end
+  end
+  redis.call('HSET', KEYS[3], unpack(box))
+  redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[8]))
 end
 return 0
