@@ -62,12 +62,15 @@ func NormaliseID(t IDType, s string) (string, error) {
 	return n, nil
 }
 
+// idSeparators drops the spaces and dashes callers type inside ID numbers.
+var idSeparators = strings.NewReplacer(" ", "", "-", "")
+
 // MaskID is the only form of an ID number ever shown or stored in clear:
 // Aadhaar as "XXXX XXXX 1234", anything else with all but the last four
 // characters replaced by X. Spaces and hyphens are dropped first; a number
 // of 4 characters or fewer is hidden entirely.
 func MaskID(t IDType, n string) string {
-	r := []rune(strings.NewReplacer(" ", "", "-", "").Replace(n))
+	r := []rune(idSeparators.Replace(n))
 	if len(r) <= 4 {
 		return strings.Repeat("X", len(r))
 	}

@@ -81,3 +81,75 @@ func TestCalendarCache(t *testing.T) {
 		}
 	})
 }
+
+// TestCalendarCacheSeats: seat counts come from the cache within SeatsTTL,
+// except those this process's own bookings, cancellations and imports
+// changed, which it reads again at once.
+func TestCalendarCacheSeats(t *testing.T) {
+	forBackends(t, []backend{realRedis, miniRedis}, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		centre := cacheCentre(7101, "Seats")
+		other := cacheCentre(7102, "Other")
+		mustImport(t, env.Store, centre, other)
+		sid, oid := centre.Sessions[0].ID, other.Sessions[0].ID
+		now := time.Date(2021, 5, 1, 10, 0, 0, 0, ist)
+		var mu sync.Mutex
+		c := NewCalendarCache(env.Store, 5*time.Second)
+		c.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		reqs := people(t, env.Store, 3)
+		for i := range reqs {
+			reqs[i].SessionID = sid
+		}
+		free := func() [2]int {
+			t.Helper()
+			got, err := c.Seats(ctx, []string{sid, oid})
+			if err != nil || len(got) != 2 {
+				t.Fatalf("seats = %v, %v", got, err)
+			}
+			if got[1].Free[0] != 5 {
+				t.Fatalf("the other session's seats = %+v, want 5 free", got[1])
+			}
+			return got[0].Free
+		}
+		steps := []struct {
+			name string
+			do   func()
+			want int
+		}{
+			{"first read", func() {}, 5},
+			{"another process books: not seen within the TTL", func() {
+				if _, err := env.Store.Book(ctx, reqs[0]); err != nil {
+					t.Fatal(err)
+				}
+			}, 5},
+			{"after the TTL", func() { advance(SeatsTTL) }, 4},
+			{"a booking through the cache: seen at once", func() {
+				if _, err := c.Book(ctx, reqs[1]); err != nil {
+					t.Fatal(err)
+				}
+			}, 3},
+			{"a cancellation through the cache: seen at once", func() {
+				if err := c.Cancel(ctx, reqs[1].Msisdn, reqs[1].Beneficiary, 1); err != nil {
+					t.Fatal(err)
+				}
+			}, 4},
+			{"another process books again", func() {
+				if _, err := env.Store.Book(ctx, reqs[2]); err != nil {
+					t.Fatal(err)
+				}
+			}, 4},
+			{"an import through the cache: seen at once", func() {
+				if _, err := c.ImportCentres(ctx, []dialog.Centre{cacheCentre(7103, "Third")}); err != nil {
+					t.Fatal(err)
+				}
+			}, 3},
+		}
+		for _, st := range steps {
+			st.do()
+			if got := free(); got[0] != st.want {
+				t.Fatalf("%s: %d free, want %d", st.name, got[0], st.want)
+			}
+		}
+	})
+}
