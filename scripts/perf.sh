@@ -68,6 +68,10 @@ hops() { # hops answered so far: the gateway's request counter, or the floor's S
 		curl -s http://127.0.0.1:$PORT/metrics | awk '/^tikasetu_http_request_duration_seconds_count.*ussd/ {s += $2} END {print s + 0}'
 	else redis-cli -p $RP info commandstats | awk -F'[=,]' '/^cmdstat_set:/ {n = $2} END {print n + 0}'; fi
 }
+# redisWork: the commands Redis has run and the reads it has made (one per round trip).
+redisWork() {
+	redis-cli -p $RP info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {c = $2} $1 == "total_reads_processed" {r = $2} END {print c + 0, r + 0}'
+}
 # closed gw|fl CALLERS: a closed loop (ramp 2 s, then DURATION s); CPU per hop over WINDOW s
 # in its middle. Sets JPS, HPS (steady journeys/s and hops/s) and CPU (the target's µs a hop).
 closed() {
@@ -76,14 +80,15 @@ closed() {
 	"${cmd[@]}" --mode closed --concurrency $c --ramp 2s --duration ${DURATION}s >"$W/run.json" 2>>"$W/loadgen.log" &
 	LG_PID=$!
 	nap $((2 + (DURATION - WINDOW) / 2))
-	local a=($(ticks $pid) $(ticks $RPID) $(ticks $LG_PID) $(hops $t) $(redis-cli -p $RP info stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p'))
+	local a=($(ticks $pid) $(ticks $RPID) $(ticks $LG_PID) $(hops $t) $(redisWork))
 	nap $WINDOW
-	local b=($(ticks $pid) $(ticks $RPID) $(ticks $LG_PID) $(hops $t) $(redis-cli -p $RP info stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p'))
+	local b=($(ticks $pid) $(ticks $RPID) $(ticks $LG_PID) $(hops $t) $(redisWork))
 	wait $LG_PID && LG_PID=
 	local h=$((b[3] - a[3])) i
 	for i in 0 1 2; do put "cpu.$t$c.$i" $(((b[i] - a[i]) * TICK_US / h)); done
-	CPU=$(((b[0] - a[0]) * TICK_US / h))
+	CPU=$(((b[0] - a[0]) * TICK_US / h)) RCPU=$(((b[1] - a[1]) * TICK_US / h))
 	put "cmds.$t" "$(awk -v d=$((b[4] - a[4])) -v h=$h 'BEGIN {print d / h}')"
+	put "reads.$t" "$(awk -v d=$((b[5] - a[5])) -v h=$h 'BEGIN {print d / h}')"
 	JPS=$(jq .steady_journeys_per_s "$W/run.json") HPS=$(jq .steady_hops_per_s "$W/run.json")
 	put "$t$c.jps" $JPS && put "$t$c.hps" $HPS
 	put fail "$(jq '.errors + .timeouts + .abandoned' "$W/run.json")"
@@ -102,9 +107,10 @@ sv() { jq "$1" "$W/surge.json"; }
 
 for r in $(seq $ROUNDS); do
 	for c in 32 64; do
-		gateway 0 && closed gw $c && g=$HPS gc=$CPU C=$JPS
+		gateway 0 && closed gw $c && g=$HPS gc=$CPU grc=$RCPU C=$JPS
 		closed fl $c && put "ratio$c" "$(awk -v g=$g -v f=$HPS 'BEGIN {print g / f}')"
 		put "cpuratio$c" "$(awk -v g=$gc -v f=$CPU 'BEGIN {print g / f}')"
+		put "rcpuratio$c" "$(awk -v g=$grc -v f=$RCPU 'BEGIN {print g / f}')"
 	done
 done
 for s in $(seq $SURGES); do
@@ -143,8 +149,10 @@ for c in 32 64; do
 	row "CPU us per hop at $c callers: gateway  /  Redis  /  generator" "$(stat cpu.gw$c.0 %.0f)  /  $(stat cpu.gw$c.1 %.0f)  /  $(stat cpu.gw$c.2 %.0f)"
 	row "CPU us per hop at $c callers: floor  /  Redis  /  generator" "$(stat cpu.fl$c.0 %.0f)  /  $(stat cpu.fl$c.1 %.0f)  /  $(stat cpu.fl$c.2 %.0f)"
 	row "gateway / floor, CPU per hop, side by side, $c callers" "$(stat cpuratio$c %.2f)"
+	row "Redis under the gateway / under the floor, CPU per hop, $c callers" "$(stat rcpuratio$c %.2f)"
 done
 row "Redis commands per hop: journey  /  floor" "$(stat cmds.gw)  /  $(stat cmds.fl)"
+row "Redis reads (round trips) per hop: journey  /  floor" "$(stat reads.gw %.2f)  /  $(stat reads.fl %.2f)"
 row "errors + timeouts + abandoned in closed loops (sum)" "$(awk '$1 == "fail" {s += $2} END {print s + 0}' "$W/results")"
 row "5x surge goodput, journeys/s" "$(stat surge.jps)"
 row "5x surge goodput, % of capacity around it" "$(stat surge.share)"
