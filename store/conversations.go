@@ -69,7 +69,8 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 }
 
 // Save writes c if the stored version still equals c.Version (then gives c
-// a new random version), with ttl (DefaultConversationTTL when ≤ 0); in the
+// a new random version), to live at least ttl more (DefaultConversationTTL
+// when ≤ 0) and at most ttl + expirySlack; in the
 // same script it caches reply under replyKey (when not empty) beside it and
 // remembers c.Lang (when not empty) without expiry. A c with State ""
 // deletes the conversation (c.Version becomes 0) but still caches the reply. It returns
@@ -117,7 +118,9 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 		}
 	}
 	keys := []string{convKey(c.Msisdn), langKey(c.Msisdn), smsBoxKey(c.Msisdn)}
-	args := []any{c.Version, js, ttl.Milliseconds(), rh, rj, lang, nv, s.smsBoxTTL().Milliseconds(), "", keptReplies}
+	now := s.now()
+	args := []any{c.Version, js, (ttl + expirySlack).Milliseconds(), rh, rj, lang, nv, s.smsBoxTTL().Milliseconds(), "", keptReplies,
+		now.Add(ttl).UnixMilli(), now.Add(ttl + expirySlack).UnixMilli()}
 	if len(sms) > 0 {
 		queued := make([]QueuedSMS, len(sms))
 		for i, m := range sms {
@@ -160,6 +163,11 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	}
 	return nil
 }
+
+// expirySlack is how much longer than its TTL a conversation may live: its
+// expiry is set for TTL + expirySlack, and again only once less than TTL is
+// left, so that most turns of a caller do not set it.
+const expirySlack = time.Minute
 
 // keptReplies is how many cached replies a conversation keeps at least: a
 // delivery retried after as many later turns is answered as new input.

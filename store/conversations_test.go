@@ -56,8 +56,8 @@ func TestConversationRoundTrip(t *testing.T) {
 		// TTL is set on the conversation, which holds the reply, not on
 		// the language.
 		ttl := env.rdb.PTTL(ctx, convKey(m)).Val()
-		if ttl <= 9*time.Minute || ttl > 10*time.Minute {
-			t.Errorf("conversation TTL = %v", ttl)
+		if ttl <= 10*time.Minute || ttl > 10*time.Minute+expirySlack {
+			t.Errorf("conversation TTL = %v, want 10m to 10m + %v", ttl, expirySlack)
 		}
 		if ttl := env.rdb.PTTL(ctx, langKey(m)).Val(); ttl >= 0 {
 			t.Errorf("lang TTL = %v, want none", ttl)
@@ -109,6 +109,41 @@ func TestConversationRoundTrip(t *testing.T) {
 		}
 		if _, err := env.Load(ctx, "9800000001", ""); err == nil {
 			t.Error("non-E.164 msisdn accepted")
+		}
+	})
+}
+
+// TestConversationExpiry: a save sets the conversation's expiry to its TTL
+// plus expirySlack, and a later one sets it again only once less than the
+// TTL would be left.
+func TestConversationExpiry(t *testing.T) {
+	forBackends(t, allBackends, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		m := msisdn(6)
+		c := &dialog.Conversation{Msisdn: m, State: "home", Lang: "en"}
+		const ttl = 10 * time.Minute
+		steps := []struct {
+			name    string
+			advance time.Duration
+			lower   bool // shorten the key's expiry by hand first, to see whether the save sets it
+			minTTL  time.Duration
+			maxTTL  time.Duration
+		}{
+			{"first save", 0, false, ttl, ttl + expirySlack},
+			{"within the slack: expiry left alone", expirySlack / 2, true, 0, 5 * time.Minute},
+			{"past the slack: expiry set again", expirySlack, true, ttl, ttl + expirySlack},
+		}
+		for _, st := range steps {
+			env.clock.Advance(st.advance)
+			if st.lower {
+				env.rdb.PExpire(ctx, convKey(m), 5*time.Minute)
+			}
+			if err := env.Save(ctx, c, ttl, "", dialog.Reply{Text: st.name}); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if got := env.rdb.PTTL(ctx, convKey(m)).Val(); got <= st.minTTL || got > st.maxTTL {
+				t.Errorf("%s: TTL %v, want (%v, %v]", st.name, got, st.minTTL, st.maxTTL)
+			}
 		}
 	})
 }
