@@ -6,9 +6,12 @@
 //
 // One code path serves a single Redis, Sentinel and Redis Cluster: the client
 // is a redis.UniversalClient, and every key carries a Cluster hash tag so that
-// each Lua script (store/lua, embedded) touches exactly one slot:
+// on a cluster each Lua script (store/lua, embedded) touches exactly one slot
+// (on one Redis, the save, registration and booking scripts also write the
+// SMS queue and the counters, saving a round trip each; see oneRedis):
 //
-//	per caller      ts:conv:{+91…}  ts:reply:{+91…}:<h>  ts:lang:{+91…}
+//	per caller      ts:conv:{+91…} (with its cached replies)  ts:lang:{+91…}
+//	                ts:smsbox:{+91…}
 //	                ts:otp:{+91…}   ts:otplog:{+91…}
 //	                ts:ben:{+91…}   ts:appt:{+91…}  ts:apptgen:{+91…}
 //	per session     ts:seats:{<sid>}  ts:hold:{<sid>}
