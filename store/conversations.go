@@ -14,10 +14,10 @@ import (
 )
 
 // A conversation's hash (ts:conv:{m}) holds its version (v) and JSON (j),
-// and the replies to its recent deliveries: r:<h> for the hashed reply key h,
-// and rs, those h oldest first. They share the conversation's expiry and
-// outlive its deletion; the save script drops the oldest half past
-// keptReplies (conv_save.lua).
+// the replies to its recent deliveries (r:<h> for the hashed reply key h, and
+// rs, those h oldest first) and when the hash expires (x). The replies share
+// the conversation's expiry and outlive its deletion; the save script drops
+// the oldest half past keptReplies (conv_save.lua).
 
 // replyField is the hash field of the reply cached under replyKey.
 func (s *Store) replyField(replyKey string) string { return "r:" + s.replyHash(replyKey) }
@@ -58,9 +58,9 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 	}
 	out.Lang = lang.Val()
 	if vals := conv.Val(); len(vals) == 3 && vals[2] != nil {
-		rs, _ := vals[2].(string)
+		rj, _ := vals[2].(string)
 		r := new(dialog.Reply)
-		if err := json.Unmarshal([]byte(rs), r); err != nil {
+		if err := json.Unmarshal([]byte(rj), r); err != nil {
 			return out, fmt.Errorf("store: load cached reply: %w", err)
 		}
 		out.Cached = r
@@ -70,10 +70,10 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 
 // Save writes c if the stored version still equals c.Version (then gives c
 // a new random version), to live at least ttl more (DefaultConversationTTL
-// when ≤ 0) and at most ttl + expirySlack; in the
-// same script it caches reply under replyKey (when not empty) beside it and
-// remembers c.Lang (when not empty) without expiry. A c with State ""
-// deletes the conversation (c.Version becomes 0) but still caches the reply. It returns
+// when ≤ 0) and at most ttl + expirySlack; in the same script it caches
+// reply under replyKey (when not empty) beside it and remembers c.Lang (when
+// not empty) without expiry. A c with State "" deletes the conversation
+// (c.Version becomes 0) but still caches the reply. It returns
 // dialog.ErrConflict when another turn saved first, or when a reply is
 // already cached under replyKey. The SMS given are kept for the outbound
 // queue in the same script, and listed there too, or on a cluster just
@@ -119,8 +119,10 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	}
 	keys := []string{convKey(c.Msisdn), langKey(c.Msisdn), smsBoxKey(c.Msisdn)}
 	now := s.now()
-	args := []any{c.Version, js, (ttl + expirySlack).Milliseconds(), rh, rj, lang, nv, s.smsBoxTTL().Milliseconds(), "", keptReplies,
-		now.Add(ttl).UnixMilli(), now.Add(ttl + expirySlack).UnixMilli()}
+	args := []any{c.Version, js, (ttl + expirySlack).Milliseconds(), rh, rj, lang, nv, s.smsBoxTTL().Milliseconds(),
+		"", // when the script lists the SMS: their due time
+		keptReplies, now.Add(ttl).UnixMilli(), now.Add(ttl + expirySlack).UnixMilli()}
+	const dueArg = 8
 	if len(sms) > 0 {
 		queued := make([]QueuedSMS, len(sms))
 		for i, m := range sms {
@@ -131,7 +133,7 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			return err
 		}
 		if s.oneRedis() {
-			args[8] = s.smsDue()
+			args[dueArg] = s.smsDue()
 			for _, q := range queued {
 				keys = append(keys, smsQueueKey(q.shard), smsAgeKey(q.shard))
 			}
