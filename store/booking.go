@@ -196,10 +196,7 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 	if err != nil {
 		return dialog.Appointment{}, hold, fmt.Errorf("store: book: %w", err)
 	}
-	keys := []string{apptKey(r.Msisdn), apptGenKey(r.Msisdn)}
-	if s.oneRedis() {
-		keys = append(keys, statAppointments)
-	}
+	keys, counted := s.withCounter([]string{apptKey(r.Msisdn), apptGenKey(r.Msisdn)}, statAppointments)
 	res, err := scriptApptPut.Run(ctx, s.rdb, keys, field, js, gen).Slice()
 	if err != nil {
 		// Unknown outcome: the hold stays; a retry keeps it, Repair frees it.
@@ -216,7 +213,7 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 	// Step 4. Errors past this point leave the booking made and at worst an
 	// old hold that Repair frees, so they are not reported to the caller.
 	if prevJS == "" {
-		if !s.oneRedis() {
+		if !counted {
 			_ = s.rdb.Incr(ctx, statAppointments).Err()
 		}
 		return rec.Appointment, hold, nil

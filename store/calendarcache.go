@@ -24,10 +24,10 @@ const maxSeatEntries = 100_000
 // names, fees, session dates and slots) kept in process for a short life,
 // so that the booking screens of a surge do not decode the same JSON from
 // Redis on every turn, and seat counts for SeatsTTL, so that the turns of
-// callers at one PIN code in the same second read them once. Accounts and
-// bookings are not cached: every seat is taken by a script in Redis, so a
-// stale count can at worst offer a session that has just filled, which the
-// booking then reports.
+// callers at one PIN code read them from Redis about once a second.
+// Accounts and bookings are not cached: every seat is taken by a script in
+// Redis, so a stale count can at worst offer a session that has just
+// filled, which the booking then reports.
 //
 // Centres it returns are shared between turns and must not be modified.
 // A calendar import through this process drops the cache at once, a

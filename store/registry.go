@@ -88,10 +88,7 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 		if err != nil {
 			return dialog.Beneficiary{}, fmt.Errorf("store: add beneficiary: %w", err)
 		}
-		keys := []string{benKey(msisdn)}
-		if s.oneRedis() {
-			keys = append(keys, statBeneficiaries)
-		}
+		keys, counted := s.withCounter([]string{benKey(msisdn)}, statBeneficiaries)
 		n, err := scriptBenAdd.Run(ctx, s.rdb, keys, ref, js, idh, s.cfg.MaxBeneficiaries).Int64()
 		if err != nil {
 			// Unknown outcome: keep the claims; a retry by this account
@@ -110,7 +107,7 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 			s.release(ctx, msisdn, refKey(ref))
 			return dialog.Beneficiary{}, dialog.ErrDuplicateID
 		}
-		if !s.oneRedis() {
+		if !counted {
 			if err := s.rdb.Incr(ctx, statBeneficiaries).Err(); err != nil {
 				return rec.Beneficiary, wrap("add beneficiary: count", err)
 			}

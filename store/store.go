@@ -438,6 +438,16 @@ func (s *Store) oneRedis() bool {
 	return !cluster
 }
 
+// withCounter adds counter to a script's keys when the script can count
+// it itself (one Redis), and reports whether it did; if not, the caller
+// counts it once the script has run.
+func (s *Store) withCounter(keys []string, counter string) ([]string, bool) {
+	if !s.oneRedis() {
+		return keys, false
+	}
+	return append(keys, counter), true
+}
+
 // scriptCall is one script invocation for runScripts.
 type scriptCall struct {
 	script *redis.Script
