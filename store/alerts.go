@@ -57,7 +57,7 @@ func (s *Store) Subscribe(ctx context.Context, msisdn, pin, lang string) error {
 		return err
 	}
 	now := s.now()
-	n, err := scriptAlertSubscribe.Run(ctx, s.rdb, []string{alertNumberKey(msisdn), alertPinKey(pin)},
+	n, err := s.run(ctx, scriptAlertSubscribe, []string{alertNumberKey(msisdn), alertPinKey(pin)},
 		now.UnixMilli(), now.Add(dialog.AlertLifetime).UnixMilli(), pin, msisdn, lang, dialog.MaxAlerts,
 		alertKeyTTL.Milliseconds()).Int64()
 	if err != nil {
@@ -93,7 +93,7 @@ func (s *Store) Unsubscribe(ctx context.Context, msisdn string) error {
 		for _, p := range pins {
 			keys, args = append(keys, alertPinKey(p)), append(args, p)
 		}
-		left, err := scriptAlertUnsubscribe.Run(ctx, s.rdb, keys, args...).Int64()
+		left, err := s.run(ctx, scriptAlertUnsubscribe, keys, args...).Int64()
 		if err != nil {
 			return wrap("unsubscribe alerts of "+mask(msisdn), err)
 		}
@@ -110,7 +110,7 @@ func (s *Store) Due(ctx context.Context, pin string, now time.Time) ([]dialog.Al
 	if err := checkPin(pin); err != nil {
 		return nil, err
 	}
-	flat, err := scriptAlertDue.Run(ctx, s.rdb, []string{alertPinKey(pin)},
+	flat, err := s.run(ctx, scriptAlertDue, []string{alertPinKey(pin)},
 		now.UnixMilli(), now.In(dialog.IST).Format("20060102")).StringSlice()
 	if err != nil {
 		return nil, wrap("alerts due at "+pin, err)

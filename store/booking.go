@@ -124,7 +124,7 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 	prevCmd := p.HGet(ctx, apptKey(r.Msisdn), field)
 	genCmd := p.HGet(ctx, apptGenKey(r.Msisdn), field)
 	sessCmd := p.HGet(ctx, seatsKey(r.SessionID), "s")
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return dialog.Appointment{}, hold, wrap("book: read", err)
 	}
 	if benCmd.Err() != nil {
@@ -197,7 +197,7 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 		return dialog.Appointment{}, hold, fmt.Errorf("store: book: %w", err)
 	}
 	keys, counted := s.withCounter([]string{apptKey(r.Msisdn), apptGenKey(r.Msisdn)}, statAppointments)
-	res, err := scriptApptPut.Run(ctx, s.rdb, keys, field, js, gen).Slice()
+	res, err := s.run(ctx, scriptApptPut, keys, field, js, gen).Slice()
 	if err != nil {
 		// Unknown outcome: the hold stays; a retry keeps it, Repair frees it.
 		return dialog.Appointment{}, hold, wrap("book: write appointment", err)
@@ -228,7 +228,7 @@ func (s *Store) bookOnce(ctx context.Context, r dialog.BookRequest) (dialog.Appo
 // takeSeat runs booking step 2 (seat_take.lua). It returns the script's
 // status and the appointment id that owns the seat.
 func (s *Store) takeSeat(ctx context.Context, sid, field string, dose int, apptID, msisdn, token string, nowMs int64) (int64, string, error) {
-	res, err := scriptSeatTake.Run(ctx, s.rdb, []string{seatsKey(sid), holdKey(sid)},
+	res, err := s.run(ctx, scriptSeatTake, []string{seatsKey(sid), holdKey(sid)},
 		field, dose, apptID, msisdn, token, nowMs).Slice()
 	if err != nil {
 		return 0, "", wrap("book: take seat", err)
@@ -244,7 +244,7 @@ func (s *Store) takeSeat(ctx context.Context, sid, field string, dose int, apptI
 // releaseSeat frees the hold that appointment apptID (with hold token)
 // made in session sid, if it is still there.
 func (s *Store) releaseSeat(ctx context.Context, sid, field, apptID, token string) (bool, error) {
-	n, err := scriptSeatRelease.Run(ctx, s.rdb, []string{seatsKey(sid), holdKey(sid)},
+	n, err := s.run(ctx, scriptSeatRelease, []string{seatsKey(sid), holdKey(sid)},
 		field, "appt", apptID, token).Int64()
 	if err != nil {
 		return false, wrap("release seat", err)
@@ -261,7 +261,7 @@ func (s *Store) Cancel(ctx context.Context, msisdn, beneficiary string, dose int
 		return err
 	}
 	field := apptField(beneficiary, dose)
-	js, err := scriptApptTake.Run(ctx, s.rdb, []string{apptKey(msisdn), apptGenKey(msisdn)}, field).Text()
+	js, err := s.run(ctx, scriptApptTake, []string{apptKey(msisdn), apptGenKey(msisdn)}, field).Text()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: cancel: appointment: %w", dialog.ErrNotFound)
 	}
@@ -374,7 +374,7 @@ func (s *Store) repairHolds(ctx context.Context, sid string, holds map[string]st
 	if len(cands) == 0 {
 		return 0, nil
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return 0, wrap("repair: read appointments", err)
 	}
 	// Orphans: no appointment, or one for another session or seat.

@@ -36,7 +36,7 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 	p := s.rdb.Pipeline()
 	conv := p.HMGet(ctx, convKey(msisdn), fields...)
 	lang := p.Get(ctx, langKey(msisdn))
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return out, wrap("load conversation", err)
 	}
 	if vals := conv.Val(); len(vals) >= 2 && vals[0] != nil && vals[1] != nil {
@@ -145,7 +145,7 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			args = append(args, q.Ref, sealed[i], q.member, q.Queued.UnixMilli())
 		}
 	}
-	res, err := scriptConvSave.Run(ctx, s.rdb, keys, args...).Int64()
+	res, err := s.run(ctx, scriptConvSave, keys, args...).Int64()
 	if err != nil || res != 0 {
 		s.forget(c.Msisdn)
 	}

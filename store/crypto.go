@@ -10,7 +10,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"strings"
+	"sync"
 
 	"github.com/tikasetu/tikasetu/dialog"
 )
@@ -25,7 +28,7 @@ const (
 )
 
 type derivedKeys struct {
-	id, otp, reply, sms []byte
+	id, otp, reply, sms *keyedMAC
 }
 
 func derive(secret []byte, label string) []byte {
@@ -36,36 +39,58 @@ func derive(secret []byte, label string) []byte {
 
 func deriveKeys(secret []byte) derivedKeys {
 	return derivedKeys{
-		id:    derive(secret, labelID),
-		otp:   derive(secret, labelOTP),
-		reply: derive(secret, labelReply),
-		sms:   derive(secret, labelSMS),
+		id:    newKeyedMAC(derive(secret, labelID)),
+		otp:   newKeyedMAC(derive(secret, labelOTP)),
+		reply: newKeyedMAC(derive(secret, labelReply)),
+		sms:   newKeyedMAC(derive(secret, labelSMS)),
 	}
 }
 
-func hmacHex(key []byte, parts ...string) string {
-	m := hmac.New(sha256.New, key)
+// keyedMAC computes HMAC-SHA256 under one key. hmac.New pads the key and
+// allocates two SHA-256 states on every call, and a turn hashes its reply
+// key at least once: a pool keeps the states for reuse (Reset returns one
+// to just after the key).
+type keyedMAC struct{ pool sync.Pool }
+
+func newKeyedMAC(key []byte) *keyedMAC {
+	k := &keyedMAC{}
+	k.pool.New = func() any { return hmac.New(sha256.New, key) }
+	return k
+}
+
+// sum returns the MAC of parts, concatenated.
+func (k *keyedMAC) sum(parts ...string) [sha256.Size]byte {
+	m := k.pool.Get().(hash.Hash)
+	m.Reset()
 	for _, p := range parts {
-		m.Write([]byte(p))
+		io.WriteString(m, p)
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(m.Sum(sum[:0]))
+	var out [sha256.Size]byte
+	m.Sum(out[:0])
+	k.pool.Put(m)
+	return out
+}
+
+// hex returns the MAC of parts in hex.
+func (k *keyedMAC) hex(parts ...string) string {
+	sum := k.sum(parts...)
+	return hex.EncodeToString(sum[:])
 }
 
 // IDHash is the keyed hash that makes an ID number unique across the system:
 // hex HMAC-SHA256 over idType+":"+number, with a key derived from the secret.
 func (s *Store) IDHash(t dialog.IDType, number string) string {
-	return hmacHex(s.keys.id, string(t), ":", number)
+	return s.keys.id.hex(string(t), ":", number)
 }
 
 func (s *Store) otpHash(msisdn, code string) string {
-	return hmacHex(s.keys.otp, msisdn, code)
+	return s.keys.otp.hex(msisdn, code)
 }
 
 // replyHash hashes a reply key: the engine may build it from the caller's
 // input, which can be an ID number or an OTP.
 func (s *Store) replyHash(replyKey string) string {
-	return hmacHex(s.keys.reply, replyKey)[:32]
+	return s.keys.reply.hex(replyKey)[:32]
 }
 
 // ---- Sealer --------------------------------------------------------------
@@ -201,10 +226,9 @@ func newToken() string {
 // so that the listing holds no number in clear yet is the same whoever
 // computes it.
 func (s *Store) smsMember(caller, ref string) string {
-	pad := hmac.New(sha256.New, s.keys.sms)
-	pad.Write([]byte(ref))
+	pad := s.keys.sms.sum(ref)
 	b := []byte(caller)
-	for i, p := range pad.Sum(nil)[:min(len(b), sha256.Size)] {
+	for i, p := range pad[:min(len(b), sha256.Size)] {
 		b[i] ^= p
 	}
 	return ref + " " + hex.EncodeToString(b)
@@ -220,9 +244,8 @@ func (s *Store) smsCaller(member string) (caller, ref string, ok bool) {
 	if err != nil || len(b) > sha256.Size {
 		return "", "", false
 	}
-	pad := hmac.New(sha256.New, s.keys.sms)
-	pad.Write([]byte(ref))
-	for i, p := range pad.Sum(nil)[:len(b)] {
+	pad := s.keys.sms.sum(ref)
+	for i, p := range pad[:len(b)] {
 		b[i] ^= p
 	}
 	return string(b), ref, checkMsisdn(string(b)) == nil

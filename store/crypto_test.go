@@ -1,8 +1,12 @@
 package store
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tikasetu/tikasetu/dialog"
@@ -101,4 +105,38 @@ func TestRandomIdentifiers(t *testing.T) {
 			t.Errorf("first digit %d: %d of 9000", d, first[d])
 		}
 	}
+}
+
+// The pooled MAC must give what a fresh HMAC gives, however its states are
+// shared between goroutines and reused.
+func TestKeyedMACReused(t *testing.T) {
+	key := []byte("a derived key")
+	k := newKeyedMAC(key)
+	fresh := func(parts ...string) string {
+		m := hmac.New(sha256.New, key)
+		for _, p := range parts {
+			m.Write([]byte(p))
+		}
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	cases := [][]string{
+		{},
+		{""},
+		{"+919830000001"},
+		{"pan", ":", "ABCPE1234F"},
+		{strings.Repeat("x", 200), "y"},
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				parts := cases[(g+i)%len(cases)]
+				if got, want := k.hex(parts...), fresh(parts...); got != want {
+					t.Errorf("MAC of %q = %s, want %s", parts, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -84,7 +84,8 @@ func forBackends(t *testing.T, bs []backend, fn func(t *testing.T, env *testEnv)
 
 var ist = dialog.IST
 
-// testEnv is a store on a fresh server with a fake clock.
+// testEnv is a store on a fresh server with a fake clock, sending its
+// commands batched as the gateway does by default.
 type testEnv struct {
 	*Store
 	clock *dialogtest.Clock
@@ -96,7 +97,7 @@ const testSecret = "test secret: 32 bytes or more, not for production"
 func newEnv(t testing.TB, url string, mod ...func(*Config)) *testEnv {
 	t.Helper()
 	clock := dialogtest.NewClock(time.Date(2021, 4, 28, 16, 0, 0, 0, ist))
-	cfg := Config{URL: addParam(url, "pool_size=64"), Secret: []byte(testSecret), Clock: clock}
+	cfg := Config{URL: addParam(url, "pool_size=64"), Secret: []byte(testSecret), Clock: clock, Batch: true}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -155,7 +155,7 @@ func (s *Store) importBatch(ctx context.Context, batch []dialog.Centre, res *Imp
 		for i, c := range pending {
 			gets[i] = p.Get(ctx, centreKey(c.ID))
 		}
-		if err := execPipe(ctx, p); err != nil {
+		if err := s.execPipe(ctx, p); err != nil {
 			return wrap("import: read centres", err)
 		}
 		var calls []scriptCall
@@ -216,7 +216,7 @@ func (s *Store) importBatch(ctx context.Context, batch []dialog.Centre, res *Imp
 	if len(sids) > 0 {
 		p.SAdd(ctx, statSessions, sids...)
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return wrap("import: index", err)
 	}
 	return nil

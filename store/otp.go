@@ -38,7 +38,7 @@ func (s *Store) Issue(ctx context.Context, r dialog.OTPRequest) (string, error) 
 	}
 	code := newOTP()
 	now := s.now().UnixMilli()
-	res, err := scriptOTPIssue.Run(ctx, s.rdb,
+	res, err := s.run(ctx, scriptOTPIssue,
 		[]string{otpKey(msisdn), otpLogKey(msisdn)},
 		now, s.otpHash(msisdn, code),
 		s.cfg.OTPValidity.Milliseconds(), s.cfg.OTPCooldown.Milliseconds(),
@@ -67,7 +67,7 @@ func (s *Store) Verify(ctx context.Context, msisdn, code string) error {
 	if err := checkMsisdn(msisdn); err != nil {
 		return err
 	}
-	r, err := scriptOTPVerify.Run(ctx, s.rdb, []string{otpKey(msisdn)},
+	r, err := s.run(ctx, scriptOTPVerify, []string{otpKey(msisdn)},
 		s.otpHash(msisdn, code), s.now().UnixMilli(), s.cfg.OTPMaxTries).Int64()
 	switch {
 	case err != nil:
@@ -89,7 +89,7 @@ func (s *Store) MarkUndelivered(ctx context.Context, msisdn string) error {
 	if err := checkMsisdn(msisdn); err != nil {
 		return err
 	}
-	if err := scriptOTPUndelivered.Run(ctx, s.rdb, []string{otpKey(msisdn)}).Err(); err != nil {
+	if err := s.run(ctx, scriptOTPUndelivered, []string{otpKey(msisdn)}).Err(); err != nil {
 		return wrap("mark otp undelivered", err)
 	}
 	return nil
@@ -142,7 +142,7 @@ func (s *Store) otherNumberBudget(ctx context.Context, r dialog.OTPRequest) erro
 	if err := checkMsisdn(r.Caller); err != nil {
 		return err
 	}
-	res, err := scriptOTPOthers.Run(ctx, s.rdb, []string{otpOtherKey(r.Caller)},
+	res, err := s.run(ctx, scriptOTPOthers, []string{otpOtherKey(r.Caller)},
 		s.now().UnixMilli(), r.To, s.cfg.OTPOthersHourly, s.cfg.OTPOthersDaily).Int64Slice()
 	if err != nil {
 		return wrap("otp budget", err)
@@ -164,7 +164,7 @@ func (s *Store) otpRate(ctx context.Context, provider string) error {
 	}
 	now := s.now()
 	sec := strconv.FormatInt(now.Unix(), 10)
-	res, err := scriptOTPRate.Run(ctx, s.rdb,
+	res, err := s.run(ctx, scriptOTPRate,
 		[]string{"ts:otprate:{otprate}:" + sec, "ts:otprate:{otprate}:" + provider + ":" + sec},
 		s.cfg.OTPRate, s.cfg.OTPProviderRate).Int64()
 	if err != nil {

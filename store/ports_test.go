@@ -16,22 +16,35 @@ import (
 // miniredis (the embedded mode) and on the package's three-master cluster
 // (flushed before each case): the same cases dialogtest's in-memory ports
 // pass, so the engine's tests on those prove what they would here, and on a
-// cluster no command or script of the ports spans slots.
+// cluster no command or script of the ports spans slots. The server and the
+// cluster run it twice: with each command sent on its own, and batched
+// (Config.Batch).
 func TestPorts(t *testing.T) {
-	t.Run("redis", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(redistest.Start)) })
-	t.Run("miniredis", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(redistest.Embedded)) })
-	t.Run("cluster", func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(store.SharedCluster)) })
+	cases := []struct {
+		name  string
+		start func(testing.TB) string
+		batch bool
+	}{
+		{"redis", redistest.Start, false},
+		{"redis batched", redistest.Start, true},
+		{"miniredis", redistest.Embedded, false},
+		{"cluster", store.SharedCluster, false},
+		{"cluster batched", store.SharedCluster, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { dialogtest.RunPorts(t, redisBackend(c.start, c.batch)) })
+	}
 }
 
 // redisBackend is a dialogtest.Backend on an empty Redis from start (a new
 // server, or the shared cluster flushed): a Store, and a dispatcher that
 // sends the engine's SMS to an SMSLog.
-func redisBackend(start func(testing.TB) string) dialogtest.Backend {
+func redisBackend(start func(testing.TB) string, batch bool) dialogtest.Backend {
 	return func(t testing.TB, o dialogtest.Options) dialogtest.Ports {
 		t.Helper()
 		ctx := context.Background()
 		cfg := store.Config{URL: start(t), Secret: []byte("ports test secret: 32 bytes or more, not for production"),
-			Clock: o.Clock, OTPRate: o.OTPRate, OTPProviderRate: o.OTPProviderRate}
+			Clock: o.Clock, OTPRate: o.OTPRate, OTPProviderRate: o.OTPProviderRate, Batch: batch}
 		open := func() *store.Store {
 			st, err := store.Open(ctx, cfg)
 			if err != nil {

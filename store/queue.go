@@ -45,7 +45,7 @@ func (s *Store) QueueArrive(ctx context.Context, msisdn string, join bool) (int,
 	if join {
 		flag = "1"
 	}
-	pos, err := scriptQueueArrive.Run(ctx, s.rdb, queueKeys, msisdn, s.now().UnixMilli(), flag).Int()
+	pos, err := s.run(ctx, scriptQueueArrive, queueKeys, msisdn, s.now().UnixMilli(), flag).Int()
 	if err != nil {
 		return 0, wrap("queue arrive", err)
 	}
@@ -78,7 +78,7 @@ type InviteRound struct {
 func (s *Store) QueueInvite(ctx context.Context, gateway string, n int, ttl time.Duration) (InviteRound, error) {
 	var r InviteRound
 	now := s.now()
-	res, err := scriptQueueInvite.Run(ctx, s.rdb, queueKeys, gateway, n, now.UnixMilli(), ttl.Milliseconds()).Slice()
+	res, err := s.run(ctx, scriptQueueInvite, queueKeys, gateway, n, now.UnixMilli(), ttl.Milliseconds()).Slice()
 	if err != nil {
 		return r, wrap("queue invite", err)
 	}
@@ -101,7 +101,7 @@ func (s *Store) QueueInvite(ctx context.Context, gateway string, n int, ttl time
 	for i, inv := range r.Invited {
 		langs[i] = p.Get(ctx, langKey(inv.Msisdn))
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		// The invitations stand: an SMS in English beats none.
 		return r, wrap("queue invite: languages", err)
 	}
@@ -131,7 +131,7 @@ func (s *Store) QueueStats(ctx context.Context) (QueueStats, error) {
 	first := p.ZRange(ctx, queueKeys[0], 0, 0)
 	invited := p.ZCard(ctx, queueKeys[3])
 	totals := p.HMGet(ctx, queueKeys[6], "invited", "used", "expired")
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return st, wrap("queue stats", err)
 	}
 	st.Waiting, st.Invited = waiting.Val(), invited.Val()

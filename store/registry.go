@@ -68,7 +68,7 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 		idNew := p.SetNX(ctx, idKey(idh), msisdn, 0)
 		idHolder := p.Get(ctx, idKey(idh))
 		refNew := p.SetNX(ctx, refKey(ref), msisdn, 0)
-		if err := execPipe(ctx, p); err != nil {
+		if err := s.execPipe(ctx, p); err != nil {
 			return dialog.Beneficiary{}, wrap("add beneficiary: claim", err)
 		}
 		if !idNew.Val() && idHolder.Val() != msisdn {
@@ -89,7 +89,7 @@ func (s *Store) AddBeneficiary(ctx context.Context, msisdn string, b dialog.NewB
 			return dialog.Beneficiary{}, fmt.Errorf("store: add beneficiary: %w", err)
 		}
 		keys, counted := s.withCounter([]string{benKey(msisdn)}, statBeneficiaries)
-		n, err := scriptBenAdd.Run(ctx, s.rdb, keys, ref, js, idh, s.cfg.MaxBeneficiaries).Int64()
+		n, err := s.run(ctx, scriptBenAdd, keys, ref, js, idh, s.cfg.MaxBeneficiaries).Int64()
 		if err != nil {
 			// Unknown outcome: keep the claims; a retry by this account
 			// completes (the ID claim is accepted as ours).
@@ -137,7 +137,7 @@ func (s *Store) Account(ctx context.Context, msisdn string) (dialog.Account, err
 	p := s.rdb.Pipeline()
 	bens := p.HGetAll(ctx, benKey(msisdn))
 	appts := p.HGetAll(ctx, apptKey(msisdn))
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return acc, wrap("account", err)
 	}
 	recs := make([]benRecord, 0, len(bens.Val()))
@@ -193,7 +193,7 @@ func (s *Store) CentresByPin(ctx context.Context, pin string) ([]dialog.Centre, 
 		}
 		cmds = append(cmds, p.Get(ctx, centreKey(n)))
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return nil, wrap("centres by pin", err)
 	}
 	out := make([]dialog.Centre, 0, len(cmds))
@@ -246,7 +246,7 @@ func (s *Store) Seats(ctx context.Context, sessionIDs []string) ([]dialog.Seats,
 			cmds[i] = p.HMGet(ctx, seatsKey(sid), "d1", "d2", "h1", "h2")
 		}
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return nil, wrap("seats", err)
 	}
 	for i, c := range cmds {

@@ -89,7 +89,7 @@ func (s *Store) listSMS(ctx context.Context, qs []QueuedSMS) error {
 		p.ZAddNX(ctx, smsQueueKey(q.shard), redis.Z{Score: due, Member: q.member})
 		p.ZAddNX(ctx, smsAgeKey(q.shard), redis.Z{Score: float64(q.Queued.UnixMilli()), Member: q.member})
 	}
-	if _, err := p.Exec(ctx); err != nil {
+	if _, err := s.exec(ctx, p); err != nil {
 		return wrap("list sms", err)
 	}
 	return nil
@@ -206,7 +206,7 @@ func (s *Store) ClaimSMS(ctx context.Context, n int) ([]QueuedSMS, error) {
 	for i, q := range claimed {
 		got[i] = p.HMGet(ctx, smsBoxKey(q.Caller), q.Ref, triesField(q.Ref))
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return nil, wrap("claim sms: payloads", err)
 	}
 	out := claimed[:0]
@@ -249,7 +249,7 @@ func (s *Store) DropSMS(ctx context.Context, qs ...QueuedSMS) error {
 		p.ZRem(ctx, smsQueueKey(q.shard), q.member)
 		p.ZRem(ctx, smsAgeKey(q.shard), q.member)
 	}
-	if _, err := p.Exec(ctx); err != nil {
+	if _, err := s.exec(ctx, p); err != nil {
 		return wrap("drop sms", err)
 	}
 	return nil
@@ -262,7 +262,7 @@ func (s *Store) RetrySMS(ctx context.Context, q QueuedSMS, wait time.Duration) e
 	p := s.rdb.Pipeline()
 	p.HSet(ctx, smsBoxKey(q.Caller), triesField(q.Ref), q.Tries+1)
 	p.ZAddXX(ctx, smsQueueKey(q.shard), redis.Z{Score: float64(s.now().Add(wait).UnixMilli()), Member: q.member})
-	if _, err := p.Exec(ctx); err != nil {
+	if _, err := s.exec(ctx, p); err != nil {
 		return wrap("retry sms", err)
 	}
 	return nil
@@ -284,7 +284,7 @@ func (s *Store) SMSQueue(ctx context.Context) (SMSQueueStats, error) {
 		cards[k] = p.ZCard(ctx, smsQueueKey(k))
 		firsts[k] = p.ZRangeWithScores(ctx, smsAgeKey(k), 0, 0)
 	}
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return st, wrap("sms queue", err)
 	}
 	now := s.now().UnixMilli()

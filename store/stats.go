@@ -23,7 +23,7 @@ func (s *Store) Stats(ctx context.Context) (dialog.Stats, error) {
 	sessions := p.SCard(ctx, statSessions)
 	bens := p.Get(ctx, statBeneficiaries)
 	appts := p.Get(ctx, statAppointments)
-	if err := execPipe(ctx, p); err != nil {
+	if err := s.execPipe(ctx, p); err != nil {
 		return st, wrap("stats", err)
 	}
 	st.Centres = centres.Val()
@@ -48,7 +48,7 @@ func (s *Store) Stats(ctx context.Context) (dialog.Stats, error) {
 			cmds = append(cmds, p.HMGet(ctx, seatsKey(sid), "d1", "d2"))
 		}
 		if len(cmds) > 0 {
-			if err := execPipe(ctx, p); err != nil {
+			if err := s.execPipe(ctx, p); err != nil {
 				return st, wrap("stats: seats", err)
 			}
 		}

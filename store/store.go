@@ -70,6 +70,15 @@ type Config struct {
 	// write (default 2 min).
 	RecentFor time.Duration
 
+	// Batch sends the commands and scripts of concurrent turns to Redis
+	// together: go-redis's autopipeliner queues a command sent on its own
+	// while the batch before it is on the wire, and writes the queue as one
+	// pipeline. Redis then reads and answers many commands per system call,
+	// and the gateway writes and reads them with one each. A command's own
+	// context deadline no longer applies once it is queued; the client's read
+	// and write timeouts do. Pipelines are sent as they are.
+	Batch bool
+
 	// RepairGrace is how old a seat hold must be before Repair may release
 	// it for want of an appointment, so that Repair never races a booking
 	// in flight (default 2 min).
@@ -131,6 +140,7 @@ func orDefault[T int | time.Duration](v *T, def T) {
 // concurrent use.
 type Store struct {
 	rdb    redis.UniversalClient
+	ap     *redis.AutoPipeliner // scripts and pipelines go through it with Config.Batch; else nil
 	cfg    Config
 	sealer *Sealer
 	keys   derivedKeys
@@ -249,12 +259,38 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// autoPipeliner returns the deferred face of rdb's autopipeliner (see
+// Config.Batch), or nil for a client that has none.
+func autoPipeliner(rdb redis.UniversalClient) (*redis.AutoPipeliner, error) {
+	var (
+		ap  *redis.AutoPipeliner
+		err error
+	)
+	switch c := rdb.(type) {
+	case *redis.Client:
+		ap, err = c.AsyncAutoPipeline()
+	case *redis.ClusterClient:
+		ap, err = c.AsyncAutoPipeline()
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: batching: %w", err)
+	}
+	return ap, nil
+}
+
 func newStore(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	sealer, err := NewSealer(cfg.Secret)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{rdb: rdb, cfg: cfg, sealer: sealer, keys: deriveKeys(cfg.Secret)}
+	if cfg.Batch {
+		if s.ap, err = autoPipeliner(rdb); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.RecentConversations > 0 {
 		if s.recent, err = lru.New[string, recentConv](cfg.RecentConversations); err != nil {
 			return nil, fmt.Errorf("store: recent conversations: %w", err)
@@ -412,10 +448,59 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("store: %s: %w", op, err)
 }
 
-// execPipe runs a pipeline, treating redis.Nil (a missing key) as no error;
-// callers inspect each command.
-func execPipe(ctx context.Context, p redis.Pipeliner) error {
-	cmds, err := p.Exec(ctx)
+// exec sends the commands queued on p, a pipeline (not a transaction), and
+// returns them with the first one's error, as p.Exec does. With Config.Batch
+// they go through the autopipeliner, in one pipeline with other turns'
+// commands. The autopipeliner sends them under a context of its own, so exec
+// waits for them only until ctx is done: it then returns no commands and
+// errAbandoned (the commands may still run later, and nothing reads them).
+func (s *Store) exec(ctx context.Context, p redis.Pipeliner) ([]redis.Cmder, error) {
+	queued, ok := p.(*redis.Pipeline)
+	if s.ap == nil || !ok {
+		return p.Exec(ctx)
+	}
+	cmds := queued.Cmds()
+	queued.Discard()
+	sent := make([]redis.AutoFuture, len(cmds))
+	for i, c := range cmds {
+		sent[i] = s.ap.Submit(ctx, c)
+	}
+	for _, f := range sent {
+		// Each command keeps its own error. Once ctx is done a command's
+		// batch may still be writing to it: it must not be read.
+		if _ = f.WaitContext(ctx); ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", errAbandoned, context.Cause(ctx))
+		}
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return cmds, err
+		}
+	}
+	return cmds, nil
+}
+
+// errAbandoned is exec's error when its context ended before Redis answered.
+var errAbandoned = errors.New("store: no answer from Redis in time")
+
+// run runs one script as runScripts does.
+func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	if s.ap == nil {
+		return sc.Run(ctx, s.rdb, keys, args...)
+	}
+	cmds, err := s.runScripts(ctx, []scriptCall{{script: sc, keys: keys, args: args}})
+	if len(cmds) == 0 {
+		c := redis.NewCmd(ctx)
+		c.SetErr(err)
+		return c
+	}
+	return cmds[0]
+}
+
+// execPipe runs a pipeline (exec), treating redis.Nil (a missing key) as no
+// error; callers inspect each command.
+func (s *Store) execPipe(ctx context.Context, p redis.Pipeliner) error {
+	cmds, err := s.exec(ctx, p)
 	if err == nil {
 		return nil
 	}
@@ -469,7 +554,9 @@ func (s *Store) runScripts(ctx context.Context, calls []scriptCall) ([]*redis.Cm
 	for i, c := range calls {
 		cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
 	}
-	_, _ = p.Exec(ctx)
+	if _, err := s.exec(ctx, p); errors.Is(err, errAbandoned) {
+		return nil, err
+	}
 	var retry []int
 	for i, c := range cmds {
 		if isNoScript(c.Err()) {
@@ -481,7 +568,9 @@ func (s *Store) runScripts(ctx context.Context, calls []scriptCall) ([]*redis.Cm
 		for _, i := range retry {
 			cmds[i] = calls[i].script.Eval(ctx, p, calls[i].keys, calls[i].args...)
 		}
-		_, _ = p.Exec(ctx)
+		if _, err := s.exec(ctx, p); errors.Is(err, errAbandoned) {
+			return nil, err
+		}
 	}
 	for _, c := range cmds {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -230,4 +234,89 @@ func killAddr(t *testing.T, ctx context.Context, rdb redis.UniversalClient, key 
 	}
 	t.Fatalf("client %T", rdb)
 	return ""
+}
+
+// With Config.Batch, pipelines and scripts go through the autopipeliner: the
+// commands of concurrent callers reach Redis together, an exec answers with
+// every command's result, and one whose context ends first gets
+// errAbandoned without its commands (which still run).
+func TestBatchedExec(t *testing.T) {
+	forBackends(t, []backend{realRedis, cluster}, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		if env.ap == nil {
+			t.Fatal("a store opened with Batch has no autopipeliner")
+		}
+		p := env.rdb.Pipeline()
+		set := p.Set(ctx, "ts:test:{batch}:a", "1", time.Minute)
+		get := p.Get(ctx, "ts:test:{batch}:a")
+		miss := p.Get(ctx, "ts:test:{batch}:missing")
+		cmds, err := env.exec(ctx, p)
+		switch {
+		case !errors.Is(err, redis.Nil) || len(cmds) != 3:
+			t.Fatalf("exec = %d commands, %v; want 3 and redis.Nil (the first error)", len(cmds), err)
+		case set.Err() != nil || get.Val() != "1" || !errors.Is(miss.Err(), redis.Nil):
+			t.Fatalf("set %v, get %q %v, missing %v", set.Err(), get.Val(), get.Err(), miss.Err())
+		}
+
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		p = env.rdb.Pipeline()
+		p.Set(ctx, "ts:test:{batch}:late", "2", time.Minute)
+		if cmds, err := env.exec(done, p); !errors.Is(err, errAbandoned) || !errors.Is(err, context.Canceled) || cmds != nil {
+			t.Fatalf("exec with its context ended = %v, %v; want errAbandoned", cmds, err)
+		}
+		if err := env.run(done, scriptSeatRelease, []string{seatsKey("s"), holdKey("s")}, "h").Err(); !errors.Is(err, errAbandoned) {
+			t.Fatalf("script with its context ended: %v; want errAbandoned", err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for env.rdb.Get(ctx, "ts:test:{batch}:late").Val() != "2" {
+			if time.Now().After(deadline) {
+				t.Fatal("the abandoned command never ran")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// TestBatchedTogether counts Redis's reads while 32 callers each run 20
+// scripts: batched, many scripts arrive in one read.
+func TestBatchedTogether(t *testing.T) {
+	forBackends(t, []backend{realRedis}, func(t *testing.T, env *testEnv) {
+		ctx := context.Background()
+		reads := func() int64 {
+			info := env.rdb.Info(ctx, "stats").Val()
+			for _, line := range strings.Split(info, "\r\n") {
+				if v, ok := strings.CutPrefix(line, "total_reads_processed:"); ok {
+					n, err := strconv.ParseInt(v, 10, 64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return n
+				}
+			}
+			t.Fatal("no total_reads_processed in INFO stats")
+			return 0
+		}
+		const callers, each = 32, 20
+		before := reads()
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				<-start
+				for j := range each {
+					sid := fmt.Sprintf("s%d-%d", i, j)
+					if err := env.run(ctx, scriptSeatRelease, []string{seatsKey(sid), holdKey(sid)}, "h").Err(); err != nil && !errors.Is(err, redis.Nil) {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		// Less the two reads of INFO itself.
+		if got := reads() - before - 2; got > callers*each/2 {
+			t.Errorf("%d scripts took %d reads; batched, at most half as many", callers*each, got)
+		}
+	})
 }

@@ -12,5 +12,5 @@ import (
 // ports, so a difference between the backends fails one of them. They are
 // updated from package dialog (go test ./dialog -run Transcript -update).
 func TestTranscripts(t *testing.T) {
-	dialogtest.RunTranscripts(t, "../dialog/testdata/transcripts", redisBackend(redistest.Start), false)
+	dialogtest.RunTranscripts(t, "../dialog/testdata/transcripts", redisBackend(redistest.Start, true), false)
 }

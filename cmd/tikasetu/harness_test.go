@@ -93,7 +93,7 @@ func newTestGatewayWith(t testing.TB, sender func(*gateway) dialog.Sender, seats
 	}
 	ctx := context.Background()
 	redisURL := redistest.Start(t)
-	st, err := store.Open(ctx, store.Config{URL: redisURL, Secret: []byte("test secret test secret test secret"), Clock: clock})
+	st, err := store.Open(ctx, store.Config{URL: redisURL, Secret: []byte("test secret test secret test secret"), Clock: clock, Batch: true}) // batched, as serve by default
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,7 @@ func newGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, fu
 		rand.Read(secret)
 	}
 	scfg := store.Config{URL: cfg.RedisURL, Secret: secret, MaxBeneficiaries: cfg.MaxPeople, RecentConversations: cfg.Recent,
-		OTPRate: cfg.OTPRate, OTPProviderRate: cfg.OTPProviderRate}
+		OTPRate: cfg.OTPRate, OTPProviderRate: cfg.OTPProviderRate, Batch: cfg.Batch}
 	if cfg.Recent == 0 {
 		scfg.RecentConversations = -1 // off
 	}
