@@ -236,17 +236,27 @@ func killAddr(t *testing.T, ctx context.Context, rdb redis.UniversalClient, key 
 	return ""
 }
 
-// With Config.Batch, pipelines and scripts go through the autopipeliner: the
-// commands of concurrent callers reach Redis together, an exec answers with
-// every command's result, and one whose context ends first gets
-// errAbandoned without its commands (which still run).
+// With Config.Batch, pipelines and scripts go through the autopipeliner
+// while others wait for Redis too: an exec answers with every command's
+// result, and one whose context ends first gets errAbandoned without its
+// commands (which still run). Alone, they go on their own.
 func TestBatchedExec(t *testing.T) {
 	forBackends(t, []backend{realRedis, cluster}, func(t *testing.T, env *testEnv) {
 		ctx := context.Background()
 		if env.ap == nil {
 			t.Fatal("a store opened with Batch has no autopipeliner")
 		}
+		done, cancel := context.WithCancel(ctx)
+		cancel()
 		p := env.rdb.Pipeline()
+		p.Set(ctx, "ts:test:{batch}:alone", "0", time.Minute)
+		if _, err := env.exec(done, p); !errors.Is(err, context.Canceled) || errors.Is(err, errAbandoned) {
+			t.Fatalf("exec alone with its context ended: %v; want the client's own context.Canceled", err)
+		}
+
+		env.waiting.Add(batchFrom) // as if others waited
+		defer env.waiting.Add(-batchFrom)
+		p = env.rdb.Pipeline()
 		set := p.Set(ctx, "ts:test:{batch}:a", "1", time.Minute)
 		get := p.Get(ctx, "ts:test:{batch}:a")
 		miss := p.Get(ctx, "ts:test:{batch}:missing")
@@ -258,8 +268,6 @@ func TestBatchedExec(t *testing.T) {
 			t.Fatalf("set %v, get %q %v, missing %v", set.Err(), get.Val(), get.Err(), miss.Err())
 		}
 
-		done, cancel := context.WithCancel(ctx)
-		cancel()
 		p = env.rdb.Pipeline()
 		p.Set(ctx, "ts:test:{batch}:late", "2", time.Minute)
 		if cmds, err := env.exec(done, p); !errors.Is(err, errAbandoned) || !errors.Is(err, context.Canceled) || cmds != nil {
