@@ -118,12 +118,13 @@ func pinInput(tr *turn) (string, error) {
 	return evPin, nil
 }
 
-// bookable returns, per centre, the upcoming sessions where everyone being
-// booked is of age and there are enough free seats.
-func (tr *turn) bookable(centres []Centre) ([][]Session, error) {
+// bookable calls fn(i, s) for each upcoming session s of centres[i] where
+// everyone being booked is of age and there are enough free seats, in order,
+// until fn returns false for that centre.
+func (tr *turn) bookable(centres []Centre, fn func(i int, s *Session) (more bool)) error {
 	who, err := tr.who()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tomorrow := tr.today().AddDate(0, 0, 1)
 	var ids []string
@@ -134,22 +135,22 @@ func (tr *turn) bookable(centres []Centre) ([][]Session, error) {
 			}
 		}
 	}
-	free := map[string]int{}
+	free := make(map[string]int, len(ids))
 	if len(ids) > 0 {
 		seats, err := tr.reg.Seats(tr.ctx, ids)
 		if err != nil {
-			return nil, fmt.Errorf("dialog: seats: %w", err)
+			return fmt.Errorf("dialog: seats: %w", err)
 		}
 		for i, id := range ids {
 			free[id] = seats[i].Free[bookDose-1]
 		}
 	}
-	out := make([][]Session, len(centres))
-	for i, c := range centres {
+	for i := range centres {
 		if err := tr.ctx.Err(); err != nil { // a PIN may hold any number of centres
-			return nil, fmt.Errorf("dialog: bookable sessions: %w", err)
+			return fmt.Errorf("dialog: bookable sessions: %w", err)
 		}
-		for _, s := range c.Sessions {
+		for j := range centres[i].Sessions {
+			s := &centres[i].Sessions[j]
 			if s.Date.Before(tomorrow) || free[s.ID] < len(who) {
 				continue
 			}
@@ -157,24 +158,23 @@ func (tr *turn) bookable(centres []Centre) ([][]Session, error) {
 			for _, b := range who {
 				fits = fits && s.AgeFits(s.Date.Year()-b.BirthYear)
 			}
-			if fits {
-				out[i] = append(out[i], s)
+			if fits && !fn(i, s) {
+				break
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
+// bookableCentres returns the IDs of the centres with a bookable session.
 func (tr *turn) bookableCentres(centres []Centre) ([]string, error) {
-	sessions, err := tr.bookable(centres)
+	var offer []string
+	err := tr.bookable(centres, func(i int, _ *Session) bool {
+		offer = append(offer, strconv.FormatInt(centres[i].ID, 10))
+		return false
+	})
 	if err != nil {
 		return nil, err
-	}
-	var offer []string
-	for i, c := range centres {
-		if len(sessions[i]) > 0 {
-			offer = append(offer, strconv.FormatInt(c.ID, 10))
-		}
 	}
 	return offer, nil
 }
@@ -235,13 +235,13 @@ func (tr *turn) datesWithRoom() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := tr.bookable([]Centre{c})
+	var offer []string
+	err = tr.bookable([]Centre{c}, func(_ int, s *Session) bool {
+		offer = append(offer, s.ID)
+		return true
+	})
 	if err != nil {
 		return nil, err
-	}
-	offer := make([]string, len(sessions[0]))
-	for i, s := range sessions[0] {
-		offer[i] = s.ID
 	}
 	return offer, nil
 }

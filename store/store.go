@@ -506,9 +506,15 @@ const batchFrom = 4
 // errAbandoned is exec's error when its context ended before Redis answered.
 var errAbandoned = errors.New("store: no answer from Redis in time")
 
-// run runs one script as runScripts does.
+// run runs one script: through the autopipeliner as runScripts does, or
+// when exec would not batch it, on its own without a pipeline around it.
 func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
 	if s.ap == nil {
+		return sc.Run(ctx, s.rdb, keys, args...)
+	}
+	if s.waiting.Load()+1 < batchFrom { // advice: a race only moves one script
+		s.waiting.Add(1)
+		defer s.waiting.Add(-1)
 		return sc.Run(ctx, s.rdb, keys, args...)
 	}
 	cmds, err := s.runScripts(ctx, []scriptCall{{script: sc, keys: keys, args: args}})

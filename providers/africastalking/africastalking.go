@@ -22,10 +22,12 @@ package africastalking
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -177,14 +179,19 @@ func decode(r *http.Request) (request, error) {
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return request{}, errors.New("body must be application/x-www-form-urlencoded")
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
+	// The body alone, as ParseForm would read it, without the URL's query
+	// and the merged copy of both that ParseForm also builds.
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return request{}, fmt.Errorf("body larger than %d bytes", MaxBodyBytes)
 		}
 		return request{}, errors.New("body is not a valid form")
 	}
-	f := r.PostForm
+	f, err := url.ParseQuery(string(body))
+	if err != nil {
+		return request{}, errors.New("body is not a valid form")
+	}
 	req := request{
 		session: f.Get("sessionId"),
 		service: f.Get("serviceCode"),
