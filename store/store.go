@@ -142,8 +142,7 @@ func orDefault[T int | time.Duration](v *T, def T) {
 type Store struct {
 	rdb redis.UniversalClient
 	ap  *redis.AutoPipeliner // scripts and pipelines go through it with Config.Batch; else nil
-	// waiting counts the pipelines and scripts waiting for Redis (with
-	// Config.Batch): one sent while fewer wait goes on its own.
+	// waiting counts the pipelines and scripts waiting for Redis (see alone).
 	waiting atomic.Int64
 	cfg     Config
 	sealer  *Sealer
@@ -466,14 +465,10 @@ func wrap(op string, err error) error {
 // later, and nothing reads them).
 func (s *Store) exec(ctx context.Context, p redis.Pipeliner) ([]redis.Cmder, error) {
 	queued, ok := p.(*redis.Pipeline)
-	if s.ap == nil || !ok {
-		return p.Exec(ctx)
-	}
-	// Alone, a pipeline is quicker on a connection of its own: the
-	// autopipeliner hands it to a goroutine of its own and back.
-	waiting := s.waiting.Add(1)
+	alone := !ok || s.alone()
+	s.waiting.Add(1)
 	defer s.waiting.Add(-1)
-	if waiting < batchFrom {
+	if alone {
 		return p.Exec(ctx)
 	}
 	cmds := queued.Cmds()
@@ -503,16 +498,19 @@ func (s *Store) exec(ctx context.Context, p redis.Pipeliner) ([]redis.Cmder, err
 // benchmark three quarters more CPU.
 const batchFrom = 4
 
+// alone reports whether a pipeline or script sent now goes on its own, on a
+// connection of its own: without Config.Batch, or while fewer than batchFrom
+// would wait. Alone, the autopipeliner would only hand it to a goroutine of
+// its own and back. The count is advice: a race moves one call either way.
+func (s *Store) alone() bool { return s.ap == nil || s.waiting.Load()+1 < batchFrom }
+
 // errAbandoned is exec's error when its context ended before Redis answered.
 var errAbandoned = errors.New("store: no answer from Redis in time")
 
-// run runs one script: through the autopipeliner as runScripts does, or
-// when exec would not batch it, on its own without a pipeline around it.
+// run runs one script: alone, without a pipeline around it; else through
+// the autopipeliner as runScripts does.
 func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
-	if s.ap == nil {
-		return sc.Run(ctx, s.rdb, keys, args...)
-	}
-	if s.waiting.Load()+1 < batchFrom { // advice: a race only moves one script
+	if s.alone() {
 		s.waiting.Add(1)
 		defer s.waiting.Add(-1)
 		return sc.Run(ctx, s.rdb, keys, args...)

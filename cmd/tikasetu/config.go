@@ -41,7 +41,7 @@ type config struct {
 	// control lets in (0: adapted to the load).
 	MaxJourneys int
 	Recent      int
-	// Batch sends the Redis commands of concurrent turns together.
+	// Batch sends the Redis scripts and pipelines of concurrent turns together.
 	Batch bool
 	// SMSRate is the SMS a second this gateway hands its sender;
 	// OTPRate and OTPProviderRate the codes a second over the fleet and
@@ -140,7 +140,7 @@ func bindConfig(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.MaxJourneys, "max-journeys", envInt("TIKASETU_MAX_JOURNEYS", 0), "journeys in progress at most, a fixed ceiling past which new callers get the busy screen; 0 adapts it to the load (TIKASETU_MAX_JOURNEYS)")
 	fs.IntVar(&c.TargetInflight, "target-inflight", envInt("TIKASETU_TARGET_INFLIGHT", defaultTargetInflight), "average turns in flight that admission control steers to: new callers are let in while the machine keeps below it (at most -max-inflight) (TIKASETU_TARGET_INFLIGHT)")
 	fs.IntVar(&c.Recent, "recent-conversations", envInt("TIKASETU_RECENT_CONVERSATIONS", store.DefaultRecentConversations), "conversations this process keeps after writing them, so that the caller's next turn needs no read (about 1.1 KB each); 0 turns it off (TIKASETU_RECENT_CONVERSATIONS)")
-	fs.BoolVar(&c.Batch, "redis-batch", envOr("TIKASETU_REDIS_BATCH", "1") != "0", "send the Redis commands of concurrent turns together, a pipeline at a time, so that Redis and the gateway make one system call for many; 0 sends each on its own (TIKASETU_REDIS_BATCH)")
+	fs.BoolVar(&c.Batch, "redis-batch", envOr("TIKASETU_REDIS_BATCH", "1") != "0", "while at least 4 wait for Redis, send the scripts and pipelines of concurrent turns together, a pipeline at a time, so that Redis and the gateway make one system call for many; 0 sends each on its own (TIKASETU_REDIS_BATCH)")
 	fs.IntVar(&c.SMSRate, "sms-rate", envInt("TIKASETU_SMS_RATE", defaultSMSRate), "SMS a second this gateway hands its sender at most; more wait in the queue in Redis (TIKASETU_SMS_RATE)")
 	fs.IntVar(&c.OTPRate, "otp-rate", envInt("TIKASETU_OTP_RATE", 0), "codes a second at most over every gateway on this Redis; past it callers are asked to try again in a minute; default: -sms-rate (TIKASETU_OTP_RATE)")
 	fs.IntVar(&c.OTPProviderRate, "otp-provider-rate", envInt("TIKASETU_OTP_PROVIDER_RATE", 0), "codes a second at most through one provider or partner; 0: only -otp-rate (TIKASETU_OTP_PROVIDER_RATE)")
