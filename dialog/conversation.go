@@ -87,6 +87,18 @@ type Conversation struct {
 	SlipAgain bool `json:"slip_again,omitempty"`
 
 	Updated time.Time `json:"updated"`
+
+	// Replies are the replies to the conversation's last deliveries, oldest
+	// first, kept by the store beside it (like Version) so that a retried
+	// delivery gets its reply again; the dialogue only carries them over.
+	Replies []KeptReply `json:"-"`
+}
+
+// KeptReply is a reply kept for a retried delivery: Key is the store's
+// hash of the delivery.
+type KeptReply struct {
+	Key   string
+	Reply Reply
 }
 
 // Draft is a beneficiary being added.
@@ -128,5 +140,6 @@ func (c *Conversation) Clone() *Conversation {
 	d.Booking.Who = slices.Clone(c.Booking.Who)
 	d.Booking.Centres = slices.Clone(c.Booking.Centres)
 	d.Booking.Sessions = slices.Clone(c.Booking.Sessions)
+	d.Replies = slices.Clone(c.Replies)
 	return &d
 }

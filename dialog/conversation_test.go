@@ -2,18 +2,19 @@ package dialog
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
 
-// fill sets every exported field reachable from v to a non-zero value,
-// with two elements in every slice, so that a field Clone forgets to copy
-// deeply shows up.
+// fill sets every exported field reachable from v to a non-zero value of
+// its own, with two elements in every slice, so that a field Clone forgets
+// to copy deeply, or an encoding forgets or swaps, shows up.
 func fill(t *testing.T, v reflect.Value, n *int) {
 	*n++
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString("s" + string(rune('a'+*n%26)))
+		v.SetString("s" + strconv.Itoa(*n))
 	case reflect.Int, reflect.Int64:
 		v.SetInt(int64(*n))
 	case reflect.Bool:

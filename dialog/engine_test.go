@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -973,5 +974,53 @@ func (c *caller) checkSMS(t *testing.T) {
 	}
 	if slips != 12 {
 		t.Errorf("%d slips sent, want 12 (four people booked twice, the first four sent again)", slips)
+	}
+}
+
+// replyKeeper hands every loaded conversation, or a caller without one,
+// the replies kept for earlier deliveries, as the Redis store does, and
+// notes the replies each save is given.
+type replyKeeper struct {
+	dialog.Conversations
+	kept  []dialog.KeptReply
+	saved [][]dialog.KeptReply
+}
+
+func (r *replyKeeper) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loaded, error) {
+	ld, err := r.Conversations.Load(ctx, msisdn, replyKey)
+	if ld.Conversation != nil {
+		ld.Conversation.Replies = slices.Clone(r.kept)
+	} else {
+		ld.Replies = slices.Clone(r.kept)
+	}
+	return ld, err
+}
+
+func (r *replyKeeper) Peek(string, string) (dialog.Loaded, bool) { return dialog.Loaded{}, false }
+
+func (r *replyKeeper) Save(ctx context.Context, c *dialog.Conversation, ttl time.Duration, replyKey string, reply dialog.Reply, sms ...dialog.SMS) error {
+	r.saved = append(r.saved, slices.Clone(c.Replies))
+	return r.Conversations.Save(ctx, c, ttl, replyKey, reply, sms...)
+}
+
+// TestConversationCarriesReplies: the replies kept for earlier deliveries
+// go on with a conversation that starts after another ended, and with one
+// that starts again on a new USSD session.
+func TestConversationCarriesReplies(t *testing.T) {
+	kept := []dialog.KeptReply{{Key: "0123456789abcdef0123456789abcdef", Reply: dialog.Reply{Text: "Thank you", End: true}}}
+	keeper := &replyKeeper{kept: kept}
+	w := newCalendar(t).worldWith(t, func(c *dialog.Config) {
+		keeper.Conversations = c.Conversations
+		c.Conversations = keeper
+	})
+	for i, session := range []string{"s1", "s2"} { // a new conversation, then a restart
+		turn := dialog.Turn{Channel: dialog.USSD, Provider: "test", Msisdn: "+919830000001", Session: session, NewSession: true,
+			Delivery: session}
+		if _, err := w.eng.Handle(w.ctx, turn); err != nil {
+			t.Fatal(err)
+		}
+		if len(keeper.saved) != i+1 || !reflect.DeepEqual(keeper.saved[i], kept) {
+			t.Errorf("session %s: saves were given replies %+v, want %+v last", session, keeper.saved, kept)
+		}
 	}
 }

@@ -15,12 +15,14 @@ type Conversations interface {
 	// empty, a reply cached under it by an earlier Save.
 	Load(ctx context.Context, msisdn, replyKey string) (Loaded, error)
 	// Save writes c if the stored version still equals c.Version, bumping
-	// it, with ttl; it caches reply under replyKey in the same atomic step
-	// and remembers c.Lang. It returns ErrConflict when another turn wrote
-	// first. A c with State "" deletes the conversation instead. The SMS
-	// the turn produced are written in the same atomic step, for the
-	// outbound queue to deliver (Outbox): a save that lands, lands with
-	// them, whatever becomes of this process.
+	// it, with ttl; it keeps reply for replyKey with it in the same atomic
+	// step (the Redis store among c.Replies, which it updates) and
+	// remembers c.Lang. It returns ErrConflict when another turn wrote
+	// first or the delivery was answered already. A c with State "" ends
+	// the conversation instead, keeping its replies for Load and the next
+	// conversation. The SMS the turn produced are written in the same
+	// atomic step, for the outbound queue to deliver (Outbox): a save that
+	// lands, lands with them, whatever becomes of this process.
 	Save(ctx context.Context, c *Conversation, ttl time.Duration, replyKey string, reply Reply, sms ...SMS) error
 	// Peek returns without I/O what Load would, from a copy of the
 	// conversation this process saved last for msisdn, if it kept one
@@ -37,6 +39,9 @@ type Loaded struct {
 	Conversation *Conversation // nil when there is none
 	Lang         string
 	Cached       *Reply // non-nil when replyKey had a cached reply
+	// Replies are those kept from a conversation that ended, when there is
+	// no conversation now: a new one carries them (Conversation.Replies).
+	Replies []KeptReply
 }
 
 // OTPRequest asks for a code.

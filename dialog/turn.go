@@ -53,7 +53,8 @@ func (tr *turn) notice(key string, args ...string) {
 func (tr *turn) run(ld Loaded) (Reply, error) {
 	tr.input = CleanInput(tr.in.Input)
 	if ld.Conversation == nil {
-		tr.c = &Conversation{Msisdn: tr.msisdn, Lang: ld.Lang, Channel: tr.in.Channel, ProviderSession: tr.in.Session}
+		tr.c = &Conversation{Msisdn: tr.msisdn, Lang: ld.Lang, Channel: tr.in.Channel, ProviderSession: tr.in.Session,
+			Replies: ld.Replies}
 		if err := tr.begin(); err != nil {
 			return Reply{}, err
 		}
@@ -123,7 +124,7 @@ func (tr *turn) begin() error {
 // restart forgets the journey (not the language) and starts again.
 func (tr *turn) restart() error {
 	*tr.c = Conversation{Msisdn: tr.c.Msisdn, Version: tr.c.Version, Lang: tr.c.Lang,
-		Channel: tr.c.Channel, ProviderSession: tr.c.ProviderSession}
+		Channel: tr.c.Channel, ProviderSession: tr.c.ProviderSession, Replies: tr.c.Replies}
 	return tr.begin()
 }
 

@@ -2,82 +2,88 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// A conversation's hash (ts:conv:{m}) holds its version (v) and JSON (j),
-// the replies to its recent deliveries (r:<h> for the hashed reply key h, and
-// rs, those h oldest first) and when the hash expires (x). The replies share
-// the conversation's expiry and outlive its deletion; the save script drops
-// the oldest half past keptReplies (conv_save.lua).
-
-// replyField is the hash field of the reply cached under replyKey.
-func (s *Store) replyField(replyKey string) string { return "r:" + s.replyHash(replyKey) }
+// A conversation's hash (ts:conv:{m}) holds its version (v), its binary
+// form (j, see dialog.DecodeConversation; JSON when an earlier version wrote
+// it) with the replies to its last deliveries (Conversation.Replies), and
+// when the hash expires (x). When a conversation ends, v goes and j keeps
+// its replies alone, listed by their hashes in t, so that a new conversation
+// cannot answer a delivery the ended one answered (conv_save.lua).
 
 // Load returns the caller's conversation, remembered language and, when
-// replyKey is not empty, the reply cached under it, in one round trip.
+// replyKey is not empty, the reply kept for it, in one round trip.
 func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loaded, error) {
 	var out dialog.Loaded
 	if err := checkMsisdn(msisdn); err != nil {
 		return out, err
 	}
-	fields := []string{"v", "j"}
-	if replyKey != "" {
-		fields = append(fields, s.replyField(replyKey))
-	}
 	p := s.rdb.Pipeline()
-	conv := p.HMGet(ctx, convKey(msisdn), fields...)
+	conv := p.HMGet(ctx, convKey(msisdn), "v", "j")
 	lang := p.Get(ctx, langKey(msisdn))
 	if err := s.execPipe(ctx, p); err != nil {
 		return out, wrap("load conversation", err)
 	}
-	if vals := conv.Val(); len(vals) >= 2 && vals[0] != nil && vals[1] != nil {
-		vs, _ := vals[0].(string)
-		js, _ := vals[1].(string)
-		v, err := strconv.ParseInt(vs, 10, 64)
-		if err != nil {
-			return out, fmt.Errorf("store: load conversation: bad version %q", vs)
-		}
-		c := new(dialog.Conversation)
-		if err := json.Unmarshal([]byte(js), c); err != nil {
-			return out, fmt.Errorf("store: load conversation: %w", err)
-		}
-		c.Version = v
-		if c.Msisdn == "" {
-			c.Msisdn = msisdn
-		}
-		out.Conversation = c
-	}
 	out.Lang = lang.Val()
-	if vals := conv.Val(); len(vals) == 3 && vals[2] != nil {
-		rj, _ := vals[2].(string)
-		r := new(dialog.Reply)
-		if err := json.Unmarshal([]byte(rj), r); err != nil {
-			return out, fmt.Errorf("store: load cached reply: %w", err)
-		}
-		out.Cached = r
+	vals := conv.Val()
+	if len(vals) < 2 || vals[1] == nil {
+		return out, nil
 	}
+	js, _ := vals[1].(string)
+	c, err := dialog.DecodeConversation(js)
+	if err != nil {
+		return out, fmt.Errorf("store: load conversation: %w", err)
+	}
+	if replyKey != "" {
+		out.Cached = keptReply(c.Replies, s.replyHash(replyKey))
+	}
+	if vals[0] == nil { // ended: j holds its replies alone
+		out.Replies = c.Replies
+		return out, nil
+	}
+	vs, _ := vals[0].(string)
+	if c.Version, err = strconv.ParseInt(vs, 10, 64); err != nil {
+		return out, fmt.Errorf("store: load conversation: bad version %q", vs)
+	}
+	if c.Msisdn == "" {
+		c.Msisdn = msisdn
+	}
+	out.Conversation = c
 	return out, nil
+}
+
+// keptReply returns the reply kept under hash h, or nil.
+func keptReply(replies []dialog.KeptReply, h string) *dialog.Reply {
+	for i := range replies {
+		if replies[i].Key == h {
+			r := replies[i].Reply
+			return &r
+		}
+	}
+	return nil
 }
 
 // Save writes c if the stored version still equals c.Version (then gives c
 // a new random version), to live at least ttl more (DefaultConversationTTL
-// when ≤ 0) and at most ttl + expirySlack; in the same script it caches
-// reply under replyKey (when not empty) beside it and remembers c.Lang (when
-// not empty) without expiry. A c with State "" deletes the conversation
-// (c.Version becomes 0) but still caches the reply. It returns
-// dialog.ErrConflict when another turn saved first, or when a reply is
-// already cached under replyKey. The SMS given are kept for the outbound
-// queue in the same script, and listed there too, or on a cluster just
-// before it (see smsqueue.go).
+// when ≤ 0) and at most ttl + expirySlack; with it, it keeps reply for
+// replyKey (when not empty) among c.Replies, the last keptReplies, and
+// remembers c.Lang (when not empty) without expiry. A c with State ""
+// ends the conversation (c.Version becomes 0) but keeps its replies. It
+// returns dialog.ErrConflict when another turn saved first, or when a
+// reply is already kept for replyKey (this delivery was answered). The SMS
+// given are kept for the outbound queue in the same script, and listed
+// there too, or on a cluster just before it (see smsqueue.go).
 //
 // Versions are random, not counted, so that a version never comes back: a
 // conversation deleted and written again by other gateways cannot reach
@@ -92,21 +98,37 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	if ttl <= 0 {
 		ttl = DefaultConversationTTL
 	}
-	var js, rj []byte
-	var err error
-	nv := int64(0)
-	if c.State != "" {
-		if js, err = json.Marshal(c); err != nil {
-			return fmt.Errorf("store: save conversation: %w", err)
-		}
-		nv = mrand.Int64N(math.MaxInt64) + 1
-	}
 	rh := ""
+	replies := c.Replies
 	if replyKey != "" {
 		rh = s.replyHash(replyKey)
-		if rj, err = json.Marshal(reply); err != nil {
-			return fmt.Errorf("store: save reply: %w", err)
+		if keptReply(replies, rh) != nil {
+			s.forget(c.Msisdn)
+			return dialog.ErrConflict
 		}
+		if len(replies) >= keptReplies {
+			replies = replies[len(replies)-keptReplies+1:]
+		}
+		replies = append(slices.Clip(replies), dialog.KeptReply{Key: rh, Reply: reply})
+	}
+	// What j holds: the conversation with its replies, or, when it ends,
+	// the replies alone and their hashes in t.
+	saved, nv, ended := *c, "", ""
+	saved.Replies = replies
+	if c.State == "" {
+		saved = dialog.Conversation{Msisdn: c.Msisdn, Replies: replies}
+		var t strings.Builder
+		for _, kr := range replies {
+			t.WriteString(kr.Key)
+		}
+		ended = t.String()
+	} else {
+		nv = strconv.FormatInt(mrand.Int64N(math.MaxInt64)+1, 10)
+	}
+	buf := convBufs.Get().(*[]byte)
+	js, err := saved.AppendBinary((*buf)[:0])
+	if err != nil {
+		return fmt.Errorf("store: save conversation: %w", err)
 	}
 	lang := c.Lang
 	if s.recent != nil {
@@ -119,10 +141,10 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	}
 	keys := []string{convKey(c.Msisdn), langKey(c.Msisdn), smsBoxKey(c.Msisdn)}
 	now := s.now()
-	args := []any{c.Version, js, (ttl + expirySlack).Milliseconds(), rh, rj, lang, nv, s.smsBoxTTL().Milliseconds(),
+	args := []any{c.Version, js, (ttl + expirySlack).Milliseconds(), rh, lang, nv, s.smsBoxTTL().Milliseconds(),
 		"", // when the script lists the SMS: their due time
-		keptReplies, now.Add(ttl).UnixMilli(), now.Add(ttl + expirySlack).UnixMilli()}
-	const dueArg = 8
+		ended, now.Add(ttl).UnixMilli(), now.Add(ttl + expirySlack).UnixMilli()}
+	const dueArg = 7
 	if len(sms) > 0 {
 		queued := make([]QueuedSMS, len(sms))
 		for i, m := range sms {
@@ -146,6 +168,12 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 		}
 	}
 	res, err := s.run(ctx, scriptConvSave, keys, args...).Int64()
+	if err == nil {
+		// Redis answered, so the buffer was written out; after an error
+		// it may still wait in a pipeline, and is left to the collector.
+		*buf = js
+		convBufs.Put(buf)
+	}
 	if err != nil || res != 0 {
 		s.forget(c.Msisdn)
 	}
@@ -155,13 +183,15 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	if res != 0 {
 		return dialog.ErrConflict
 	}
-	c.Version = nv
+	c.Replies = replies
 	if c.State == "" {
+		c.Version = 0
 		s.forget(c.Msisdn)
 		return nil
 	}
+	c.Version, _ = strconv.ParseInt(nv, 10, 64)
 	if s.recent != nil {
-		s.recent.Add(c.Msisdn, recentConv{conv: c.Clone(), replyKey: replyKey, reply: reply, at: s.now()})
+		s.recent.Add(c.Msisdn, recentConv{conv: c.Clone(), replyKey: replyKey, at: s.now()})
 	}
 	return nil
 }
@@ -171,22 +201,26 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 // left, so that most turns of a caller do not set it.
 const expirySlack = time.Minute
 
-// keptReplies is how many cached replies a conversation keeps at least: a
-// delivery retried after as many later turns is answered as new input.
+// convBufs holds the buffers saves encode conversations into: with its
+// replies a conversation takes one or two kilobytes.
+var convBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// keptReplies is how many replies a conversation keeps: a delivery
+// retried after as many later turns is answered as new input.
 const keptReplies = 8
 
 // recentConv is the conversation this process last wrote for a caller.
 type recentConv struct {
 	conv     *dialog.Conversation // never handed out: Peek returns clones
-	replyKey string
-	reply    dialog.Reply
+	replyKey string               // the delivery that save answered
 	at       time.Time
 }
 
 // Peek returns, without I/O, the conversation this process last saved for
 // msisdn, if it did so within Config.RecentFor: as Load would return it, or
-// with Cached set when replyKey is the key that save cached its reply
-// under. Another gateway may have written since; Save then conflicts.
+// with Cached set when replyKey is the key that save kept its reply
+// for (an older delivery's reply is in the copy's Replies, and Save refuses
+// it). Another gateway may have written since; Save then conflicts.
 func (s *Store) Peek(msisdn, replyKey string) (dialog.Loaded, bool) {
 	if s.recent == nil {
 		return dialog.Loaded{}, false
@@ -199,8 +233,8 @@ func (s *Store) Peek(msisdn, replyKey string) (dialog.Loaded, bool) {
 		s.recent.Remove(msisdn)
 		return dialog.Loaded{}, false
 	}
-	if replyKey != "" && replyKey == r.replyKey {
-		reply := r.reply
+	if replyKey != "" && replyKey == r.replyKey && len(r.conv.Replies) > 0 {
+		reply := r.conv.Replies[len(r.conv.Replies)-1].Reply
 		return dialog.Loaded{Cached: &reply}, true
 	}
 	c := r.conv.Clone()

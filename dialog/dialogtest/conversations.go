@@ -12,7 +12,8 @@ import (
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
-// storedConv is a saved conversation: its JSON, as in Redis.
+// storedConv is a saved conversation, as JSON (Redis holds a binary form;
+// this fake keeps its replies apart, in replies).
 type storedConv struct {
 	js      []byte
 	version int64
