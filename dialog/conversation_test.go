@@ -10,7 +10,7 @@ import (
 // fill sets every exported field reachable from v to a non-zero value of
 // its own, with two elements in every slice, so that a field Clone forgets
 // to copy deeply, or an encoding forgets or swaps, shows up.
-func fill(t *testing.T, v reflect.Value, n *int) {
+func fill(t testing.TB, v reflect.Value, n *int) {
 	*n++
 	switch v.Kind() {
 	case reflect.String:

@@ -26,10 +26,8 @@ const convFormat byte = 1
 func (c *Conversation) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, convFormat)
 	b = appendStrings(b, c.Msisdn, c.State, c.Lang, string(c.Channel), c.ProviderSession, c.Resume, c.Account)
-	if c.Snapshot == nil {
-		b = append(b, 0)
-	} else {
-		b = append(b, 1)
+	b = appendBool(b, c.Snapshot != nil)
+	if c.Snapshot != nil {
 		b = c.Snapshot.appendBinary(b)
 	}
 	b = appendStrings(b, c.Target)

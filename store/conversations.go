@@ -111,20 +111,21 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 		}
 		replies = append(slices.Clip(replies), dialog.KeptReply{Key: rh, Reply: reply})
 	}
-	// What j holds: the conversation with its replies, or, when it ends,
-	// the replies alone and their hashes in t.
-	saved, nv, ended := *c, "", ""
-	saved.Replies = replies
-	if c.State == "" {
-		saved = dialog.Conversation{Msisdn: c.Msisdn, Replies: replies}
+	// What j holds: the conversation with its replies, or, when it ends
+	// (new version 0), the replies alone and their hashes in t.
+	saved := dialog.Conversation{Msisdn: c.Msisdn}
+	nv, ended := int64(0), ""
+	if c.State != "" {
+		saved = *c
+		nv = mrand.Int64N(math.MaxInt64) + 1
+	} else {
 		var t strings.Builder
 		for _, kr := range replies {
 			t.WriteString(kr.Key)
 		}
 		ended = t.String()
-	} else {
-		nv = strconv.FormatInt(mrand.Int64N(math.MaxInt64)+1, 10)
 	}
+	saved.Replies = replies
 	buf := convBufs.Get().(*[]byte)
 	js, err := saved.AppendBinary((*buf)[:0])
 	if err != nil {
@@ -183,13 +184,11 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	if res != 0 {
 		return dialog.ErrConflict
 	}
-	c.Replies = replies
+	c.Version, c.Replies = nv, replies
 	if c.State == "" {
-		c.Version = 0
 		s.forget(c.Msisdn)
 		return nil
 	}
-	c.Version, _ = strconv.ParseInt(nv, 10, 64)
 	if s.recent != nil {
 		s.recent.Add(c.Msisdn, recentConv{conv: c.Clone(), replyKey: replyKey, at: s.now()})
 	}

@@ -12,7 +12,7 @@
 --          of its shard (one Redis only: on a cluster they are other slots)
 -- ARGV[1] expected version ("0": none), ARGV[2] j, ARGV[3] expiry to set, ms,
 -- ARGV[4] hash of this delivery ("" = none), ARGV[5] language ("" = keep),
--- ARGV[6] new version (random, never "0"; "" = the conversation ends),
+-- ARGV[6] new version (random; "0" = the conversation ends),
 -- ARGV[7] TTL ms of KEYS[3], ARGV[8] due ms of the listings ("" = listed
 -- already), ARGV[9] t when it ends, ARGV[10] the time the key must live
 -- until (ms), ARGV[11] the time it lives until when its expiry is set (ms),
@@ -31,7 +31,7 @@ if cur[3] and ARGV[4] ~= '' and string.find(cur[3], ARGV[4], 1, true) then
 end
 local set = {'j', ARGV[2]}
 local gone = nil
-if ARGV[6] == '' then
+if ARGV[6] == '0' then
   gone = 'v'
   set[#set + 1] = 't'
   set[#set + 1] = ARGV[9]
