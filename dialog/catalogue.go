@@ -81,8 +81,53 @@ func (c *Catalogue) Text(lang, key string, args ...string) string {
 			return key
 		}
 	}
-	for i := 0; i+1 < len(args); i += 2 {
-		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
+	if len(args) < 2 || strings.IndexByte(s, '{') < 0 {
+		return s
 	}
-	return s
+	return fillPlaceholders(s, args)
+}
+
+// fillPlaceholders replaces each {name} in s with the value args (name, value pairs)
+// give it first, in one pass: a value is never searched for placeholders
+// itself, so a caller's name reading "{date}" stays as typed. A
+// placeholder args do not name stays as it is.
+func fillPlaceholders(s string, args []string) string {
+	n := len(s)
+	for i := 1; i < len(args); i += 2 {
+		n += len(args[i])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for {
+		open := strings.IndexByte(s, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(s[open:], '}')
+		if end < 0 {
+			break
+		}
+		name := s[open+1 : open+end]
+		if i := strings.IndexByte(name, '{'); i >= 0 { // "{{x}": the first brace is text
+			b.WriteString(s[:open+1+i])
+			s = s[open+1+i:]
+			continue
+		}
+		b.WriteString(s[:open])
+		value, ok := "", false
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i] == name {
+				value, ok = args[i+1], true
+				break
+			}
+		}
+		if ok {
+			b.WriteString(value)
+		} else {
+			b.WriteString(s[open : open+end+1])
+		}
+		s = s[open+end+1:]
+	}
+	b.WriteString(s)
+	return b.String()
 }

@@ -163,13 +163,27 @@ type Menu struct {
 // OnePage reports whether m shows whole, nothing shortened, on one page
 // within budget.
 func (m Menu) OnePage(b Budget) bool {
-	whole := measureAll(concat(m.Head, m.Notice, m.Body, m.Items, m.Tail)...)
-	limit := b.GSM
+	whole, limit := m.measure(b)
+	return whole.units() <= limit
+}
+
+// measure returns the cost of the whole menu on one page and the limit its
+// encoding sets.
+func (m Menu) measure(b Budget) (whole cost, limit int) {
+	for _, part := range m.parts() {
+		for _, l := range part {
+			whole = whole.plus(measure(l))
+		}
+	}
+	limit = b.GSM
 	if whole.wide || NeedsUCS2(m.More) {
 		limit = b.UCS2
 	}
-	return whole.units() <= limit
+	return whole, limit
 }
+
+// parts are the menu's lines in the order they show.
+func (m Menu) parts() [5][]string { return [5][]string{m.Head, m.Notice, m.Body, m.Items, m.Tail} }
 
 // minRoom is the least room for content a repeated head may leave on a
 // page: room for an ellipsis, or for the widest character (two units).
@@ -197,14 +211,10 @@ const minRoom = 3
 // run over the budget, but paging still ends. The work is linear in the
 // length of the menu's text.
 func (m Menu) Pages(b Budget) []string {
-	every := concat(m.Head, m.Notice, m.Body, m.Items, m.Tail)
-	whole := measureAll(every...)
-	limit := b.GSM
-	if whole.wide || NeedsUCS2(m.More) {
-		limit = b.UCS2
-	}
-	if m.OnePage(b) {
-		return []string{strings.Join(every, "\n")}
+	whole, limit := m.measure(b)
+	if whole.units() <= limit {
+		parts := m.parts()
+		return []string{joinLines(parts[:]...)}
 	}
 
 	// Navigation takes at most two thirds of a page, less the newline
@@ -274,7 +284,7 @@ func (m Menu) Pages(b Budget) []string {
 		lines, lc = append(lines, text), lc.plus(c)
 	}
 	flush := func() {
-		pages = append(pages, strings.Join(concat(lines, []string{more}, tail), "\n"))
+		pages = append(pages, joinLines(lines, []string{more}, tail))
 		lines, lc, content = slices.Clone(head), headCost, 0
 	}
 	for i := 0; i < len(flow); i++ {
@@ -333,7 +343,7 @@ func (m Menu) Pages(b Budget) []string {
 		flush()
 		i--
 	}
-	pages = append(pages, strings.Join(concat(lines, tail), "\n"))
+	pages = append(pages, joinLines(lines, tail))
 	return pages
 }
 
@@ -504,11 +514,38 @@ func take(s string, room int) (first, rest string) {
 
 // concat joins line lists into a new slice.
 func concat(parts ...[]string) []string {
-	var out []string
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]string, 0, n)
 	for _, p := range parts {
 		out = append(out, p...)
 	}
 	return out
+}
+
+// joinLines is strings.Join(concat(parts...), "\n"), built at once.
+func joinLines(parts ...[]string) string {
+	n := 0
+	for _, p := range parts {
+		for _, l := range p {
+			n += len(l) + 1
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	first := true
+	for _, p := range parts {
+		for _, l := range p {
+			if !first {
+				b.WriteByte('\n')
+			}
+			first = false
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 // Shorten cuts s to at most room units, ending it with an ellipsis ("..."

@@ -11,30 +11,48 @@ var ErrBadMsisdn = errors.New("not an Indian mobile number")
 // NormaliseMsisdn turns an Indian mobile number given as +91…, 91…, 0… or
 // bare 10 digits (spaces and hyphens allowed) into E.164 (+91XXXXXXXXXX).
 func NormaliseMsisdn(s string) (string, error) {
-	var b strings.Builder
+	if isE164(s) {
+		return s, nil // every turn's number after the first normalisation
+	}
+	var digits [12]byte // more than 12 digits is no Indian mobile number
+	n := 0
 	for _, r := range s {
 		switch {
 		case r == ' ' || r == '-' || r == '(' || r == ')':
-		case r == '+' && b.Len() == 0:
+		case r == '+' && n == 0:
 		default:
 			d, ok := digitValue(r)
-			if !ok {
+			if !ok || n == len(digits) {
 				return "", ErrBadMsisdn
 			}
-			b.WriteByte(byte('0' + d))
+			digits[n] = byte('0' + d)
+			n++
 		}
 	}
-	d := b.String()
+	d := digits[:n]
 	switch {
-	case len(d) == 12 && strings.HasPrefix(d, "91"):
+	case n == 12 && d[0] == '9' && d[1] == '1':
 		d = d[2:]
-	case len(d) == 11 && d[0] == '0':
+	case n == 11 && d[0] == '0':
 		d = d[1:]
 	}
 	if len(d) != 10 || d[0] < '6' {
 		return "", ErrBadMsisdn
 	}
-	return "+91" + d, nil
+	return "+91" + string(d), nil
+}
+
+// isE164 reports whether s is already what NormaliseMsisdn returns.
+func isE164(s string) bool {
+	if len(s) != 13 || s[:3] != "+91" || s[3] < '6' {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // MaskMsisdn shows only the last four digits of a number, for screens and logs:

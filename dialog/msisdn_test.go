@@ -22,6 +22,12 @@ func TestNormaliseMsisdn(t *testing.T) {
 		{"98765x3210", ""},
 		{"", ""},
 		{"9+876543210", ""},
+		{"+915876543210", ""},    // E.164 in form, but not a mobile number
+		{"+91987654321٠", ""},    // a digit outside the scripts taken
+		{"+9198765432100", ""},   // 13 digits
+		{"9198765432109876", ""}, // more digits than any Indian form
+		{"+91 9876543210", "+919876543210"},
+		{"+९१९८७६५४३२१०", "+919876543210"},
 	}
 	for _, tt := range tests {
 		got, err := NormaliseMsisdn(tt.in)

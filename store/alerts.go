@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
@@ -81,10 +82,11 @@ func (s *Store) Unsubscribe(ctx context.Context, msisdn string) error {
 	}
 	nkey := alertNumberKey(msisdn)
 	for range unsubscribeTries {
-		pins, err := s.rdb.HKeys(ctx, nkey).Result()
-		if err != nil {
+		hkeys := redis.NewStringSliceCmd(ctx, "hkeys", nkey)
+		if err := s.send(ctx, hkeys); err != nil {
 			return wrap("unsubscribe alerts of "+mask(msisdn), err)
 		}
+		pins := hkeys.Val()
 		if len(pins) == 0 {
 			return nil
 		}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tikasetu/tikasetu/dialog"
 )
 
@@ -29,10 +31,9 @@ func (s *Store) Load(ctx context.Context, msisdn, replyKey string) (dialog.Loade
 	if err := checkMsisdn(msisdn); err != nil {
 		return out, err
 	}
-	p := s.rdb.Pipeline()
-	conv := p.HMGet(ctx, convKey(msisdn), "v", "j")
-	lang := p.Get(ctx, langKey(msisdn))
-	if err := s.execPipe(ctx, p); err != nil {
+	conv := redis.NewSliceCmd(ctx, "hmget", convKey(msisdn), "v", "j")
+	lang := redis.NewStringCmd(ctx, "get", langKey(msisdn))
+	if err := s.send(ctx, conv, lang); err != nil && !errors.Is(err, redis.Nil) {
 		return out, wrap("load conversation", err)
 	}
 	out.Lang = lang.Val()

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 
@@ -49,24 +48,32 @@ func deriveKeys(secret []byte) derivedKeys {
 // keyedMAC computes HMAC-SHA256 under one key. hmac.New pads the key and
 // allocates two SHA-256 states on every call, and a turn hashes its reply
 // key at least once: a pool keeps the states for reuse (Reset returns one
-// to just after the key).
+// to just after the key), each with a buffer its input is gathered in.
 type keyedMAC struct{ pool sync.Pool }
+
+type macState struct {
+	h   hash.Hash
+	buf []byte
+}
 
 func newKeyedMAC(key []byte) *keyedMAC {
 	k := &keyedMAC{}
-	k.pool.New = func() any { return hmac.New(sha256.New, key) }
+	k.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)} }
 	return k
 }
 
 // sum returns the MAC of parts, concatenated.
 func (k *keyedMAC) sum(parts ...string) [sha256.Size]byte {
-	m := k.pool.Get().(hash.Hash)
-	m.Reset()
+	m := k.pool.Get().(*macState)
+	m.h.Reset()
+	m.buf = m.buf[:0]
 	for _, p := range parts {
-		io.WriteString(m, p)
+		m.buf = append(m.buf, p...)
 	}
+	m.h.Write(m.buf)
+	clear(m.buf) // it may hold an ID number
 	var out [sha256.Size]byte
-	m.Sum(out[:0])
+	m.h.Sum(out[:0])
 	k.pool.Put(m)
 	return out
 }
@@ -74,7 +81,9 @@ func (k *keyedMAC) sum(parts ...string) [sha256.Size]byte {
 // hex returns the MAC of parts in hex.
 func (k *keyedMAC) hex(parts ...string) string {
 	sum := k.sum(parts...)
-	return hex.EncodeToString(sum[:])
+	var dst [2 * sha256.Size]byte
+	hex.Encode(dst[:], sum[:])
+	return string(dst[:])
 }
 
 // IDHash is the keyed hash that makes an ID number unique across the system:
@@ -90,7 +99,10 @@ func (s *Store) otpHash(msisdn, code string) string {
 // replyHash hashes a reply key: the engine may build it from the caller's
 // input, which can be an ID number or an OTP.
 func (s *Store) replyHash(replyKey string) string {
-	return s.keys.reply.hex(replyKey)[:32]
+	sum := s.keys.reply.sum(replyKey)
+	var dst [32]byte
+	hex.Encode(dst[:], sum[:16])
+	return string(dst[:])
 }
 
 // ---- Sealer --------------------------------------------------------------

@@ -140,3 +140,18 @@ func TestKeyedMACReused(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A delivery's hash is the first half of its MAC in hex: the hashes kept by
+// earlier versions (t, Conversation.Replies) must still match.
+func TestReplyHash(t *testing.T) {
+	s := &Store{keys: deriveKeys([]byte("a secret of the gateway"))}
+	for _, key := range []string{"", "at\x00ATUid_1", strings.Repeat("d", 300)} {
+		got := s.replyHash(key)
+		if want := s.keys.reply.hex(key)[:32]; got != want {
+			t.Errorf("replyHash(%q) = %s, want %s", key, got, want)
+		}
+	}
+	if s.replyHash("a") == s.replyHash("b") {
+		t.Error("two deliveries share a hash")
+	}
+}

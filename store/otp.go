@@ -100,8 +100,12 @@ func (s *Store) Remember(ctx context.Context, msisdn string, ttl time.Duration) 
 	if err := checkMsisdn(msisdn); err != nil {
 		return err
 	}
+	if ttl <= 0 {
+		return errors.New("store: remember verified number: ttl must be positive")
+	}
 	until := s.now().Add(ttl).UnixMilli()
-	return wrap("remember verified number", s.rdb.Set(ctx, verifiedKey(msisdn), until, ttl).Err())
+	set := redis.NewStatusCmd(ctx, "set", verifiedKey(msisdn), until, "px", max(1, ttl.Milliseconds()))
+	return wrap("remember verified number", s.send(ctx, set))
 }
 
 // Remembered reports whether msisdn passed a code within the ttl Remember
@@ -110,14 +114,18 @@ func (s *Store) Remembered(ctx context.Context, msisdn string) (bool, error) {
 	if err := checkMsisdn(msisdn); err != nil {
 		return false, err
 	}
-	until, err := s.rdb.Get(ctx, verifiedKey(msisdn)).Int64()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return false, nil
-	case err != nil:
-		return false, wrap("verified number", err)
+	get := redis.NewStringCmd(ctx, "get", verifiedKey(msisdn))
+	err := s.send(ctx, get)
+	if err == nil {
+		var until int64
+		if until, err = get.Int64(); err == nil {
+			return s.now().UnixMilli() < until, nil
+		}
 	}
-	return s.now().UnixMilli() < until, nil
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return false, wrap("verified number", err)
 }
 
 // Undelivered reports whether msisdn's outstanding code was reported not
@@ -126,11 +134,11 @@ func (s *Store) Undelivered(ctx context.Context, msisdn string) (bool, error) {
 	if err := checkMsisdn(msisdn); err != nil {
 		return false, err
 	}
-	v, err := s.rdb.HGet(ctx, otpKey(msisdn), "undelivered").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	get := redis.NewStringCmd(ctx, "hget", otpKey(msisdn), "undelivered")
+	if err := s.send(ctx, get); err != nil && !errors.Is(err, redis.Nil) {
 		return false, wrap("otp delivery", err)
 	}
-	return v == "1", nil
+	return get.Val() == "1", nil
 }
 
 // otherNumberBudget counts r.To against r.Caller's budget of numbers other

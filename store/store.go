@@ -177,6 +177,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		}
 		o.Dialer = uncheckedDialer(&redis.Options{DialTimeout: o.DialTimeout, TLSConfig: o.TLSConfig})
 		o.ContextTimeoutEnabled = true
+		o.Protocol = protocol(q, o.Protocol)
 		return redis.NewFailoverClient(o), nil
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(rawURL)
@@ -186,6 +187,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		o.Addrs = dedup(o.Addrs)
 		o.Dialer = uncheckedDialer(&redis.Options{DialTimeout: o.DialTimeout, TLSConfig: o.TLSConfig})
 		o.ContextTimeoutEnabled = true
+		o.Protocol = protocol(q, o.Protocol)
 		return redis.NewClusterClient(o), nil
 	default:
 		o, err := redis.ParseURL(rawURL)
@@ -194,8 +196,21 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		}
 		o.Dialer = uncheckedDialer(o)
 		o.ContextTimeoutEnabled = true
+		o.Protocol = protocol(q, o.Protocol)
 		return redis.NewClient(o), nil
 	}
+}
+
+// protocol is the RESP version the client speaks: 2 unless the URL asks
+// for another (protocol=3). The store uses nothing of RESP3, and with it
+// go-redis looks for push notifications before every reply it reads; on
+// the autopipeliner's goroutines, each new, that look grew a stack every
+// batch, 2.5% of the gateway's CPU in a profile under load.
+func protocol(q url.Values, parsed int) int {
+	if q.Has("protocol") {
+		return parsed
+	}
+	return 2
 }
 
 // uncheckedConn shows go-redis only net.Conn, not the file descriptor.
@@ -457,39 +472,75 @@ func wrap(op string, err error) error {
 }
 
 // exec sends the commands queued on p, a pipeline (not a transaction), and
-// returns them with the first one's error, as p.Exec does. With Config.Batch,
-// while others wait for Redis too (batchFrom), they go through the
-// autopipeliner, in one pipeline with other turns' commands. It sends them
-// under a context of its own, so exec waits for them only until ctx is done:
-// it then returns no commands and errAbandoned (the commands may still run
-// later, and nothing reads them).
+// returns them with the first one's error, as p.Exec does; or, when ctx
+// ended before Redis answered, no commands and errAbandoned (see send).
 func (s *Store) exec(ctx context.Context, p redis.Pipeliner) ([]redis.Cmder, error) {
 	queued, ok := p.(*redis.Pipeline)
-	alone := !ok || s.alone()
-	s.waiting.Add(1)
-	defer s.waiting.Add(-1)
-	if alone {
+	if !ok || s.alone() {
+		s.waiting.Add(1)
+		defer s.waiting.Add(-1)
 		return p.Exec(ctx)
 	}
 	cmds := queued.Cmds()
 	queued.Discard()
-	sent := make([]redis.AutoFuture, len(cmds))
-	for i, c := range cmds {
-		sent[i] = s.ap.Submit(ctx, c)
+	if err := s.batch(ctx, cmds); err != nil {
+		if errors.Is(err, errAbandoned) {
+			return nil, err // its commands must not be read
+		}
+		return cmds, err
+	}
+	return cmds, nil
+}
+
+// send sends cmds, built without a pipeline (redis.NewCmd and the like), as
+// one pipeline, and returns the first one's error. With Config.Batch, while
+// others wait for Redis too (batchFrom), they go through the autopipeliner,
+// in one pipeline with other turns' commands. It sends them under a context
+// of its own, so send waits for them only until ctx is done: it then
+// returns errAbandoned (the commands may still run later, and nothing reads
+// them).
+func (s *Store) send(ctx context.Context, cmds ...redis.Cmder) error {
+	if !s.alone() {
+		return s.batch(ctx, cmds)
+	}
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
+	if len(cmds) == 1 {
+		return s.rdb.Process(ctx, cmds[0])
+	}
+	p := s.rdb.Pipeline()
+	for _, c := range cmds {
+		_ = p.Process(ctx, c)
+	}
+	_, err := p.Exec(ctx)
+	return err
+}
+
+// batch sends cmds through the autopipeliner (see send).
+func (s *Store) batch(ctx context.Context, cmds []redis.Cmder) error {
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
+	var one [1]redis.AutoFuture
+	sent := one[:0]
+	if len(cmds) > 1 {
+		sent = make([]redis.AutoFuture, 0, len(cmds))
+	}
+	for _, c := range cmds {
+		sent = append(sent, s.ap.Submit(ctx, c))
 	}
 	for _, f := range sent {
 		// Each command keeps its own error. Once ctx is done a command's
 		// batch may still be writing to it: it must not be read.
 		if _ = f.WaitContext(ctx); ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %w", errAbandoned, context.Cause(ctx))
+			return fmt.Errorf("%w: %w", errAbandoned, context.Cause(ctx))
 		}
 	}
 	for _, c := range cmds {
 		if err := c.Err(); err != nil {
-			return cmds, err
+			return err
 		}
 	}
-	return cmds, nil
+	return nil
 }
 
 // batchFrom is how many pipelines and scripts must be waiting for Redis,
@@ -515,7 +566,37 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args .
 		defer s.waiting.Add(-1)
 		return sc.Run(ctx, s.rdb, keys, args...)
 	}
-	cmds, err := s.runScripts(ctx, []scriptCall{{script: sc, keys: keys, args: args}})
+	c := evalSha(ctx, sc, keys, args)
+	if err := s.batch(ctx, []redis.Cmder{c}); errors.Is(err, errAbandoned) {
+		c = redis.NewCmd(ctx)
+		c.SetErr(err)
+		return c
+	}
+	if isNoScript(c.Err()) {
+		return s.evalAgain(ctx, scriptCall{script: sc, keys: keys, args: args})
+	}
+	return c
+}
+
+// evalSha builds the EVALSHA command of sc, as Script.EvalSha would queue
+// it on a pipeline, without one.
+func evalSha(ctx context.Context, sc *redis.Script, keys []string, args []any) *redis.Cmd {
+	a := make([]any, 0, 3+len(keys)+len(args))
+	a = append(a, "evalsha", sc.Hash(), len(keys))
+	for _, k := range keys {
+		a = append(a, k)
+	}
+	c := redis.NewCmd(ctx, append(a, args...)...)
+	if len(keys) > 0 {
+		c.SetFirstKeyPos(3)
+	}
+	return c
+}
+
+// evalAgain sends a script the server did not know (NOSCRIPT: it did not
+// run) with EVAL, which also loads it.
+func (s *Store) evalAgain(ctx context.Context, call scriptCall) *redis.Cmd {
+	cmds, err := s.evalAll(ctx, []scriptCall{call})
 	if len(cmds) == 0 {
 		c := redis.NewCmd(ctx)
 		c.SetErr(err)
@@ -577,32 +658,48 @@ func (s *Store) runScripts(ctx context.Context, calls []scriptCall) ([]*redis.Cm
 	if len(calls) == 0 {
 		return cmds, nil
 	}
-	p := s.rdb.Pipeline()
+	sent := make([]redis.Cmder, len(calls))
 	for i, c := range calls {
-		cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+		cmds[i] = evalSha(ctx, c.script, c.keys, c.args)
+		sent[i] = cmds[i]
 	}
-	if _, err := s.exec(ctx, p); errors.Is(err, errAbandoned) {
+	if err := s.send(ctx, sent...); errors.Is(err, errAbandoned) {
 		return nil, err
 	}
-	var retry []int
+	var retry []scriptCall
+	var at []int
 	for i, c := range cmds {
 		if isNoScript(c.Err()) {
-			retry = append(retry, i)
+			retry, at = append(retry, calls[i]), append(at, i)
 		}
 	}
 	if len(retry) > 0 {
-		p = s.rdb.Pipeline()
-		for _, i := range retry {
-			cmds[i] = calls[i].script.Eval(ctx, p, calls[i].keys, calls[i].args...)
-		}
-		if _, err := s.exec(ctx, p); errors.Is(err, errAbandoned) {
+		again, err := s.evalAll(ctx, retry)
+		if len(again) == 0 {
 			return nil, err
+		}
+		for j, i := range at {
+			cmds[i] = again[j]
 		}
 	}
 	for _, c := range cmds {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return cmds, err
 		}
+	}
+	return cmds, nil
+}
+
+// evalAll sends calls with EVAL in one pipeline; it returns no commands
+// when ctx ended first.
+func (s *Store) evalAll(ctx context.Context, calls []scriptCall) ([]*redis.Cmd, error) {
+	p := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(calls))
+	for i, c := range calls {
+		cmds[i] = c.script.Eval(ctx, p, c.keys, c.args...)
+	}
+	if _, err := s.exec(ctx, p); errors.Is(err, errAbandoned) {
+		return nil, err
 	}
 	return cmds, nil
 }

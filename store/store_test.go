@@ -19,34 +19,37 @@ import (
 
 func TestNewClient(t *testing.T) {
 	for _, tc := range []struct {
-		url  string
-		kind string // single, cluster, failover, error
+		url   string
+		kind  string // single, cluster, failover, error
+		proto int    // the RESP version it speaks
 	}{
-		{"redis://localhost:6379", "single"},
-		{"redis://:pw@localhost:6379/2?dial_timeout=3", "single"},
-		{"rediss://localhost:6380", "single"},
-		{"redis://h1:7000?addr=h2:7001&addr=h3:7002", "cluster"},
-		{"redis://s1:26379?master_name=mymaster&addr=s2:26379", "failover"},
-		{"http://localhost", "error"},
-		{"redis://localhost:6379?no_such_option=1", "error"},
+		{"redis://localhost:6379", "single", 2},
+		{"redis://:pw@localhost:6379/2?dial_timeout=3", "single", 2},
+		{"rediss://localhost:6380", "single", 2},
+		{"redis://localhost:6379?protocol=3", "single", 3},
+		{"redis://h1:7000?addr=h2:7001&addr=h3:7002", "cluster", 2},
+		{"redis://h1:7000?addr=h2:7001&protocol=3", "cluster", 3},
+		{"redis://s1:26379?master_name=mymaster&addr=s2:26379", "failover", 2},
+		{"http://localhost", "error", 0},
+		{"redis://localhost:6379?no_such_option=1", "error", 0},
 	} {
 		c, err := NewClient(tc.url)
-		got := "error"
+		got, proto := "error", 0
 		if err == nil {
-			switch c.(type) {
+			switch c := c.(type) {
 			case *redis.ClusterClient:
-				got = "cluster"
+				got, proto = "cluster", c.Options().Protocol
 			case *redis.Client:
-				got = "single"
+				got, proto = "single", c.Options().Protocol
 				// go-redis names a sentinel-backed client's address so.
-				if c.(*redis.Client).Options().Addr == "FailoverClient" {
+				if c.Options().Addr == "FailoverClient" {
 					got = "failover"
 				}
 			}
 			_ = c.Close()
 		}
-		if got != tc.kind {
-			t.Errorf("%s: %s, want %s (%v)", tc.url, got, tc.kind, err)
+		if got != tc.kind || proto != tc.proto {
+			t.Errorf("%s: %s speaking RESP%d, want %s speaking RESP%d (%v)", tc.url, got, proto, tc.kind, tc.proto, err)
 		}
 	}
 }

@@ -203,6 +203,27 @@ func (tg *testGateway) otp(number string) string {
 	return ""
 }
 
+// awaitOTP returns the latest code sent to number, waiting for the outbox
+// to send one. Unlike otp it does not drain the outbox, so callers running
+// at once do not wait for each other's SMS.
+func (tg *testGateway) awaitOTP(number string) string {
+	tg.t.Helper()
+	n, err := dialog.NormaliseMsisdn(number)
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		msgs := tg.outbox.Messages(n)
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if m := otpPattern.FindStringSubmatch(msgs[i].Text); m != nil && strings.Contains(msgs[i].Text, "code") {
+				return m[1]
+			}
+		}
+	}
+	tg.t.Fatalf("no OTP sent to %s", dialog.MaskMsisdn(number))
+	return ""
+}
+
 // sms returns the texts sent to number.
 func (tg *testGateway) sms(number string) []string {
 	tg.t.Helper()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -606,30 +607,63 @@ func BenchmarkUSSDJourney(b *testing.B) {
 	before := meter.read(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		c := tg.caller("+9170" + strconv.Itoa(10_000_000+i))
-		c.dial()
-		c.send("1")
-		c.send("1")
-		c.send(tg.otp(c.msisdn))
-		c.send("1")
-		c.send("2")
-		c.send(panFor(i))
-		c.send("Ram Kumar")
-		c.send("1960")
-		c.send("1")
-		c.send("1")
-		c.send("2")
-		c.send("1")
-		c.send("110085")
-		c.send("1")
-		c.send("1")
-		c.send("1")
-		if got := c.send("1"); !strings.Contains(got, "Booked!") {
-			b.Fatalf("journey %d ended with:\n%s", i, got)
-		}
+		journey(b, tg.caller("+9170"+strconv.Itoa(10_000_000+i)), i, tg.otp)
 	}
 	tg.g.engine.Drain() // the journeys' SMS, sent and settled
 	meter.read(b).since(before).report(b)
+}
+
+// BenchmarkUSSDJourneyParallel runs the journeys of BenchmarkUSSDJourney 32
+// at a time, as the closed loop of docs/performance.md does: a turn's
+// Redis calls then share pipelines with other turns' (Config.Batch). Its
+// CPU per journey is the figure to compare between versions.
+func BenchmarkUSSDJourneyParallel(b *testing.B) {
+	tg := newTestGatewayWith(b, func(g *gateway) dialog.Sender {
+		// As the closed loop runs the gateway: admission off, and an SMS
+		// rate above what the journeys need.
+		g.cfg.MaxInflight, g.cfg.SMSRate = 0, 100_000
+		return g.outbox
+	}, everySeat(1_000_000), "12-delhi-110085.json")
+	b.ReportAllocs()
+	b.SetParallelism(32 / max(1, runtime.GOMAXPROCS(0)))
+	var next atomic.Int64
+	meter := newWorkMeter(b, tg.redisURL)
+	before := meter.read(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1))
+			journey(b, tg.caller("+9170"+strconv.Itoa(10_000_000+i)), i, tg.awaitOTP)
+		}
+	})
+	b.StopTimer()
+	tg.g.engine.Drain()
+	meter.read(b).since(before).report(b)
+}
+
+// journey is one benchmark journey for caller c, the i-th; otp returns the
+// code sent to a number.
+func journey(b *testing.B, c *caller, i int, otp func(string) string) {
+	c.dial()
+	c.send("1")
+	c.send("1")
+	c.send(otp(c.msisdn))
+	c.send("1")
+	c.send("2")
+	c.send(panFor(i))
+	c.send("Ram Kumar")
+	c.send("1960")
+	c.send("1")
+	c.send("1")
+	c.send("2")
+	c.send("1")
+	c.send("110085")
+	c.send("1")
+	c.send("1")
+	c.send("1")
+	if got := c.send("1"); !strings.Contains(got, "Booked!") {
+		b.Fatalf("journey %d ended with:\n%s", i, got)
+	}
 }
 
 // work is what a benchmark costs beyond its time: CPU of this process (the

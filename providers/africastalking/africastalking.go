@@ -29,6 +29,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -175,29 +176,19 @@ func (s *server) serve(c *gin.Context) {
 
 // decode validates the request and extracts the form fields.
 func decode(r *http.Request) (request, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return request{}, errors.New("body must be application/x-www-form-urlencoded")
-	}
-	// The body alone, as ParseForm would read it, without the URL's query
-	// and the merged copy of both that ParseForm also builds.
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return request{}, fmt.Errorf("body larger than %d bytes", MaxBodyBytes)
+	if ct := r.Header.Get("Content-Type"); ct != formType {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != formType {
+			return request{}, errors.New("body must be application/x-www-form-urlencoded")
 		}
-		return request{}, errors.New("body is not a valid form")
 	}
-	f, err := url.ParseQuery(string(body))
+	body, err := readBody(r.Body)
 	if err != nil {
-		return request{}, errors.New("body is not a valid form")
+		return request{}, err
 	}
-	req := request{
-		session: f.Get("sessionId"),
-		service: f.Get("serviceCode"),
-		phone:   f.Get("phoneNumber"),
-		network: f.Get("networkCode"),
-		text:    f.Get("text"),
+	var req request
+	if err := parseForm(body, &req); err != nil {
+		return request{}, errors.New("body is not a valid form")
 	}
 	switch {
 	case req.session == "":
@@ -216,6 +207,86 @@ func decode(r *http.Request) (request, error) {
 		return request{}, errors.New("phoneNumber is not an Indian mobile number")
 	}
 	return req, nil
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+// bodyBufs holds the buffers request bodies are read into: a form is a
+// few hundred bytes.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// readBody reads a body of at most MaxBodyBytes, as io.ReadAll under
+// http.MaxBytesReader would, into a pooled buffer, and returns it as one
+// string the form's fields share.
+func readBody(body io.Reader) (string, error) {
+	bp := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(bp)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > MaxBodyBytes {
+			return "", fmt.Errorf("body larger than %d bytes", MaxBodyBytes)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", errors.New("body is not a valid form")
+		}
+	}
+	if cap(b) <= 4096 { // a rare larger one is left to the collector
+		*bp = b[:0]
+	}
+	return string(b), nil
+}
+
+// parseForm reads the fields of an x-www-form-urlencoded body into req as
+// url.ParseQuery followed by Values.Get would (the first value of a field
+// counts; a bad escape or a semicolon anywhere is an error), without
+// building the map: a value that needs no unescaping is a substring of
+// body.
+func parseForm(body string, req *request) error {
+	var seen [5]bool
+	fields := [5]*string{&req.session, &req.service, &req.phone, &req.network, &req.text}
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		if strings.Contains(pair, ";") {
+			return errors.New("semicolon in form")
+		}
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return err
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			return err
+		}
+		i := -1
+		switch k {
+		case "sessionId":
+			i = 0
+		case "serviceCode":
+			i = 1
+		case "phoneNumber":
+			i = 2
+		case "networkCode":
+			i = 3
+		case "text":
+			i = 4
+		}
+		if i >= 0 && !seen[i] {
+			seen[i], *fields[i] = true, v
+		}
+	}
+	return nil
 }
 
 // lastInput returns the caller's newest input: the last "*"-separated

@@ -2,6 +2,7 @@ package africastalking
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/gin-gonic/gin"
 
@@ -47,8 +49,6 @@ func postBody(target, body, ctype string) *http.Request {
 func post(f url.Values) *http.Request {
 	return postBody(Path, f.Encode(), formType)
 }
-
-const formType = "application/x-www-form-urlencoded"
 
 func form(session, phone, text string) url.Values {
 	return url.Values{
@@ -264,4 +264,61 @@ func refusals() []providertest.Refusal {
 		})
 	}
 	return out
+}
+
+// parseForm must read a body as url.ParseQuery and Values.Get do: the
+// same fields, and an error for the same bodies.
+func FuzzParseForm(f *testing.F) {
+	for _, body := range []string{
+		"",
+		"sessionId=ATUid_1&serviceCode=%2A123%23&phoneNumber=%2B919876543210&networkCode=40445&text=1%2A2",
+		"text=%E0%A4%B0%E0%A4%BE%E0%A4%AE+%E0%A4%95",
+		"phoneNumber=+919876543210&phoneNumber=9876543210",
+		"sessionId&text=",
+		"&&sessionId=s&",
+		"session%49d=s",
+		"sessionId=a;b",
+		"text=%zz",
+		"%zz=1",
+		"a=1&b",
+		"=x&text==",
+	} {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var req request
+		err := parseForm(body, &req)
+		want, wantErr := url.ParseQuery(body)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("parseForm(%q) error %v, url.ParseQuery %v", body, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		got := map[string]string{"sessionId": req.session, "serviceCode": req.service,
+			"phoneNumber": req.phone, "networkCode": req.network, "text": req.text}
+		for k, v := range got {
+			if w := want.Get(k); v != w {
+				t.Errorf("parseForm(%q): %s = %q, want %q", body, k, v, w)
+			}
+		}
+	})
+}
+
+// readBody reads bodies of every size up to the limit whole, through
+// short reads, and refuses a larger one.
+func TestReadBody(t *testing.T) {
+	for _, n := range []int{0, 1, 1023, 1024, 1025, 5000, MaxBodyBytes} {
+		body := strings.Repeat("x", n)
+		got, err := readBody(iotest.OneByteReader(strings.NewReader(body)))
+		if err != nil || got != body {
+			t.Errorf("%d bytes: got %d bytes, %v", n, len(got), err)
+		}
+	}
+	if _, err := readBody(strings.NewReader(strings.Repeat("x", MaxBodyBytes+1))); err == nil {
+		t.Error("a body over the limit was read")
+	}
+	if _, err := readBody(iotest.ErrReader(errors.New("reset"))); err == nil {
+		t.Error("a failed read was taken as a body")
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/lazylog"
 	"github.com/tikasetu/tikasetu/store"
 )
 
@@ -269,7 +270,7 @@ type permanent interface{ Permanent() bool }
 
 // send tries q once and settles it in the store.
 func (d *Dispatcher) send(q store.QueuedSMS) {
-	log := d.opt.Logger.With("to", dialog.MaskMsisdn(q.To), "ref", q.Ref)
+	log := lazylog.With(d.opt.Logger, slog.String("to", dialog.MaskMsisdn(q.To)), slog.String("ref", q.Ref))
 	if d.opt.Clock.Now().After(q.Expires) {
 		d.give(q, "sms_expired")
 		log.Warn("sms expired before it could be delivered", "tries", q.Tries)

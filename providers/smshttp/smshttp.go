@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/lazylog"
 	"github.com/tikasetu/tikasetu/providers/internal/outbound"
 	"github.com/tikasetu/tikasetu/providers/internal/reqcheck"
 )
@@ -175,7 +176,7 @@ func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
 	}
 	sig := Sign(s.secret, body)
 	masked := dialog.MaskMsisdn(to)
-	log := s.log.With(slog.String("to", masked), slog.String("ref", m.Ref))
+	log := lazylog.With(s.log, slog.String("to", masked), slog.String("ref", m.Ref))
 	_, err = s.retry.Do(ctx, fmt.Sprintf("smshttp: send %s to %s", m.Ref, masked), log,
 		func(ctx context.Context) (bool, time.Duration, error) { return s.attempt(ctx, body, sig) })
 	return err

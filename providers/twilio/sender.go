@@ -17,6 +17,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/tikasetu/tikasetu/dialog"
+	"github.com/tikasetu/tikasetu/providers/internal/lazylog"
 	"github.com/tikasetu/tikasetu/providers/internal/outbound"
 )
 
@@ -178,7 +179,7 @@ func (s *Sender) Send(ctx context.Context, m dialog.SMS) error {
 		params.SetStatusCallback(cb)
 	}
 	masked := dialog.MaskMsisdn(to)
-	log := s.opt.Logger.With(slog.String("provider", Name), slog.String("to", masked), slog.String("ref", m.Ref))
+	log := lazylog.With(s.opt.Logger, slog.String("provider", Name), slog.String("to", masked), slog.String("ref", m.Ref))
 
 	var sid string
 	attempt, err := s.retry.Do(ctx, fmt.Sprintf("twilio: send %s to %s", m.Ref, masked), log,
