@@ -53,9 +53,10 @@ type handoffWatch struct {
 // watched is one number's session left on a CON screen.
 type watched struct {
 	timer *time.Timer
-	// due is when the timer runs out (monotonic clock). A firing found
-	// before it is stale: the number was re-armed meanwhile, and the
-	// timer Reset will fire again.
+	// due is when the hand-off is due (monotonic clock). A turn that
+	// re-arms the number moves due alone, not the timer (a timer Reset on
+	// every turn cost more than the rare early firing): a firing found
+	// before due sets the timer again for what is left.
 	due   time.Time
 	armed time.Time // the engine's clock when the arming turn ended
 	gsm7  bool
@@ -90,7 +91,7 @@ func (w *handoffWatch) observe(t dialog.Turn, r dialog.Reply, err error) {
 	w.cancel(n)
 }
 
-// arm starts or restarts msisdn's timer.
+// arm starts msisdn's timer, or moves the hand-off of a number watched already.
 func (w *handoffWatch) arm(msisdn string, armed time.Time, gsm7 bool) {
 	due := time.Now().Add(w.after) // before the timer starts: never later than it fires
 	w.mu.Lock()
@@ -100,7 +101,6 @@ func (w *handoffWatch) arm(msisdn string, armed time.Time, gsm7 bool) {
 	}
 	if p, ok := w.pending[msisdn]; ok {
 		p.due, p.armed, p.gsm7 = due, armed, gsm7
-		p.timer.Reset(w.after)
 		return
 	}
 	if len(w.pending) >= w.limit {
@@ -126,7 +126,12 @@ func (w *handoffWatch) cancel(msisdn string) {
 // meanwhile, or the watch closed, it forgets p and calls fire.
 func (w *handoffWatch) expire(msisdn string, p *watched) {
 	w.mu.Lock()
-	if w.closed || w.pending[msisdn] != p || time.Now().Before(p.due) {
+	if w.closed || w.pending[msisdn] != p {
+		w.mu.Unlock()
+		return
+	}
+	if left := time.Until(p.due); left > 0 { // re-armed since the timer was set
+		p.timer.Reset(left)
 		w.mu.Unlock()
 		return
 	}

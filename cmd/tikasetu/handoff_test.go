@@ -149,6 +149,9 @@ func TestHandoffWatchStaleFiring(t *testing.T) {
 	p := w.pending[numA]
 	w.mu.Unlock()
 	w.expire(numA, p) // as if it fired now, an hour early: re-armed meanwhile
+	if watched, _ := w.busy(); watched != 1 {
+		t.Fatalf("an early firing left %d numbers watched, want 1 (its timer set again)", watched)
+	}
 	w.cancel(numA)
 	p.due = time.Time{}
 	w.expire(numA, p) // due, but cancelled

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,24 +43,14 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 		h = run
 	}
 
-	type result struct {
-		reply dialog.Reply
-		err   error
-	}
-	done := make(chan result, 1) // buffered: a late handler never blocks
-	spawn(func() {
-		var res result
-		defer func() {
-			if p := recover(); p != nil {
-				res = result{err: fmt.Errorf("handler panicked: %v", p)}
-			}
-			done <- res
-		}()
-		res.reply, res.err = h.Handle(ctx, t)
-	})
+	c := calls.Get().(*call)
+	c.h, c.ctx, c.t = h, ctx, t
+	spawn(c.run)
 
 	select {
-	case res := <-done:
+	case res := <-c.done:
+		c.h, c.ctx, c.t = nil, nil, dialog.Turn{}
+		calls.Put(c) // only once answered: a late handler still holds its call
 		if res.err != nil {
 			return dialog.Reply{}, res.err
 		}
@@ -67,6 +58,41 @@ func Run(parent context.Context, h dialog.Handler, t dialog.Turn, d time.Duratio
 	case <-ctx.Done():
 		return dialog.Reply{}, ErrDeadline
 	}
+}
+
+// call is one turn handed to a worker goroutine. Calls are kept in a pool,
+// with their channel and run function made once, rather than allocated on
+// every turn; a call whose handler missed the deadline is left to the
+// collector, since its handler may still answer into it.
+type call struct {
+	h    dialog.Handler
+	ctx  context.Context
+	t    dialog.Turn
+	done chan result // buffered: a late handler never blocks
+	run  func()
+}
+
+type result struct {
+	reply dialog.Reply
+	err   error
+}
+
+var calls = sync.Pool{New: func() any {
+	c := &call{done: make(chan result, 1)}
+	c.run = c.handle
+	return c
+}}
+
+// handle runs the handler and answers into done, a panic as an error.
+func (c *call) handle() {
+	var res result
+	defer func() {
+		if p := recover(); p != nil {
+			res = result{err: fmt.Errorf("handler panicked: %v", p)}
+		}
+		c.done <- res
+	}()
+	res.reply, res.err = c.h.Handle(c.ctx, c.t)
 }
 
 // admit asks the gate, turning a panic into an error as Run does for the

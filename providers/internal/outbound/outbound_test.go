@@ -12,8 +12,8 @@ import (
 
 // TestTransportReusesConnections posts in bursts of concurrent requests and
 // counts the connections the server accepts: a pool of two idle
-// connections (http.DefaultTransport's) opens many more than the burst
-// size; ours opens at most one per request in flight at once.
+// connections (http.DefaultTransport's) opens new ones for every burst;
+// ours keeps them, and opens little more than one burst's worth.
 func TestTransportReusesConnections(t *testing.T) {
 	const burst, rounds = 32, 10
 	tests := []struct {
@@ -22,8 +22,13 @@ func TestTransportReusesConnections(t *testing.T) {
 		maxConns  int64
 		minConns  int64
 	}{
-		{"outbound", Transport(), burst, 1},
-		{"two idle per host (http.DefaultTransport's default)", &http.Transport{MaxIdleConnsPerHost: 2}, 1 << 30, burst + 1},
+		// A connection goes back to the idle pool from the transport's own
+		// goroutine, just after its caller read the body: the next burst
+		// may start before all are back and dial a few more. Kept ones
+		// stay well under two bursts' worth; with two idle per host, every
+		// burst but the first dials 30 new ones (over 300 in all).
+		{"outbound", Transport(), 2 * burst, 1},
+		{"two idle per host (http.DefaultTransport's default)", &http.Transport{MaxIdleConnsPerHost: 2}, 1 << 30, 4 * burst},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
