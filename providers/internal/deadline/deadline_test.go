@@ -199,17 +199,28 @@ func TestRunKeepsGoroutines(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
+	// settle waits, up to a second, until the goroutines are down to want.
 	settle := func(want int) int {
 		var n int
 		for range 100 {
-			if n = runtime.NumGoroutine(); n == want {
+			if n = runtime.NumGoroutine(); n <= want {
 				break
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 		return n
 	}
+	// The count to come back to, once it holds still: a goroutine an earlier
+	// test left ending meanwhile would make it look as if one were kept.
 	base := runtime.NumGoroutine()
+	for still := 0; still < 5; {
+		time.Sleep(20 * time.Millisecond)
+		if n := runtime.NumGoroutine(); n != base {
+			base, still = n, 0
+		} else {
+			still++
+		}
+	}
 
 	ok := handlerFunc(func(context.Context, dialog.Turn) (dialog.Reply, error) { return dialog.Reply{Text: "ok"}, nil })
 	for range 20 {
@@ -247,7 +258,7 @@ func TestRunKeepsGoroutines(t *testing.T) {
 	}
 	close(hold)
 	wg.Wait()
-	if n := settle(base); n != base {
-		t.Errorf("after the idle time: %d goroutines, want %d", n, base)
+	if n := settle(base); n > base {
+		t.Errorf("after the idle time: %d goroutines, want at most %d", n, base)
 	}
 }
