@@ -116,7 +116,8 @@ func TestOpenEmbedded(t *testing.T) {
 }
 
 // TestScriptCacheFlushed: scripts still run (EVALSHA falls back to EVAL),
-// alone and in pipelines, after the server forgot them (restart, failover).
+// alone, in pipelines and batched, after the server forgot them (restart,
+// failover).
 func TestScriptCacheFlushed(t *testing.T) {
 	forBackends(t, []backend{realRedis, cluster}, func(t *testing.T, env *testEnv) {
 		ctx := context.Background()
@@ -149,6 +150,19 @@ func TestScriptCacheFlushed(t *testing.T) {
 			t.Fatal(err)
 		}
 		expectSeats(t, env, "s-1-0", dialog.Seats{Free: [2]int{4, 0}, Booked: [2]int{1, 0}})
+
+		// Batched, as under load: the scripts went through the autopipeliner.
+		env.waiting.Add(batchFrom)
+		defer env.waiting.Add(-batchFrom)
+		flush()
+		if n, err := env.run(ctx, scriptSeatRelease, []string{seatsKey("s-1-0"), holdKey("s-1-0")}, "no-such-hold").Int64(); err != nil || n != 0 {
+			t.Errorf("batched script after flush = %d, %v; want 0 (no hold released)", n, err)
+		}
+		flush()
+		if r := mustImport(t, env.Store, centreFixture(1, "A", "700001", [2]int{6, 0})); r.UpdatedSessions != 1 {
+			t.Errorf("batched import after flush: %+v", r)
+		}
+		expectSeats(t, env, "s-1-0", dialog.Seats{Free: [2]int{5, 0}, Booked: [2]int{1, 0}})
 	})
 }
 
@@ -269,6 +283,17 @@ func TestBatchedExec(t *testing.T) {
 			t.Fatalf("exec = %d commands, %v; want 3 and redis.Nil (the first error)", len(cmds), err)
 		case set.Err() != nil || get.Val() != "1" || !errors.Is(miss.Err(), redis.Nil):
 			t.Fatalf("set %v, get %q %v, missing %v", set.Err(), get.Val(), get.Err(), miss.Err())
+		}
+
+		// Commands built without a pipeline, as the hot paths send them.
+		setB := redis.NewStatusCmd(ctx, "set", "ts:test:{batch}:b", "3")
+		getB := redis.NewStringCmd(ctx, "get", "ts:test:{batch}:b")
+		missB := redis.NewStringCmd(ctx, "get", "ts:test:{batch}:missing")
+		if err := env.send(ctx, setB, missB, getB); !errors.Is(err, redis.Nil) || setB.Err() != nil || getB.Val() != "3" {
+			t.Fatalf("send = %v; set %v, get %q %v; want redis.Nil (the first error), OK and 3", err, setB.Err(), getB.Val(), getB.Err())
+		}
+		if err := env.send(done, redis.NewStringCmd(ctx, "get", "ts:test:{batch}:b")); !errors.Is(err, errAbandoned) {
+			t.Fatalf("send with its context ended: %v; want errAbandoned", err)
 		}
 
 		p = env.rdb.Pipeline()
