@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/tikasetu/tikasetu/cmd/internal/gcpercent"
 	"github.com/tikasetu/tikasetu/cmd/tikasetu-loadgen/loadgen"
 	"github.com/tikasetu/tikasetu/store"
 )
@@ -30,6 +32,7 @@ func floorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "tikasetu-loadgen floor: needs --redis-url (REDIS_URL), a positive --ttl, and no arguments")
 		return exitConfig
 	}
+	gcpercent.Apply(os.Getenv) // as the gateway runs
 	rdb, err := store.NewClient(*redisURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "tikasetu-loadgen floor:", err)

@@ -12,10 +12,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/tikasetu/tikasetu/cmd/internal/gcpercent"
 	"github.com/tikasetu/tikasetu/dialog"
 	"github.com/tikasetu/tikasetu/providers/dispatch"
 	"github.com/tikasetu/tikasetu/providers/outbox"
@@ -40,6 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
+	gcpercent.Apply(os.Getenv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "tikasetu: listen:", err)
