@@ -54,9 +54,9 @@ type handoffWatch struct {
 type watched struct {
 	timer *time.Timer
 	// due is when the hand-off is due (monotonic clock). A turn that
-	// re-arms the number moves due alone, not the timer (a timer Reset on
-	// every turn cost more than the rare early firing): a firing found
-	// before due sets the timer again for what is left.
+	// re-arms the number moves due alone, so that a turn does not touch the
+	// runtime's timers: a firing found before due sets the timer again for
+	// what is left.
 	due   time.Time
 	armed time.Time // the engine's clock when the arming turn ended
 	gsm7  bool

@@ -1,6 +1,6 @@
 // Package gcpercent sets the garbage collector's target for the servers
 // (the gateway and the floor handler it is measured against). Their live
-// heap is a few megabytes while a turn allocates some 15 KB, so at Go's
+// heap is a few megabytes while a turn allocates over 10 KB, so at Go's
 // default (GOGC=100) the collector runs tens of times a second: in the
 // journey benchmark of 32 callers at once, a target of 400 took a tenth
 // off the CPU a journey, for a heap that peaks a few times higher.
