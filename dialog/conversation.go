@@ -57,7 +57,9 @@ type Reply struct {
 // Conversation is a caller's stored dialogue state: the FSM state and the
 // answers collected so far. It is the whole memory of the conversation; the
 // copy in the store is the truth (a process may keep one of its own, see
-// Conversations.Peek, which the store's compare-and-set checks).
+// Conversations.Peek, which the store's compare-and-set checks). Its
+// slices, and the Account its Snapshot points to, are never written in
+// place: a change replaces them or appends to them (see Clone).
 type Conversation struct {
 	Msisdn  string  `json:"msisdn"` // caller, E.164: the key it is stored under
 	Version int64   `json:"-"`      // compare-and-set version, kept by the store
@@ -128,18 +130,18 @@ type Booking struct {
 	Sessions []string `json:"sessions,omitempty"`
 }
 
-// Clone returns a deep copy of c: changing one changes nothing in the other.
+// Clone returns a copy of c whose fields, and whatever is appended to its
+// slices, change nothing in c. The copy shares c's slices and Snapshot:
+// like strings, they are never written in place (code that changes one
+// replaces it, or appends to it), so sharing them is safe, and a turn that
+// starts from a process's own copy (Conversations.Peek) copies a few
+// hundred bytes rather than the whole conversation with its replies. Each
+// shared slice is clipped, so that an append to it copies it first.
 func (c *Conversation) Clone() *Conversation {
 	d := *c
-	if c.Snapshot != nil {
-		a := *c.Snapshot
-		a.Beneficiaries = slices.Clone(a.Beneficiaries)
-		a.Appointments = slices.Clone(a.Appointments)
-		d.Snapshot = &a
-	}
-	d.Booking.Who = slices.Clone(c.Booking.Who)
-	d.Booking.Centres = slices.Clone(c.Booking.Centres)
-	d.Booking.Sessions = slices.Clone(c.Booking.Sessions)
-	d.Replies = slices.Clone(c.Replies)
+	d.Booking.Who = slices.Clip(c.Booking.Who)
+	d.Booking.Centres = slices.Clip(c.Booking.Centres)
+	d.Booking.Sessions = slices.Clip(c.Booking.Sessions)
+	d.Replies = slices.Clip(c.Replies)
 	return &d
 }

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -42,41 +43,6 @@ func fill(t testing.TB, v reflect.Value, n *int) {
 	}
 }
 
-// shared reports the first place where a and b share memory that a change
-// through one would show in the other.
-func shared(a, b reflect.Value, path string) string {
-	switch a.Kind() {
-	case reflect.Pointer:
-		if !a.IsNil() && a.Pointer() == b.Pointer() {
-			return path
-		}
-		if !a.IsNil() {
-			return shared(a.Elem(), b.Elem(), path)
-		}
-	case reflect.Slice:
-		if a.Len() > 0 && a.Pointer() == b.Pointer() {
-			return path
-		}
-		for i := range a.Len() {
-			if p := shared(a.Index(i), b.Index(i), path+"[]"); p != "" {
-				return p
-			}
-		}
-	case reflect.Struct:
-		if a.Type() == reflect.TypeFor[time.Time]() {
-			return ""
-		}
-		for i := range a.NumField() {
-			if a.Type().Field(i).IsExported() {
-				if p := shared(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); p != "" {
-					return p
-				}
-			}
-		}
-	}
-	return ""
-}
-
 func TestConversationClone(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -89,16 +55,48 @@ func TestConversationClone(t *testing.T) {
 			return c
 		}()},
 		{"zero", &Conversation{}},
-		{"no snapshot", &Conversation{State: "pin", Booking: Booking{Who: []string{"1"}}}},
+		{"no snapshot", &Conversation{State: "pin", Booking: Booking{Who: make([]string, 1, 4)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			keep := deepCopy(tc.c)
 			d := tc.c.Clone()
 			if !reflect.DeepEqual(tc.c, d) {
 				t.Fatalf("clone differs:\n%+v\n%+v", tc.c, d)
 			}
-			if p := shared(reflect.ValueOf(tc.c), reflect.ValueOf(d), "Conversation"); p != "" {
-				t.Errorf("clone shares %s with the original", p)
+			// What a turn does to the copy it starts from: set fields and
+			// append to slices. None of it may show in the original.
+			d.State, d.Page, d.Booking.Pin = "changed", 99, "changed"
+			d.Booking.Who = append(d.Booking.Who, "appended")
+			d.Booking.Centres = append(d.Booking.Centres, "appended")
+			d.Booking.Sessions = append(d.Booking.Sessions, "appended")
+			d.Replies = append(d.Replies, KeptReply{Key: "appended"})
+			d.Snapshot = nil
+			if !reflect.DeepEqual(tc.c, keep) {
+				t.Errorf("changing the clone changed the original:\n%+v\nwant\n%+v", tc.c, keep)
+			}
+			// And the original's own appends do not reach the clone's
+			// elements either.
+			e := tc.c.Clone()
+			tc.c.Booking.Who = append(tc.c.Booking.Who, "later")
+			if len(e.Booking.Who) != len(keep.Booking.Who) || (len(keep.Booking.Who) > 0 && cap(e.Booking.Who) != len(e.Booking.Who)) {
+				t.Errorf("clone's Who %q (cap %d) after the original appended", e.Booking.Who, cap(e.Booking.Who))
 			}
 		})
 	}
+}
+
+// deepCopy copies c sharing nothing with it.
+func deepCopy(c *Conversation) *Conversation {
+	d := *c
+	if c.Snapshot != nil {
+		a := *c.Snapshot
+		a.Beneficiaries = slices.Clone(a.Beneficiaries)
+		a.Appointments = slices.Clone(a.Appointments)
+		d.Snapshot = &a
+	}
+	d.Booking.Who = slices.Clone(c.Booking.Who)
+	d.Booking.Centres = slices.Clone(c.Booking.Centres)
+	d.Booking.Sessions = slices.Clone(c.Booking.Sessions)
+	d.Replies = slices.Clone(c.Replies)
+	return &d
 }

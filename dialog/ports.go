@@ -30,7 +30,8 @@ type Conversations interface {
 	// that last save; an older delivery's reply is not seen, nor is a write
 	// by another process, so a turn started from a peek changes nothing
 	// but the conversation, and Save must refuse it (ErrConflict) when the
-	// version moved on or a reply is already cached under its key.
+	// version moved on or a reply is already cached under its key. The
+	// copy is the caller's (a Clone: see Conversation for what it shares).
 	Peek(msisdn, replyKey string) (ld Loaded, ok bool)
 }
 

@@ -127,26 +127,29 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 		ended = t.String()
 	}
 	saved.Replies = replies
-	buf := convBufs.Get().(*[]byte)
-	js, err := saved.AppendBinary((*buf)[:0])
+	sa := saveArgsPool.Get().(*saveArgs)
+	js, err := saved.AppendBinary(sa.conv[:0])
 	if err != nil {
 		return fmt.Errorf("store: save conversation: %w", err)
 	}
-	lang := c.Lang
+	sa.conv = js
+	sa.lang = c.Lang
 	if s.recent != nil {
 		// The language key holds what this store's last save wrote there; if
 		// that save is the version replaced, it needs no write. (Only saves
 		// write it, and any other save would have moved the version on.)
-		if r, ok := s.recent.Peek(c.Msisdn); ok && r.conv.Version == c.Version && r.conv.Lang == lang {
-			lang = ""
+		if r, ok := s.recent.Peek(c.Msisdn); ok && r.conv.Version == c.Version && r.conv.Lang == sa.lang {
+			sa.lang = ""
 		}
 	}
-	keys := []string{convKey(c.Msisdn), langKey(c.Msisdn), smsBoxKey(c.Msisdn)}
+	sa.keys[0], sa.keys[1], sa.keys[2] = convKeys(c.Msisdn)
+	keys := sa.keys[:]
 	now := s.now()
-	args := []any{c.Version, js, (ttl + expirySlack).Milliseconds(), rh, lang, nv, s.smsBoxTTL().Milliseconds(),
-		"", // when the script lists the SMS: their due time
-		ended, now.Add(ttl).UnixMilli(), now.Add(ttl + expirySlack).UnixMilli()}
-	const dueArg = 7
+	sa.version, sa.ttl, sa.reply, sa.next, sa.boxTTL = c.Version, (ttl + expirySlack).Milliseconds(), rh, nv, s.smsBoxTTL().Milliseconds()
+	sa.due, sa.ended, sa.expires, sa.expiresLate = "", ended, now.Add(ttl).UnixMilli(), now.Add(ttl+expirySlack).UnixMilli()
+	args := append(sa.args[:0], &sa.version, &sa.conv, &sa.ttl, &sa.reply, &sa.lang, &sa.next, &sa.boxTTL,
+		&sa.due, // when the script lists the SMS: their due time
+		&sa.ended, &sa.expires, &sa.expiresLate)
 	if len(sms) > 0 {
 		queued := make([]QueuedSMS, len(sms))
 		for i, m := range sms {
@@ -157,7 +160,8 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 			return err
 		}
 		if s.oneRedis() {
-			args[dueArg] = s.smsDue()
+			sa.due = strconv.FormatInt(s.smsDue(), 10)
+			keys = slices.Clip(keys)
 			for _, q := range queued {
 				keys = append(keys, smsQueueKey(q.shard), smsAgeKey(q.shard))
 			}
@@ -171,10 +175,9 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 	}
 	res, err := s.run(ctx, scriptConvSave, keys, args...).Int64()
 	if err == nil {
-		// Redis answered, so the buffer was written out; after an error
-		// it may still wait in a pipeline, and is left to the collector.
-		*buf = js
-		convBufs.Put(buf)
+		// Redis answered, so the arguments were written out; after an error
+		// they may still wait in a pipeline, and are left to the collector.
+		saveArgsPool.Put(sa)
 	}
 	if err != nil || res != 0 {
 		s.forget(c.Msisdn)
@@ -201,9 +204,36 @@ func (s *Store) Save(ctx context.Context, c *dialog.Conversation, ttl time.Durat
 // left, so that most turns of a caller do not set it.
 const expirySlack = time.Minute
 
-// convBufs holds the buffers saves encode conversations into: with its
-// replies a conversation takes one or two kilobytes.
-var convBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+// saveArgs are one save's keys and script arguments (conv_save.lua). They
+// go to the Redis client as pointers, which it reads as it writes the
+// command, so that a save boxes none of them, and they are kept in a pool
+// with the buffer the conversation is encoded into (with its replies, one
+// or two kilobytes).
+type saveArgs struct {
+	keys                                             [3]string
+	version, ttl, next, boxTTL, expires, expiresLate int64
+	reply, lang, due, ended                          string
+	conv                                             binaryArg
+	args                                             [11]any
+}
+
+var saveArgsPool = sync.Pool{New: func() any { return &saveArgs{conv: make(binaryArg, 0, 2048)} }}
+
+// binaryArg is a byte slice the Redis client takes by pointer (as an
+// encoding.BinaryMarshaler) and writes as it is.
+type binaryArg []byte
+
+func (b *binaryArg) MarshalBinary() ([]byte, error) { return *b, nil }
+
+// convKeys returns a caller's conversation, language and SMS box keys, made
+// in one allocation.
+func convKeys(m string) (conv, lang, box string) {
+	all := "ts:conv:{" + m + "}ts:lang:{" + m + "}ts:smsbox:{" + m + "}"
+	n := len(m) + 2
+	conv, all = all[:len("ts:conv:")+n], all[len("ts:conv:")+n:]
+	lang, box = all[:len("ts:lang:")+n], all[len("ts:lang:")+n:]
+	return conv, lang, box
+}
 
 // keptReplies is how many replies a conversation keeps: a delivery
 // retried after as many later turns is answered as new input.

@@ -333,9 +333,11 @@ func TestPeek(t *testing.T) {
 		if p, ok := env.Peek(m, "k1"); !ok || p.Cached == nil || *p.Cached != r1 || p.Conversation != nil {
 			t.Errorf("peek of the last delivery = %+v, %v; want its reply", p, ok)
 		}
-		// Each peek is a copy of its own.
+		// Each peek is a copy of its own: its fields, and what is appended
+		// to its slices, do not show in the next.
 		p.Conversation.State = "changed"
-		p.Conversation.Booking.Who[0] = "changed"
+		p.Conversation.Booking.Who = append(p.Conversation.Booking.Who, "changed")
+		p.Conversation.Replies = append(p.Conversation.Replies, dialog.KeptReply{Key: "changed"})
 		if again, _ := env.Peek(m, ""); !sameConversation(again.Conversation, loaded.Conversation) {
 			t.Errorf("a change to one peek shows in the next: %+v", again.Conversation)
 		}
@@ -515,4 +517,13 @@ func benchConversation() *dialog.Conversation {
 		ProviderSession: "ATUid_1", Account: msisdn(1),
 		Booking: dialog.Booking{Who: []string{"1234567890123", "2345678901234"}, Pin: "700001"},
 		Updated: time.Date(2021, 4, 28, 16, 0, 0, 0, ist)}
+}
+
+func TestConvKeys(t *testing.T) {
+	for _, m := range []string{"+919800000001", "+1", ""} {
+		c, l, b := convKeys(m)
+		if c != convKey(m) || l != langKey(m) || b != smsBoxKey(m) {
+			t.Errorf("convKeys(%q) = %q, %q, %q; want %q, %q, %q", m, c, l, b, convKey(m), langKey(m), smsBoxKey(m))
+		}
+	}
 }

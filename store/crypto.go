@@ -54,6 +54,7 @@ type keyedMAC struct{ pool sync.Pool }
 type macState struct {
 	h   hash.Hash
 	buf []byte
+	sum [sha256.Size]byte // what h.Sum writes into: a local array would escape to the heap
 }
 
 func newKeyedMAC(key []byte) *keyedMAC {
@@ -65,6 +66,13 @@ func newKeyedMAC(key []byte) *keyedMAC {
 // sum returns the MAC of parts, concatenated.
 func (k *keyedMAC) sum(parts ...string) [sha256.Size]byte {
 	m := k.pool.Get().(*macState)
+	out := m.mac(parts...)
+	k.pool.Put(m)
+	return out
+}
+
+// mac computes the MAC of parts, concatenated, with m's state.
+func (m *macState) mac(parts ...string) [sha256.Size]byte {
 	m.h.Reset()
 	m.buf = m.buf[:0]
 	for _, p := range parts {
@@ -72,10 +80,8 @@ func (k *keyedMAC) sum(parts ...string) [sha256.Size]byte {
 	}
 	m.h.Write(m.buf)
 	clear(m.buf) // it may hold an ID number
-	var out [sha256.Size]byte
-	m.h.Sum(out[:0])
-	k.pool.Put(m)
-	return out
+	m.h.Sum(m.sum[:0])
+	return m.sum
 }
 
 // hex returns the MAC of parts in hex.

@@ -441,8 +441,14 @@ func mustScript(name string) *redis.Script {
 	if err != nil {
 		panic("store: missing embedded script " + name)
 	}
-	return redis.NewScript(string(src))
+	sc := redis.NewScript(string(src))
+	scriptHashes[sc] = sc.Hash()
+	return sc
 }
+
+// scriptHashes holds each script's SHA1 as an argument of EVALSHA, made
+// once (filled while the package initialises, read-only afterwards).
+var scriptHashes = map[*redis.Script]any{}
 
 var (
 	scriptConvSave       = mustScript("conv_save")
@@ -576,12 +582,18 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args .
 }
 
 // evalSha builds the EVALSHA command of sc, as Script.EvalSha would queue
-// it on a pipeline, without one.
+// it on a pipeline, without one. The keys go in as pointers into keys,
+// which the client reads as strings, rather than each boxed anew; keys
+// must not change until the command has been answered.
 func evalSha(ctx context.Context, sc *redis.Script, keys []string, args []any) *redis.Cmd {
 	a := make([]any, 0, 3+len(keys)+len(args))
-	a = append(a, "evalsha", sc.Hash(), len(keys))
-	for _, k := range keys {
-		a = append(a, k)
+	h, ok := scriptHashes[sc]
+	if !ok {
+		h = sc.Hash()
+	}
+	a = append(a, "evalsha", h, len(keys))
+	for i := range keys {
+		a = append(a, &keys[i])
 	}
 	c := redis.NewCmd(ctx, append(a, args...)...)
 	if len(keys) > 0 {

@@ -197,8 +197,9 @@ func checkPeek(ctx context.Context, p Ports, clock *Clock) error {
 	if pk, ok := conv.Peek(caller, "k1"); !ok || pk.Conversation != nil || pk.Cached == nil || *pk.Cached != r1 {
 		return fmt.Errorf("peek of the last delivery = %+v, %v; want its reply only", pk, ok)
 	}
-	pk.Conversation.Booking.Who[0] = "changed"
-	if again, _ := conv.Peek(caller, ""); again.Conversation.Booking.Who[0] != "1" {
+	pk.Conversation.State = "changed"
+	pk.Conversation.Booking.Who = append(pk.Conversation.Booking.Who, "3")
+	if again, _ := conv.Peek(caller, ""); again.Conversation.State != "home" || len(again.Conversation.Booking.Who) != 2 {
 		return errors.New("a change to one peek shows in the next")
 	}
 
