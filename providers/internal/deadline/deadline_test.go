@@ -262,3 +262,66 @@ func TestRunKeepsGoroutines(t *testing.T) {
 		t.Errorf("after the idle time: %d goroutines, want at most %d", n, base)
 	}
 }
+
+// TestTurnContext: turns whose deadlines fall in one grain share a context
+// that ends no later than any of theirs; short deadlines get their own.
+func TestTurnContext(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		d      time.Duration
+		shared bool
+	}{
+		{"USSD", 1800 * time.Millisecond, true},
+		{"SMS", 10 * time.Second, true},
+		{"short", 50 * time.Millisecond, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for {
+				start := time.Now()
+				a, cancelA := turnContext(context.Background(), tt.d)
+				b, cancelB := turnContext(context.Background(), tt.d)
+				end := time.Now()
+				cancelA()
+				cancelB()
+				da, okA := a.Deadline()
+				db, okB := b.Deadline()
+				if !okA || !okB {
+					t.Fatal("a turn's context has no deadline")
+				}
+				// Each deadline is at most the turn's own and at most a grain
+				// (or, unshared, nothing) before it.
+				grain := time.Duration(0)
+				if tt.shared {
+					grain = sharedGrain
+				}
+				early, late := start.Add(tt.d-grain), end.Add(tt.d)
+				if da.Before(early) || da.After(late) || db.Before(early) || db.After(late) {
+					t.Fatalf("deadlines %v and %v for turns started from %v to %v with %v", da, db, start, end, tt.d)
+				}
+				if tt.shared && !da.Equal(db) {
+					continue // the two fell either side of a grain's edge: again
+				}
+				if (a == b) != tt.shared {
+					t.Fatalf("two turns at once share a context: %v, want %v", a == b, tt.shared)
+				}
+				if tt.shared && a.Err() != nil {
+					t.Fatalf("a shared context ended early (%v): a turn's cancel must not end it", a.Err())
+				}
+				if !tt.shared && a.Err() == nil {
+					t.Fatal("a turn's own context lives on after its cancel")
+				}
+				return
+			}
+		})
+	}
+	// A shared context ends at its deadline.
+	ctx, _ := turnContext(context.Background(), minShared)
+	select {
+	case <-ctx.Done():
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			t.Errorf("shared context ended with %v", ctx.Err())
+		}
+	case <-time.After(minShared + time.Second):
+		t.Error("a shared context did not end by its deadline")
+	}
+}
