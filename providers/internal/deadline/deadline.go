@@ -18,8 +18,9 @@ import (
 // ErrDeadline reports a handler that had not answered by the deadline.
 var ErrDeadline = errors.New("handler did not answer before the deadline")
 
-// Run calls h under a deadline that starts now, whatever the client does:
-// a caller who hung up still has the turn processed consistently. The
+// Run calls h under a deadline d from now (up to 10 ms sooner, see
+// turnContext), whatever the client does: a caller who hung up still has
+// the turn processed consistently. The
 // handler runs on a goroutine of its own (kept between turns: see spawn),
 // so that one ignoring its context still cannot hold the answer past the
 // deadline; its late result is dropped (the engine's reply cache serves it
