@@ -19,23 +19,11 @@ FP=$((PORT + 1)) SP=$((PORT + 2)) RP=$((PORT + 3))
 (( DURATION > WINDOW )) || { echo "DURATION must be more than WINDOW" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-for p in $PORT $FP $SP $RP; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use: set PORT" >&2; exit 2; fi
-done
-
-W=$(mktemp -d) GW_PID= LG_PID= PIDS=()
-cleanup() {
-	kill $GW_PID $LG_PID "${PIDS[@]}" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
+ports_free $PORT $FP $SP $RP
+workdir
 
 echo "building into $W" >&2
 go build -o "$W/loadgen" ./cmd/tikasetu-loadgen
-names=()
 for i in $(seq $#); do
 	rev=${!i}
 	if [[ $rev == . ]]; then
@@ -45,23 +33,11 @@ for i in $(seq $#); do
 		git archive "$rev" | tar -x -C "$W/src.$i"
 		(cd "$W/src.$i" && go build -o "$W/tikasetu.$i" ./cmd/tikasetu)
 	fi
-	names+=("$rev")
 done
 
-redis-server --port $RP --bind 127.0.0.1 --save "" --appendonly no --logfile "$W/redis.log" &
-RPID=$! && PIDS+=($RPID)
-ready redis-server $RPID "$W/redis.log" redis-cli -p $RP ping
-"$W/loadgen" floor --addr 127.0.0.1:$FP --redis-url redis://127.0.0.1:$RP >"$W/floor.log" 2>&1 &
-FLOOR_PID=$! && PIDS+=($FLOOR_PID)
-ready floor $FLOOR_PID "$W/floor.log" curl -s -o /dev/null http://127.0.0.1:$FP/
+redis_start
+floor_start
 
-nap() { sleep "$1" & wait $!; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hops() { # hops answered so far: the gateway's request counter, or the floor's SETs in Redis
-	if [[ $1 == gw ]]; then
-		curl -s http://127.0.0.1:$PORT/metrics | awk '/^tikasetu_http_request_duration_seconds_count.*ussd/ {s += $2} END {print s + 0}'
-	else redis-cli -p $RP info commandstats | awk -F'[=,]' '/^cmdstat_set:/ {n = $2} END {print n + 0}'; fi
-}
 # closed gw|fl PID CMD...: a closed loop; sets CPU and RCPU, µs a hop of PID and of Redis.
 closed() {
 	local t=$1 pid=$2
@@ -79,17 +55,8 @@ closed() {
 }
 floor() { closed fl $FLOOR_PID "$W/loadgen" run --floor --url http://127.0.0.1:$FP; }
 gateway() { # gateway N: version N, fresh, on an empty Redis with the calendar seeded
-	redis-cli -p $RP flushall >/dev/null
-	REDIS_URL=redis://127.0.0.1:$RP TIKASETU_SECRET=perf-secret-perf-secret-perf-secret \
-		TIKASETU_SMS_SENDER=http TIKASETU_SMS_HTTP_URL=http://127.0.0.1:$SP/sms \
-		TIKASETU_SMS_HTTP_SECRET=sinksecret TIKASETU_ADMIN_TOKEN=tok TIKASETU_MAX_INFLIGHT=0 \
-		TIKASETU_AT_ALLOW=127.0.0.1 TIKASETU_SMS_RATE=2000 \
-		"$W/tikasetu.$1" serve --addr 127.0.0.1:$PORT >>"$W/gateway.log" 2>&1 &
-	GW_PID=$!
-	ready gateway $GW_PID "$W/gateway.log" curl -sf http://127.0.0.1:$PORT/readyz
-	local lg=("$W/loadgen" run --sink-secret sinksecret --sink-addr 127.0.0.1:$SP --url http://127.0.0.1:$PORT)
-	"${lg[@]}" --seed --admin-token tok --mode closed --concurrency 4 --ramp 0s --duration 1s >/dev/null 2>>"$W/loadgen.log"
-	closed gw $GW_PID "${lg[@]}"
+	gateway_serve "$W/tikasetu.$1" TIKASETU_MAX_INFLIGHT=0 TIKASETU_SMS_RATE=2000
+	closed gw $GW_PID "${LG[@]}"
 	kill $GW_PID && wait $GW_PID || true
 	GW_PID=
 }
@@ -100,7 +67,7 @@ for r in $(seq $ROUNDS); do
 	for i in $(seq $#); do
 		gateway $i && g=($CPU $RCPU)
 		floor && after=($CPU $RCPU)
-		awk -v n="${names[i - 1]}" -v g=${g[0]} -v gr=${g[1]} -v f0=${before[0]} -v f1=${after[0]} -v r0=${before[1]} -v r1=${after[1]} \
+		awk -v n="${!i}" -v g=${g[0]} -v gr=${g[1]} -v f0=${before[0]} -v f1=${after[0]} -v r0=${before[1]} -v r1=${after[1]} \
 			'BEGIN { printf "%-12s %10.1f %10.1f %12.1f %12.1f %8.2f %8.2f\n", n, g, gr, f0, f1, 2 * g / (f0 + f1), 2 * gr / (r0 + r1) }' | tee -a "$W/results" >&2
 		before=("${after[@]}")
 	done

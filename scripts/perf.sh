@@ -19,55 +19,26 @@ PLOT=0; [[ ${1:-} == --plot ]] && PLOT=1
 FP=$((PORT + 1)) SP=$((PORT + 2)) RP=$((PORT + 3))
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-for p in $PORT $FP $SP $RP; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use: set PORT" >&2; exit 2; fi
-done
+ports_free $PORT $FP $SP $RP
 (( DURATION > WINDOW )) || { echo "DURATION must be more than WINDOW" >&2; exit 2; }
 
-W=$(mktemp -d) GW_PID= LG_PID= PIDS=()
-cleanup() {
-	kill $GW_PID $LG_PID "${PIDS[@]}" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-LG=("$W/loadgen" run --sink-secret sinksecret --sink-addr 127.0.0.1:$SP --url http://127.0.0.1:$PORT)
+workdir
 
 echo "building into $W" >&2
 go build -o "$W/tikasetu" ./cmd/tikasetu
 go build -o "$W/loadgen" ./cmd/tikasetu-loadgen
-redis-server --port $RP --bind 127.0.0.1 --save "" --appendonly no --logfile "$W/redis.log" &
-RPID=$! && PIDS+=($RPID)
-ready redis-server $RPID "$W/redis.log" redis-cli -p $RP ping
-"$W/loadgen" floor --addr 127.0.0.1:$FP --redis-url redis://127.0.0.1:$RP >"$W/floor.log" 2>&1 &
-FLOOR_PID=$! && PIDS+=($FLOOR_PID)
+redis_start
+floor_start
 
 # gateway MAX_INFLIGHT: a new gateway (0: admission off) on an empty Redis, calendar seeded.
 # TIKASETU_SMS_RATE: above the SMS a second a 5x surge needs (the sink takes any rate), but
 # not far above, as the gateway sizes its SMS buffers from it.
 gateway() {
 	if [[ -n $GW_PID ]]; then kill $GW_PID; wait $GW_PID || true; fi
-	redis-cli -p $RP flushall >/dev/null
-	REDIS_URL=redis://127.0.0.1:$RP TIKASETU_SECRET=perf-secret-perf-secret-perf-secret \
-		TIKASETU_SMS_SENDER=http TIKASETU_SMS_HTTP_URL=http://127.0.0.1:$SP/sms \
-		TIKASETU_SMS_HTTP_SECRET=sinksecret TIKASETU_ADMIN_TOKEN=tok TIKASETU_MAX_INFLIGHT=$1 \
-		TIKASETU_AT_ALLOW=127.0.0.1 TIKASETU_SMS_RATE=2000 \
-		"$W/tikasetu" serve --addr 127.0.0.1:$PORT >>"$W/gateway.log" 2>&1 &
-	GW_PID=$!
-	ready gateway $GW_PID "$W/gateway.log" curl -sf http://127.0.0.1:$PORT/readyz
-	"${LG[@]}" --seed --admin-token tok --mode closed --concurrency 4 --ramp 0s --duration 1s >/dev/null 2>>"$W/loadgen.log"
+	gateway_serve "$W/tikasetu" TIKASETU_MAX_INFLIGHT=$1 TIKASETU_SMS_RATE=2000
 }
 
 put() { echo "$1 $2" >>"$W/results"; }
-nap() { sleep "$1" & wait $!; } # a sleep that a signal interrupts
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hops() { # hops answered so far: the gateway's request counter, or the floor's SETs in Redis
-	if [[ $1 == gw ]]; then
-		curl -s http://127.0.0.1:$PORT/metrics | awk '/^tikasetu_http_request_duration_seconds_count.*ussd/ {s += $2} END {print s + 0}'
-	else redis-cli -p $RP info commandstats | awk -F'[=,]' '/^cmdstat_set:/ {n = $2} END {print n + 0}'; fi
-}
 # redisWork: the commands Redis has run and the reads it has made (one per round trip).
 redisWork() {
 	redis-cli -p $RP info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {c = $2} $1 == "total_reads_processed" {r = $2} END {print c + 0, r + 0}'

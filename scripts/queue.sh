@@ -20,40 +20,20 @@ REDIAL=${REDIAL:-30s} PORT=${PORT:-18090} PLOT=${PLOT-docs/performance/queue.png
 SP=$((PORT + 2)) RP=$((PORT + 3))
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-for p in $PORT $SP $RP; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use: set PORT" >&2; exit 2; fi
-done
+ports_free $PORT $SP $RP
 
-W=$(mktemp -d) GW_PID= LG_PID= RPID=
-cleanup() {
-	kill $GW_PID $LG_PID $RPID 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-LG=("$W/loadgen" run --sink-secret sinksecret --sink-addr 127.0.0.1:$SP --url http://127.0.0.1:$PORT)
+workdir
 
 echo "building into $W" >&2
 go build -o "$W/tikasetu" ./cmd/tikasetu
 go build -o "$W/loadgen" ./cmd/tikasetu-loadgen
-redis-server --port $RP --bind 127.0.0.1 --save "" --appendonly no --logfile "$W/redis.log" &
-RPID=$!
-ready redis-server $RPID "$W/redis.log" redis-cli -p $RP ping
+redis_start
 
 # gateway QUEUE: a new gateway on an empty Redis, admission on with the journey limit fixed,
 # the calendar seeded.
 gateway() {
 	if [[ -n $GW_PID ]]; then kill $GW_PID; wait $GW_PID || true; fi
-	redis-cli -p $RP flushall >/dev/null
-	REDIS_URL=redis://127.0.0.1:$RP TIKASETU_SECRET=perf-secret-perf-secret-perf-secret \
-		TIKASETU_SMS_SENDER=http TIKASETU_SMS_HTTP_URL=http://127.0.0.1:$SP/sms \
-		TIKASETU_SMS_HTTP_SECRET=sinksecret TIKASETU_ADMIN_TOKEN=tok TIKASETU_AT_ALLOW=127.0.0.1 \
-		TIKASETU_MAX_JOURNEYS=$MAX_JOURNEYS TIKASETU_QUEUE=$1 TIKASETU_INVITE_TTL=$INVITE_TTL \
-		"$W/tikasetu" serve --addr 127.0.0.1:$PORT >>"$W/gateway.log" 2>&1 &
-	GW_PID=$!
-	ready gateway $GW_PID "$W/gateway.log" curl -sf http://127.0.0.1:$PORT/readyz
-	"${LG[@]}" --seed --admin-token tok --mode closed --concurrency 4 --ramp 0s --duration 1s >/dev/null 2>>"$W/loadgen.log"
+	gateway_serve "$W/tikasetu" TIKASETU_MAX_JOURNEYS=$MAX_JOURNEYS TIKASETU_QUEUE=$1 TIKASETU_INVITE_TTL=$INVITE_TTL
 }
 
 # surge NAME QUEUE: the same evenly spaced surge against a fresh gateway; the summary in
